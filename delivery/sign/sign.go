@@ -78,10 +78,44 @@ func Validate(opts *Options) error {
 	if opts.Header != "" && !validHeaderName(opts.Header) {
 		return fmt.Errorf("%w: %q is not a valid header name", ErrInvalidOptions, opts.Header)
 	}
-	if strings.ContainsAny(opts.Prefix, "\r\n") || len(opts.Prefix) > 64 {
-		return fmt.Errorf("%w: prefix must be a short single-line string", ErrInvalidOptions)
+	if reservedHeaders[http.CanonicalHeaderKey(opts.Header)] {
+		return fmt.Errorf("%w: %q is set by the HTTP client and can't carry a signature", ErrInvalidOptions, opts.Header)
+	}
+	if !validPrefix(opts.Prefix) {
+		return fmt.Errorf("%w: prefix must be at most 64 printable ASCII characters", ErrInvalidOptions)
 	}
 	return nil
+}
+
+// reservedHeaders are framing and hop-by-hop headers: a signature written
+// into one of them would break the request or be dropped on the way.
+var reservedHeaders = map[string]bool{
+	"Connection":          true,
+	"Content-Length":      true,
+	"Content-Type":        true,
+	"Host":                true,
+	"Keep-Alive":          true,
+	"Proxy-Authorization": true,
+	"Proxy-Connection":    true,
+	"Te":                  true,
+	"Trailer":             true,
+	"Transfer-Encoding":   true,
+	"Upgrade":             true,
+}
+
+// validPrefix reports whether p can start a header value. net/http refuses
+// to send control characters, so a prefix holding one would fail every
+// delivery instead of failing here, once, with a message.
+func validPrefix(p string) bool {
+	if len(p) > 64 {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] < 0x20 || p[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func validHeaderName(name string) bool {
@@ -100,6 +134,11 @@ func validHeaderName(name string) bool {
 // then any previous secret still valid during a rotation. The jwt scheme
 // needs a JWT signer from the caller and is built with NewJWT instead.
 func New(opts Options, secrets []string) (Signer, error) {
+	// Validate a copy so that options that skipped the API (a stored row, a
+	// test) can't produce a signer that writes an empty or invalid header.
+	if err := Validate(&opts); err != nil {
+		return nil, err
+	}
 	if len(secrets) == 0 || secrets[0] == "" {
 		return nil, fmt.Errorf("%w: no secret", ErrInvalidOptions)
 	}
