@@ -1,0 +1,381 @@
+// Package delivery is hooks' engine: it claims due deliveries from the
+// store, renders and signs each request, sends it with an SSRF-guarded
+// client, records every attempt in batches and schedules retries.
+package delivery
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"hooks/delivery/netguard"
+	"hooks/delivery/sign"
+	"hooks/store"
+)
+
+// Config tunes an Engine. Zero fields take the defaults noted.
+type Config struct {
+	Owner            string              // lease owner name of this process; "hooks" if empty
+	Workers          int                 // concurrent requests in all; 128
+	MaxPerEndpoint   int                 // concurrent requests to one endpoint; 16
+	ClaimBatch       int                 // deliveries claimed per query; 256
+	Lease            time.Duration       // how long a claim lasts; 2 minutes (> MaxTimeout)
+	HeaderPrefix     string              // metadata header prefix; "X-Hooks-"
+	MaxResponseBytes int                 // response bytes kept per attempt; 64 KiB
+	UserAgent        string              // "hooks"
+	Policy           *netguard.Policy    // which targets may be called; https + public only if nil
+	JWT              sign.Signer         // the signer for the jwt scheme; that scheme fails without it
+	Logger           *slog.Logger        // slog.Default() if nil
+	Now              func() time.Time    // time.Now if nil
+	Rand             func() float64      // jitter source in [0,1); math/rand if nil
+	Client           *http.Client        // built from Policy if nil
+	OnOutcome        func(store.Outcome) // optional observer, called after an outcome is stored
+}
+
+func (c *Config) setDefaults() {
+	if c.Owner == "" {
+		c.Owner = "hooks"
+	}
+	if c.Workers <= 0 {
+		c.Workers = 128
+	}
+	if c.MaxPerEndpoint <= 0 {
+		c.MaxPerEndpoint = 16
+	}
+	if c.ClaimBatch <= 0 {
+		c.ClaimBatch = 256
+	}
+	if c.Lease <= 0 {
+		c.Lease = 2 * time.Minute
+	}
+	if c.HeaderPrefix == "" {
+		c.HeaderPrefix = "X-Hooks-"
+	}
+	if c.MaxResponseBytes <= 0 {
+		c.MaxResponseBytes = 64 << 10
+	}
+	if c.UserAgent == "" {
+		c.UserAgent = "hooks"
+	}
+	if c.Policy == nil {
+		c.Policy = &netguard.Policy{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Rand == nil {
+		c.Rand = defaultRand
+	}
+	if c.Client == nil {
+		c.Client = netguard.NewClient(c.Policy, 0)
+	}
+}
+
+// Engine delivers webhooks. Create it with New, start it with Run, and call
+// Wake after storing new work so it is picked up at once.
+type Engine struct {
+	db    *store.DB
+	cfg   Config
+	log   *slog.Logger
+	wake  chan struct{}
+	preps *prepCache
+
+	jobs     chan *job
+	outcomes chan store.Outcome
+
+	mu        sync.Mutex
+	closing   bool                      // Run is shutting down: start nothing new
+	claimed   int                       // claimed and not yet recorded
+	endpoints map[string]*endpointQueue // per-endpoint concurrency
+	space     chan struct{}             // signalled when claimed drops
+}
+
+// endpointQueue holds an endpoint's claimed jobs beyond its concurrency cap,
+// so one slow endpoint occupies at most MaxPerEndpoint workers.
+type endpointQueue struct {
+	active  int
+	waiting []*job
+}
+
+// New returns an engine that delivers the deliveries stored in db.
+func New(db *store.DB, cfg Config) *Engine {
+	cfg.setDefaults()
+	return &Engine{
+		db:        db,
+		cfg:       cfg,
+		log:       cfg.Logger,
+		wake:      make(chan struct{}, 1),
+		preps:     newPrepCache(),
+		endpoints: map[string]*endpointQueue{},
+		space:     make(chan struct{}, 1),
+	}
+}
+
+// Wake tells the engine that new deliveries may be due. It never blocks.
+func (e *Engine) Wake() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// maxClaimed bounds the deliveries held in memory: a backlog of millions
+// costs disk, not memory.
+func (e *Engine) maxClaimed() int { return 4 * e.cfg.Workers }
+
+// Run delivers until ctx is done. It then stops claiming, lets in-flight
+// attempts finish for up to drain, records them, and hands back the leases
+// of everything claimed but not sent, so nothing waits for a lease to
+// expire after a restart.
+func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
+	e.jobs = make(chan *job, e.maxClaimed())
+	e.outcomes = make(chan store.Outcome, e.maxClaimed())
+
+	// Requests get their own context so a shutdown lets them finish;
+	// hardStop cuts them off once the drain time is up.
+	sendCtx, hardStop := context.WithCancel(context.WithoutCancel(ctx))
+	defer hardStop()
+
+	var workers sync.WaitGroup
+	for range e.cfg.Workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			e.work(ctx, sendCtx)
+		}()
+	}
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		e.writeOutcomes()
+	}()
+
+	e.dispatch(ctx)
+
+	e.mu.Lock()
+	e.closing = true
+	close(e.jobs)
+	e.mu.Unlock()
+	drained := make(chan struct{})
+	go func() { workers.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(drain):
+		e.log.Warn("shutdown: in-flight attempts cut off after the drain time", "drain", drain)
+		hardStop()
+		<-drained
+	}
+	close(e.outcomes)
+	<-writerDone
+	releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if n, err := e.db.ReleaseLeases(releaseCtx, e.cfg.Owner); err != nil {
+		return err
+	} else if n > 0 {
+		e.log.Info("shutdown: released unsent deliveries", "count", n)
+	}
+	return nil
+}
+
+// dispatch claims due deliveries while there is room, until ctx is done.
+func (e *Engine) dispatch(ctx context.Context) {
+	const idlePoll = time.Second // catches work stored by other processes
+	for ctx.Err() == nil {
+		room := e.maxClaimed() - e.claimedCount()
+		if room <= 0 {
+			select {
+			case <-ctx.Done():
+			case <-e.space:
+			}
+			continue
+		}
+		n, err := e.claimBatch(ctx, min(room, e.cfg.ClaimBatch))
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Error("claim deliveries", "err", err)
+				sleep(ctx, time.Second) // e.g. disk full: back off, then resume
+			}
+			continue
+		}
+		if n == min(room, e.cfg.ClaimBatch) {
+			continue // more may be due right now
+		}
+		wait := idlePoll
+		if next, err := e.db.NextDueAt(ctx); err == nil && !next.IsZero() {
+			wait = min(max(next.Sub(e.cfg.Now()), time.Millisecond), idlePoll)
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-e.wake:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func (e *Engine) claimedCount() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.claimed
+}
+
+// claimBatch claims up to limit deliveries and queues them as jobs.
+func (e *Engine) claimBatch(ctx context.Context, limit int) (int, error) {
+	now := e.cfg.Now()
+	deliveries, err := e.db.ClaimDue(ctx, e.cfg.Owner, now, e.cfg.Lease, limit)
+	if err != nil || len(deliveries) == 0 {
+		return 0, err
+	}
+	jobs, err := e.prepareJobs(ctx, deliveries)
+	if err != nil {
+		// The leases expire and the deliveries fall due again.
+		return 0, err
+	}
+	e.mu.Lock()
+	e.claimed += len(jobs)
+	for _, j := range jobs {
+		e.enqueueLocked(j)
+	}
+	e.mu.Unlock()
+	return len(deliveries), nil
+}
+
+func (e *Engine) enqueueLocked(j *job) {
+	q := e.endpoints[j.delivery.WebhookID]
+	if q == nil {
+		q = &endpointQueue{}
+		e.endpoints[j.delivery.WebhookID] = q
+	}
+	if q.active < e.cfg.MaxPerEndpoint {
+		q.active++
+		e.jobs <- j // never blocks: the channel holds maxClaimed jobs
+		return
+	}
+	q.waiting = append(q.waiting, j)
+}
+
+// finished frees j's endpoint slot and starts the endpoint's next job.
+func (e *Engine) finished(j *job) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	q := e.endpoints[j.delivery.WebhookID]
+	q.active--
+	if len(q.waiting) > 0 && !e.closing {
+		next := q.waiting[0]
+		q.waiting[0] = nil
+		q.waiting = q.waiting[1:]
+		q.active++
+		e.jobs <- next
+		return
+	}
+	if q.active == 0 {
+		delete(e.endpoints, j.delivery.WebhookID)
+	}
+}
+
+// work runs jobs until the job channel closes. After ctx is done, jobs that
+// have not started are skipped; their leases are released by Run.
+func (e *Engine) work(ctx, sendCtx context.Context) {
+	for j := range e.jobs {
+		if ctx.Err() != nil {
+			e.finished(j)
+			e.release(1)
+			continue
+		}
+		o := e.attempt(sendCtx, j)
+		e.finished(j)
+		if sendCtx.Err() != nil && o.Attempt != nil && o.Attempt.StatusCode == 0 {
+			// Cut off by shutdown: not the receiver's fault, so leave the
+			// lease to be released and the attempt to be made again.
+			e.release(1)
+			continue
+		}
+		e.outcomes <- o
+	}
+}
+
+func (e *Engine) release(n int) {
+	e.mu.Lock()
+	e.claimed -= n
+	e.mu.Unlock()
+	select {
+	case e.space <- struct{}{}:
+	default:
+	}
+}
+
+// writeOutcomes records outcomes in batches: whatever has arrived while
+// the previous batch was being written goes into the next transaction.
+func (e *Engine) writeOutcomes() {
+	const maxBatch = 1024
+	batch := make([]store.Outcome, 0, maxBatch)
+	for o := range e.outcomes {
+		batch = append(batch[:0], o)
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case o, ok := <-e.outcomes:
+				if !ok {
+					break more
+				}
+				batch = append(batch, o)
+			default:
+				break more
+			}
+		}
+		e.record(batch)
+		e.release(len(batch))
+	}
+}
+
+func (e *Engine) record(batch []store.Outcome) {
+	ctx := context.Background()
+	for {
+		err := e.db.RecordOutcomes(ctx, batch)
+		if err == nil {
+			break
+		}
+		// The attempts happened; losing their record would resend them after
+		// the lease expires, so keep trying (disk full, locked database).
+		e.log.Error("record attempts; retrying", "count", len(batch), "err", err)
+		time.Sleep(time.Second)
+	}
+	if e.cfg.OnOutcome != nil {
+		for _, o := range batch {
+			e.cfg.OnOutcome(o)
+		}
+	}
+}
+
+// NewSecret returns a new random secret for scheme: whsec_<base64 of 32
+// bytes> for Standard Webhooks, and 32 random bytes in base64url for the
+// schemes whose receivers use the secret string as the key.
+func NewSecret(scheme string) string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	if scheme == sign.SchemeStandard || scheme == "" {
+		return "whsec_" + base64.StdEncoding.EncodeToString(b)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// errNoJWT is returned for a jwt endpoint when the engine has no JWT signer.
+var errNoJWT = errors.New("jwt signing is not configured on this server")

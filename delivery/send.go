@@ -1,0 +1,358 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"hooks/delivery/envelope"
+	"hooks/delivery/sign"
+	"hooks/store"
+)
+
+// triggeredAtLayout is RFC 3339 with all nine fraction digits, so the
+// header has one fixed shape that receivers can parse naively.
+const triggeredAtLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// job is one claimed delivery, ready to send.
+type job struct {
+	delivery *store.Delivery
+	event    *store.Event
+	prep     *prepared // nil when the delivery must be cancelled
+	cancel   string    // why, when prep is nil
+}
+
+// prepared is what an endpoint's configuration compiles to: built once per
+// version of the endpoint and shared by all its deliveries, so the hot path
+// allocates no signers or templates.
+type prepared struct {
+	webhook  *store.Webhook
+	signer   sign.Signer
+	envelope *envelope.Envelope
+	header   http.Header // static headers sent on every request
+	limiter  *rate.Limiter
+	secrets  int       // how many secrets the signer holds
+	until    time.Time // when a previous secret expires, forcing a rebuild
+}
+
+type prepCache struct {
+	mu sync.Mutex
+	m  map[string]*prepared
+}
+
+func newPrepCache() *prepCache { return &prepCache{m: map[string]*prepared{}} }
+
+// prepare returns the compiled form of w, rebuilding it when w changed.
+func (e *Engine) prepare(w *store.Webhook) (*prepared, error) {
+	now := e.cfg.Now()
+	e.preps.mu.Lock()
+	old := e.preps.m[w.ID]
+	e.preps.mu.Unlock()
+	if old != nil && old.webhook.UpdatedAt.Equal(w.UpdatedAt) && (old.until.IsZero() || now.Before(old.until)) &&
+		old.secrets == len(w.Secrets(now)) {
+		return old, nil
+	}
+	p := &prepared{webhook: w, header: http.Header{}}
+	secrets := w.Secrets(now)
+	p.secrets = len(secrets)
+	if len(secrets) > 1 {
+		p.until = w.PreviousSecretUntil
+	}
+	var err error
+	if w.Signing.Scheme == sign.SchemeJWT {
+		if e.cfg.JWT == nil {
+			return nil, errNoJWT
+		}
+		p.signer = e.cfg.JWT
+	} else if p.signer, err = sign.New(sign.Options(w.Signing), secrets); err != nil {
+		return nil, err
+	}
+	if p.envelope, err = envelope.Compile(envelope.Spec{Type: envelope.Kind(w.Envelope.Type), Template: w.Envelope.Template}); err != nil {
+		return nil, err
+	}
+	for k, v := range w.Headers {
+		p.header.Set(k, v)
+	}
+	p.header.Set("Content-Type", "application/json")
+	p.header.Set("User-Agent", e.cfg.UserAgent)
+	if w.RateLimit > 0 {
+		if old != nil && old.limiter != nil && old.limiter.Limit() == rate.Limit(w.RateLimit) {
+			p.limiter = old.limiter
+		} else {
+			p.limiter = rate.NewLimiter(rate.Limit(w.RateLimit), w.RateLimit)
+		}
+	}
+	e.preps.mu.Lock()
+	e.preps.m[w.ID] = p
+	e.preps.mu.Unlock()
+	return p, nil
+}
+
+// prepareJobs loads the endpoints and events of a claimed batch, one
+// query each, and pairs them with the deliveries.
+func (e *Engine) prepareJobs(ctx context.Context, deliveries []*store.Delivery) ([]*job, error) {
+	var webhookIDs, eventIDs []string
+	seenW, seenE := map[string]bool{}, map[string]bool{}
+	for _, d := range deliveries {
+		if !seenW[d.WebhookID] {
+			seenW[d.WebhookID] = true
+			webhookIDs = append(webhookIDs, d.WebhookID)
+		}
+		if !seenE[d.EventID] {
+			seenE[d.EventID] = true
+			eventIDs = append(eventIDs, d.EventID)
+		}
+	}
+	webhooks, err := e.db.WebhooksByIDs(ctx, webhookIDs)
+	if err != nil {
+		return nil, err
+	}
+	events, err := e.db.EventsByIDs(ctx, eventIDs)
+	if err != nil {
+		return nil, err
+	}
+	jobs := make([]*job, len(deliveries))
+	for i, d := range deliveries {
+		j := &job{delivery: d, event: events[d.EventID]}
+		w := webhooks[d.WebhookID]
+		switch {
+		case w == nil || j.event == nil:
+			j.cancel = "the endpoint or event was deleted"
+		case !w.Enabled:
+			j.cancel = "the endpoint is disabled"
+		default:
+			if j.prep, err = e.prepare(w); err != nil {
+				j.prep, j.cancel = nil, "the endpoint's configuration can't be used: "+err.Error()
+			}
+		}
+		jobs[i] = j
+	}
+	return jobs, nil
+}
+
+// callbackAnswer is the part of a receiver's JSON answer that hooks reads:
+// {"Success":bool,"HTMLResponse":"..."}, optionally with an AsyncCallback.
+type callbackAnswer struct {
+	Success       *bool `json:"Success"`
+	AsyncCallback *struct {
+		URI string `json:"URI"`
+	} `json:"AsyncCallback"`
+}
+
+// attempt makes one attempt of j and returns its outcome.
+func (e *Engine) attempt(ctx context.Context, j *job) store.Outcome {
+	d := j.delivery
+	if j.prep == nil {
+		return store.Outcome{DeliveryID: d.ID, Status: store.StatusCancelled, LastStatusCode: d.LastStatusCode}
+	}
+	w := j.prep.webhook
+	res := e.send(ctx, j)
+	o := store.Outcome{DeliveryID: d.ID, LastStatusCode: res.attempt.StatusCode, Attempt: res.attempt}
+	switch {
+	case res.ok:
+		o.Status = store.StatusSucceeded
+	case d.NextTrigger != store.TriggerScheduled:
+		// Manual, recover and test attempts are one-offs: the user sees the
+		// result and decides what to do next.
+		o.Status = store.StatusFailed
+	case d.AttemptCount+1 < w.Retry.MaxAttempts && retryable(w.Retry, res.attempt.StatusCode):
+		o.Status = store.StatusRetrying
+		delay := retryDelay(w.Retry, d.AttemptCount+1, e.cfg.Rand)
+		if ra, ok := parseRetryAfter(res.retryAfter, res.attempt.StartedAt); ok && ra > delay {
+			delay = ra
+		}
+		o.NextAttemptAt = e.cfg.Now().Add(delay)
+	default:
+		o.Status = store.StatusFailed
+	}
+	e.log.Debug("attempt", "delivery", d.ID, "webhook", w.ID, "url", w.URL, "trigger", res.attempt.Trigger,
+		"status", res.attempt.StatusCode, "duration", res.attempt.Duration, "error", res.attempt.Error, "outcome", o.Status)
+	return o
+}
+
+type sendResult struct {
+	attempt    *store.Attempt
+	ok         bool
+	retryAfter string
+}
+
+// send renders, signs and posts j's request and reads the answer, within
+// the endpoint's timeout (connection and response together).
+func (e *Engine) send(ctx context.Context, j *job) sendResult {
+	d, ev, p := j.delivery, j.event, j.prep
+	w := p.webhook
+	now := e.cfg.Now().UTC()
+	a := &store.Attempt{DeliveryID: d.ID, Trigger: d.NextTrigger, URL: w.URL, StartedAt: now}
+	res := sendResult{attempt: a}
+
+	scope := envelope.Scope{
+		Event:    envelope.Event{ID: ev.ID, TenantID: ev.TenantID, Topic: ev.Topic, SubTopic: ev.SubTopic, TriggeredAt: ev.TriggeredAt, Data: ev.Payload},
+		Delivery: envelope.Delivery{ID: d.ID, CreatedAt: d.CreatedAt, UpdatedAt: now, Attempt: d.AttemptCount + 1},
+		Endpoint: envelope.Endpoint{ID: w.ID, Name: w.Name, Metadata: w.Metadata},
+	}
+	body, err := p.envelope.Render(nil, &scope)
+	if err != nil {
+		a.Error = "render envelope: " + err.Error()
+		return res
+	}
+	if !bytes.Equal(body, ev.Payload) {
+		a.RequestBody = body
+	}
+
+	if p.limiter != nil {
+		if err := p.limiter.Wait(ctx); err != nil {
+			a.Error = "rate limit wait: " + err.Error()
+			return res
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, w.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+	if err != nil {
+		a.Error = "build request: " + err.Error()
+		return res
+	}
+	h := p.header.Clone()
+	prefix := e.cfg.HeaderPrefix
+	h.Set(prefix+"Topic", ev.Topic)
+	if ev.SubTopic != "" {
+		h.Set(prefix+"Sub-Topic", ev.SubTopic)
+	}
+	h.Set(prefix+"Tenant-Id", ev.TenantID)
+	h.Set(prefix+"Webhook-Id", d.ID)
+	h.Set(prefix+"Triggered-At", ev.TriggeredAt.UTC().Format(triggeredAtLayout))
+	meta := sign.Meta{WebhookID: d.ID, EndpointID: w.ID, TenantID: w.TenantID, Timestamp: now}
+	if err := p.signer.Sign(h, body, meta); err != nil {
+		a.Error = "sign: " + err.Error()
+		return res
+	}
+	req.Header = h
+	a.RequestHeaders = redactHeaders(h, w.Signing)
+
+	start := time.Now()
+	resp, err := e.cfg.Client.Do(req)
+	if err != nil {
+		a.Duration = time.Since(start)
+		a.Error = describeSendError(err, w.Timeout)
+		return res
+	}
+	limit := int64(e.cfg.MaxResponseBytes)
+	a.ResponseBody, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	resp.Body.Close()
+	a.Duration = time.Since(start)
+	a.StatusCode = resp.StatusCode
+	a.ResponseHeaders = resp.Header
+	if int64(len(a.ResponseBody)) > limit {
+		a.ResponseBody, a.ResponseTruncated = a.ResponseBody[:limit], true
+	}
+	if err != nil {
+		a.Error = "read response: " + describeSendError(err, w.Timeout)
+	}
+	res.retryAfter = resp.Header.Get("Retry-After")
+	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		a.Error = fmt.Sprintf("redirect to %q not followed: webhook targets must answer directly", resp.Header.Get("Location"))
+	case resp.StatusCode < 200 || resp.StatusCode >= 300:
+		a.Error = fmt.Sprintf("receiver answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	case a.Error == "":
+		res.ok = true
+		if bytes.HasPrefix(bytes.TrimSpace(a.ResponseBody), []byte("{")) && bytes.Contains(a.ResponseBody, []byte(`"Success"`)) {
+			var ans callbackAnswer
+			if json.Unmarshal(a.ResponseBody, &ans) == nil && ans.Success != nil && !*ans.Success && ans.AsyncCallback == nil {
+				res.ok = false
+				a.Error = `receiver answered "Success": false`
+			}
+		}
+	}
+	return res
+}
+
+// describeSendError turns a client error into a line an operator can act on.
+func describeSendError(err error, timeout time.Duration) string {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
+		return fmt.Sprintf("timed out after %s (connection and response)", timeout)
+	case errors.Is(err, context.Canceled):
+		return "cancelled: hooks is shutting down"
+	}
+	msg := err.Error()
+	// url.Error repeats the method and URL, which the attempt shows anyway.
+	if i := strings.Index(msg, "\": "); i >= 0 && strings.HasPrefix(msg, "Post \"") {
+		msg = msg[i+3:]
+	}
+	return msg
+}
+
+// redactHeaders copies h for the attempt log with credentials masked: the
+// shared secret, bearer tokens and anything an endpoint's static headers
+// may carry under a credential-like name.
+func redactHeaders(h http.Header, s store.Signing) http.Header {
+	out := make(http.Header, len(h))
+	secretHeader := ""
+	if s.Scheme == sign.SchemeSharedSecret {
+		secretHeader = http.CanonicalHeaderKey(s.Header)
+	}
+	for k, v := range h {
+		lk := strings.ToLower(k)
+		if k == secretHeader || lk == "authorization" || lk == "cookie" || strings.Contains(lk, "secret") ||
+			strings.Contains(lk, "token") || strings.Contains(lk, "api-key") || strings.Contains(lk, "apikey") || strings.Contains(lk, "password") {
+			out[k] = []string{"[redacted]"}
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// TestResult is what a Test URL click shows.
+type TestResult struct {
+	Success      bool   `json:"success"`
+	StatusCode   int    `json:"statusCode"`
+	DurationMs   int64  `json:"durationMs"`
+	ResponseBody string `json:"responseBody"`
+	Error        string `json:"error"`
+	DeliveryID   string `json:"deliveryId"`
+}
+
+// SendTest sends a signed "ping" event to w now, records it as a test
+// delivery and returns what happened. It works on disabled endpoints too,
+// so a user can check a fix before turning the endpoint back on.
+func (e *Engine) SendTest(ctx context.Context, w *store.Webhook) (*TestResult, error) {
+	p, err := e.prepare(w)
+	if err != nil {
+		return nil, store.Errorf(store.EINVALID, "the endpoint's configuration can't be used: %v", err)
+	}
+	now := e.cfg.Now().UTC()
+	payload, _ := json.Marshal(map[string]string{"type": "ping", "message": "Test delivery from hooks", "webhookId": w.ID,
+		"timestamp": now.Format(time.RFC3339Nano)})
+	ev, d, err := e.db.CreateTestDelivery(ctx, w, payload)
+	if err != nil {
+		return nil, err
+	}
+	res := e.send(ctx, &job{delivery: d, event: ev, prep: p})
+	status := store.StatusFailed
+	if res.ok {
+		status = store.StatusSucceeded
+	}
+	o := store.Outcome{DeliveryID: d.ID, Status: status, LastStatusCode: res.attempt.StatusCode, Attempt: res.attempt}
+	if err := e.db.RecordOutcomes(ctx, []store.Outcome{o}); err != nil {
+		return nil, err
+	}
+	if e.cfg.OnOutcome != nil {
+		e.cfg.OnOutcome(o)
+	}
+	return &TestResult{Success: res.ok, StatusCode: res.attempt.StatusCode, DurationMs: res.attempt.Duration.Milliseconds(),
+		ResponseBody: string(res.attempt.ResponseBody), Error: res.attempt.Error, DeliveryID: d.ID}, nil
+}

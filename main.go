@@ -1,0 +1,282 @@
+// Command hooks is a self-hosted webhook delivery server: it stores the
+// endpoints your customers register, fans your events out to them, signs,
+// delivers, retries and logs every request.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"hooks/delivery"
+	"hooks/delivery/netguard"
+	"hooks/store"
+	"hooks/web"
+)
+
+// Set at build time with -ldflags "-X main.version=... -X main.commit=... -X main.date=...".
+var (
+	version = "dev"
+	commit  = "none"
+	date    = "unknown"
+)
+
+const usage = `hooks — self-hosted webhook delivery
+
+Usage:
+  hooks serve [flags]            run the server (API, delivery engine, web UI)
+  hooks apikey create [flags]    create an API key and print it
+  hooks version                  print the version
+
+Run "hooks <command> -h" for a command's flags. Every flag can also be set
+through the environment as HOOKS_<FLAG> (e.g. HOOKS_DB, HOOKS_ADDR).
+`
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main with its inputs and outputs as parameters, for tests.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], stderr)
+	case "apikey":
+		err = apikey(ctx, args[1:], stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "hooks %s (commit %s, built %s)\n", version, commit, date)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "hooks: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	fmt.Fprintf(stderr, "hooks: %v\n", err)
+	return 1
+}
+
+var errUsage = errors.New("usage")
+
+// parseFlags parses args into fs, taking each flag's default from the
+// environment variable HOOKS_<NAME> first: flags beat env beat defaults.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "HOOKS_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok {
+			if err := f.Value.Set(v); err != nil && envErr == nil {
+				envErr = fmt.Errorf("%s=%q: %w", name, v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	return nil
+}
+
+type serveConfig struct {
+	addr         string
+	db           string
+	publicURL    string
+	dev          bool
+	headerPrefix string
+	maxBody      int64
+	allowCIDRs   string
+	logLevel     string
+	drain        time.Duration
+	workers      int
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	var c serveConfig
+	fs := flag.NewFlagSet("hooks serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
+	fs.StringVar(&c.db, "db", "hooks.db", "SQLite database file (created on first start)")
+	fs.StringVar(&c.publicURL, "public-url", "", "URL where this server is reached (JWT issuer, links); default http://localhost<addr>")
+	fs.BoolVar(&c.dev, "dev", false, "development mode: allow http:// and private/loopback webhook targets")
+	fs.StringVar(&c.headerPrefix, "header-prefix", "X-Hooks-", "prefix of the metadata headers sent with each webhook")
+	fs.Int64Var(&c.maxBody, "max-body-bytes", 1<<20, "largest API request body accepted")
+	fs.StringVar(&c.allowCIDRs, "allow-cidr", "", "comma-separated CIDRs that webhook targets may use even though private")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.DurationVar(&c.drain, "drain", 15*time.Second, "on shutdown, how long in-flight attempts may finish")
+	fs.IntVar(&c.workers, "workers", 128, "concurrent outgoing requests")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	policy := &netguard.Policy{AllowHTTP: c.dev, AllowPrivate: c.dev}
+	for _, s := range strings.Split(c.allowCIDRs, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return fmt.Errorf("--allow-cidr %q: %w", s, err)
+		}
+		policy.Allow = append(policy.Allow, p)
+	}
+	if c.publicURL == "" {
+		host := c.addr
+		if strings.HasPrefix(host, ":") {
+			host = "localhost" + host
+		}
+		c.publicURL = "http://" + host
+	}
+
+	db, err := store.Open(ctx, c.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if n, err := db.ReleaseLeases(ctx, ""); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("resuming deliveries left in flight by the previous run", "count", n)
+	}
+
+	engine := delivery.New(db, delivery.Config{
+		Workers: c.workers, HeaderPrefix: c.headerPrefix, Policy: policy, Logger: log, UserAgent: "hooks/" + version,
+	})
+	srv := web.New(db, engine, web.Config{PublicURL: c.publicURL, MaxBodyBytes: c.maxBody, Dev: c.dev, Version: version, Logger: log})
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	httpServer := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	if c.dev {
+		log.Warn("DEVELOPMENT MODE: webhooks may target http:// and private or loopback addresses; never run --dev in production")
+	}
+	if err := announceAPIKey(ctx, db, c, log); err != nil {
+		return err
+	}
+	log.Info("hooks is running", "version", version, "addr", ln.Addr().String(), "db", c.db, "public_url", c.publicURL)
+
+	engineCtx, stopEngine := context.WithCancel(ctx)
+	engineDone := make(chan error, 1)
+	go func() { engineDone <- engine.Run(engineCtx, c.drain) }()
+	serveDone := make(chan error, 1)
+	go func() { serveDone <- httpServer.Serve(ln) }()
+
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	select {
+	case sig := <-signals:
+		log.Info("shutting down: no new requests; finishing in-flight attempts (send the signal again to exit now)", "signal", sig.String())
+	case err := <-serveDone:
+		stopEngine()
+		return err
+	case <-ctx.Done():
+	}
+	go func() {
+		<-signals
+		log.Warn("second signal: exiting now")
+		os.Exit(1)
+	}()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := httpServer.Shutdown(shutdownCtx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	stopEngine()
+	if err := <-engineDone; err != nil {
+		return err
+	}
+	log.Info("stopped cleanly")
+	return nil
+}
+
+// announceAPIKey helps on the first start: with no API keys yet, --dev
+// creates one and prints it; otherwise it says how to create one.
+func announceAPIKey(ctx context.Context, db *store.DB, c serveConfig, log *slog.Logger) error {
+	n, err := db.CountAPIKeys(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	if !c.dev {
+		log.Info("no API keys yet; create one with: hooks apikey create --db " + c.db)
+		return nil
+	}
+	_, key, err := db.CreateAPIKey(ctx, "", "dev bootstrap key")
+	if err != nil {
+		return err
+	}
+	log.Warn("created an API key for this development database (shown once): " + key)
+	return nil
+}
+
+func apikey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		fmt.Fprintln(stderr, "usage: hooks apikey create [--db FILE] [--tenant ID] [--name NAME]")
+		return errUsage
+	}
+	fs := flag.NewFlagSet("hooks apikey create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dbPath := fs.String("db", "hooks.db", "SQLite database file")
+	tenant := fs.String("tenant", "", "bind the key to this tenant (default: the key may act on every tenant)")
+	name := fs.String("name", "", "a name to recognise the key by")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, key, err := db.CreateAPIKey(ctx, *tenant, *name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, key)
+	return nil
+}

@@ -1,0 +1,352 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Delivery statuses.
+const (
+	StatusPending          = "pending"
+	StatusRetrying         = "retrying"
+	StatusSucceeded        = "succeeded"
+	StatusFailed           = "failed" // gave up
+	StatusAwaitingCallback = "awaiting_callback"
+	StatusCancelled        = "cancelled"
+)
+
+// ValidStatus reports whether s is a delivery status.
+func ValidStatus(s string) bool {
+	switch s {
+	case StatusPending, StatusRetrying, StatusSucceeded, StatusFailed, StatusAwaitingCallback, StatusCancelled:
+		return true
+	}
+	return false
+}
+
+// Attempt triggers: what caused an attempt.
+const (
+	TriggerScheduled = "scheduled"
+	TriggerManual    = "manual"
+	TriggerTest      = "test"
+	TriggerRecover   = "recover"
+	TriggerCallback  = "callback"
+)
+
+// Delivery is one event on its way to one endpoint. Its ID is the webhook
+// id receivers see, the same on every retry and redelivery.
+type Delivery struct {
+	ID             string
+	TenantID       string
+	EventID        string
+	WebhookID      string
+	Topic          string
+	SubTopic       string
+	Status         string
+	AttemptCount   int
+	NextAttemptAt  time.Time // zero when nothing is scheduled
+	NextTrigger    string    // what the next attempt is for
+	LastStatusCode int
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Attempt is one HTTP request made for a delivery, and what came back.
+type Attempt struct {
+	ID                string
+	DeliveryID        string
+	Trigger           string
+	URL               string
+	StatusCode        int // 0 when no response arrived
+	Duration          time.Duration
+	Error             string
+	RequestHeaders    http.Header
+	RequestBody       []byte // nil when the body was the event's payload as posted
+	ResponseHeaders   http.Header
+	ResponseBody      []byte
+	ResponseTruncated bool
+	StartedAt         time.Time
+}
+
+const deliveryColumns = `id, tenant_id, event_id, endpoint_id, topic, sub_topic, status, attempt_count, next_attempt_at,
+	next_trigger, last_status_code, created_at, updated_at`
+
+func scanDelivery(row rowScanner) (*Delivery, error) {
+	d := &Delivery{}
+	var next sql.NullInt64
+	var createdAt, updatedAt int64
+	err := row.Scan(&d.ID, &d.TenantID, &d.EventID, &d.WebhookID, &d.Topic, &d.SubTopic, &d.Status, &d.AttemptCount, &next,
+		&d.NextTrigger, &d.LastStatusCode, &createdAt, &updatedAt)
+	if err != nil {
+		return nil, err
+	}
+	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromNullMS(next), fromMS(createdAt), fromMS(updatedAt)
+	return d, nil
+}
+
+func scanDeliveries(rows *sql.Rows) ([]*Delivery, error) {
+	defer rows.Close()
+	var out []*Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, wrapDBError(err, "scan delivery")
+		}
+		out = append(out, d)
+	}
+	return out, wrapDBError(rows.Err(), "read deliveries")
+}
+
+// DeliveryByID returns the tenant's delivery id, or ENOTFOUND.
+func (db *DB) DeliveryByID(ctx context.Context, tenantID, id string) (*Delivery, error) {
+	d, err := scanDelivery(db.read.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ? AND tenant_id = ?`, id, tenantID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "delivery %s not found", id)
+	}
+	return d, wrapDBError(err, "read delivery")
+}
+
+// DeliveryFilter selects deliveries for Deliveries. Empty fields don't filter.
+type DeliveryFilter struct {
+	TenantID  string
+	WebhookID string
+	EventID   string
+	Status    string
+	Topic     string
+	From, To  time.Time // created at, From inclusive, To exclusive
+	Cursor    string    // the last id of the previous page
+	Limit     int
+}
+
+// Deliveries returns a page of deliveries, newest first, and the next
+// page's cursor. Pages are keyset on the id (a ULID), and time ranges
+// become id ranges, so a page costs the same at row 10 or row 10 million.
+func (db *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, string, error) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
+	add("tenant_id = ?", f.TenantID)
+	if f.WebhookID != "" {
+		add("endpoint_id = ?", f.WebhookID)
+	}
+	if f.EventID != "" {
+		add("event_id = ?", f.EventID)
+	}
+	if f.Status != "" {
+		add("status = ?", f.Status)
+	}
+	if f.Topic != "" {
+		add("topic = ?", f.Topic)
+	}
+	if !f.From.IsZero() {
+		add("id >= ?", TimeBoundID(PrefixDelivery, f.From))
+	}
+	if !f.To.IsZero() {
+		add("id < ?", TimeBoundID(PrefixDelivery, f.To))
+	}
+	if f.Cursor != "" {
+		add("id < ?", f.Cursor)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	args = append(args, f.Limit+1)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, "", wrapDBError(err, "list deliveries")
+	}
+	out, err := scanDeliveries(rows)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		next = out[f.Limit-1].ID
+	}
+	return out, next, nil
+}
+
+// ClaimDue leases up to limit deliveries that are due at now, oldest due
+// first, to owner until now+lease. A claimer that dies leaves its leases to
+// expire, and the deliveries fall due again: delivery is at-least-once.
+func (db *DB) ClaimDue(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*Delivery, error) {
+	rows, err := db.write.QueryContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, lease_owner = ?
+		WHERE id IN (SELECT id FROM deliveries WHERE status IN ('pending', 'retrying') AND next_attempt_at <= ?
+			ORDER BY next_attempt_at LIMIT ?)
+		RETURNING `+deliveryColumns, ms(now.Add(lease)), owner, ms(now), limit)
+	if err != nil {
+		return nil, wrapDBError(err, "claim deliveries")
+	}
+	return scanDeliveries(rows)
+}
+
+// NextDueAt returns when the earliest scheduled delivery falls due, or the
+// zero time when none is scheduled.
+func (db *DB) NextDueAt(ctx context.Context) (time.Time, error) {
+	var next sql.NullInt64
+	err := db.read.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM deliveries WHERE status IN ('pending', 'retrying')`).Scan(&next)
+	return fromNullMS(next), wrapDBError(err, "read next due time")
+}
+
+// ReleaseLeases makes deliveries leased by owner ("" = by anyone) due now.
+// A single SQLite process calls it at start-up, since a lease left in its
+// file can only belong to a process that is gone.
+func (db *DB) ReleaseLeases(ctx context.Context, owner string) (int, error) {
+	now := ms(db.clock())
+	var res sql.Result
+	var err error
+	if owner == "" {
+		res, err = db.write.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL
+			WHERE lease_owner IS NOT NULL AND status IN ('pending', 'retrying')`, now)
+	} else {
+		res, err = db.write.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL
+			WHERE lease_owner = ? AND status IN ('pending', 'retrying')`, now, owner)
+	}
+	if err != nil {
+		return 0, wrapDBError(err, "release leases")
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// Outcome is what became of one claimed delivery: its new state and the
+// attempt that led to it (nil when nothing was sent, e.g. a cancellation).
+type Outcome struct {
+	DeliveryID     string
+	Status         string
+	NextAttemptAt  time.Time
+	LastStatusCode int
+	Attempt        *Attempt
+}
+
+// RecordOutcomes writes a batch of outcomes in one transaction (group
+// commit): each attempt row and its delivery's new state.
+func (db *DB) RecordOutcomes(ctx context.Context, outcomes []Outcome) error {
+	now := ms(db.clock())
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		insertAttempt, err := tx.PrepareContext(ctx, `INSERT INTO attempts (id, delivery_id, trigger, url, status_code, duration_ms, error,
+			request_headers, request_body, response_headers, response_body, response_truncated, started_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return wrapDBError(err, "prepare insert attempt")
+		}
+		defer insertAttempt.Close()
+		update, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = ?, attempt_count = attempt_count + ?, next_attempt_at = ?,
+			next_trigger = 'scheduled', lease_owner = NULL, last_status_code = CASE WHEN ? THEN ? ELSE last_status_code END, updated_at = ?
+			WHERE id = ?`)
+		if err != nil {
+			return wrapDBError(err, "prepare update delivery")
+		}
+		defer update.Close()
+		for _, o := range outcomes {
+			attempted := 0
+			if a := o.Attempt; a != nil {
+				attempted = 1
+				if a.ID == "" {
+					a.ID = NewID(PrefixAttempt)
+				}
+				if _, err := insertAttempt.ExecContext(ctx, a.ID, o.DeliveryID, a.Trigger, a.URL, a.StatusCode, a.Duration.Milliseconds(),
+					a.Error, jsonText(a.RequestHeaders), a.RequestBody, jsonText(a.ResponseHeaders), a.ResponseBody, a.ResponseTruncated,
+					ms(a.StartedAt)); err != nil {
+					return wrapDBError(err, "insert attempt")
+				}
+			}
+			if _, err := update.ExecContext(ctx, o.Status, attempted, nullMS(o.NextAttemptAt), attempted == 1, o.LastStatusCode, now, o.DeliveryID); err != nil {
+				return wrapDBError(err, "update delivery")
+			}
+		}
+		return nil
+	})
+}
+
+// Redeliver schedules one more attempt of a delivery now, with the same
+// webhook id, whatever its status.
+func (db *DB) Redeliver(ctx context.Context, tenantID, id string) (*Delivery, error) {
+	now := ms(db.clock())
+	d, err := scanDelivery(db.write.QueryRowContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, next_trigger = 'manual',
+		updated_at = ? WHERE id = ? AND tenant_id = ? RETURNING `+deliveryColumns, now, now, id, tenantID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "delivery %s not found", id)
+	}
+	return d, wrapDBError(err, "redeliver")
+}
+
+// CountRecoverable counts the endpoint's failed deliveries created at or
+// after since: what Recover would redeliver.
+func (db *DB) CountRecoverable(ctx context.Context, tenantID, webhookID string, since time.Time) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND tenant_id = ? AND status = 'failed' AND id >= ?`,
+		webhookID, tenantID, TimeBoundID(PrefixDelivery, since)).Scan(&n)
+	return n, wrapDBError(err, "count failed deliveries")
+}
+
+// Recover schedules every failed delivery of the endpoint created at or
+// after since for one more attempt now, and returns how many.
+func (db *DB) Recover(ctx context.Context, tenantID, webhookID string, since time.Time) (int, error) {
+	now := ms(db.clock())
+	res, err := db.write.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, next_trigger = 'recover', updated_at = ?
+		WHERE endpoint_id = ? AND tenant_id = ? AND status = 'failed' AND id >= ?`,
+		now, now, webhookID, tenantID, TimeBoundID(PrefixDelivery, since))
+	if err != nil {
+		return 0, wrapDBError(err, "recover deliveries")
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// CreateTestDelivery stores a "ping" event and one delivery of it to w that
+// the dispatcher will not pick up: the caller sends it now and records the
+// outcome with RecordOutcomes.
+func (db *DB) CreateTestDelivery(ctx context.Context, w *Webhook, payload []byte) (*Event, *Delivery, error) {
+	now := db.clock()
+	e := &Event{ID: NewID(PrefixEvent), TenantID: w.TenantID, Topic: "ping", Payload: payload, DeliveryCount: 1, TriggeredAt: now}
+	d := &Delivery{ID: NewID(PrefixDelivery), TenantID: w.TenantID, EventID: e.ID, WebhookID: w.ID, Topic: e.Topic,
+		Status: StatusPending, NextTrigger: TriggerTest, CreatedAt: now, UpdatedAt: now}
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, tenant_id, topic, sub_topic, payload, delivery_count, triggered_at)
+			VALUES (?, ?, ?, '', ?, 1, ?)`, e.ID, e.TenantID, e.Topic, e.Payload, ms(now)); err != nil {
+			return wrapDBError(err, "insert test event")
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, topic, sub_topic, status, next_trigger, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, '', 'pending', 'test', ?, ?)`, d.ID, d.TenantID, d.EventID, d.WebhookID, d.Topic, ms(now), ms(now))
+		return wrapDBError(err, "insert test delivery")
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, d, nil
+}
+
+// AttemptsByDelivery returns every attempt of a delivery, oldest first.
+func (db *DB) AttemptsByDelivery(ctx context.Context, deliveryID string) ([]*Attempt, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, delivery_id, trigger, url, status_code, duration_ms, error, request_headers,
+		request_body, response_headers, response_body, response_truncated, started_at FROM attempts WHERE delivery_id = ? ORDER BY id`, deliveryID)
+	if err != nil {
+		return nil, wrapDBError(err, "list attempts")
+	}
+	defer rows.Close()
+	var out []*Attempt
+	for rows.Next() {
+		a := &Attempt{}
+		var durationMS, startedAt int64
+		var reqHeaders, respHeaders string
+		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Trigger, &a.URL, &a.StatusCode, &durationMS, &a.Error, &reqHeaders,
+			&a.RequestBody, &respHeaders, &a.ResponseBody, &a.ResponseTruncated, &startedAt); err != nil {
+			return nil, wrapDBError(err, "scan attempt")
+		}
+		a.Duration = time.Duration(durationMS) * time.Millisecond
+		a.StartedAt = fromMS(startedAt)
+		a.RequestHeaders, a.ResponseHeaders = decodeHeader(reqHeaders), decodeHeader(respHeaders)
+		out = append(out, a)
+	}
+	return out, wrapDBError(rows.Err(), "list attempts")
+}

@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// Event is something that happened in the product, as posted to hooks.
+type Event struct {
+	ID             string
+	TenantID       string
+	Topic          string
+	SubTopic       string
+	Payload        []byte // the data as posted, JSON
+	IdempotencyKey string
+	DeliveryCount  int
+	TriggeredAt    time.Time
+}
+
+// CreateEvents stores events, each with one pending delivery per enabled
+// endpoint of its tenant that subscribes to its topic, in one transaction,
+// so an event is never durable without its deliveries. An event whose
+// idempotency key its tenant used before is not stored again: its slot in
+// events is replaced by the first event, and created[i] is false.
+func (db *DB) CreateEvents(ctx context.Context, events []*Event) (created []bool, err error) {
+	now := db.clock()
+	created = make([]bool, len(events))
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		insertEvent, err := tx.PrepareContext(ctx, `INSERT INTO events (id, tenant_id, topic, sub_topic, payload, idempotency_key, delivery_count, triggered_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+		if err != nil {
+			return wrapDBError(err, "prepare insert event")
+		}
+		defer insertEvent.Close()
+		insertDelivery, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, topic, sub_topic, status, next_attempt_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`)
+		if err != nil {
+			return wrapDBError(err, "prepare insert delivery")
+		}
+		defer insertDelivery.Close()
+		subscribers := map[string][]*Webhook{}
+		for i, e := range events {
+			hooks, ok := subscribers[e.TenantID]
+			if !ok {
+				if hooks, err = enabledWebhooks(ctx, tx, e.TenantID); err != nil {
+					return err
+				}
+				subscribers[e.TenantID] = hooks
+			}
+			var matched []*Webhook
+			for _, w := range hooks {
+				if w.Subscribed(e.Topic, e.SubTopic) {
+					matched = append(matched, w)
+				}
+			}
+			e.ID = NewID(PrefixEvent)
+			if e.TriggeredAt.IsZero() {
+				e.TriggeredAt = now
+			}
+			e.DeliveryCount = len(matched)
+			res, err := insertEvent.ExecContext(ctx, e.ID, e.TenantID, e.Topic, e.SubTopic, e.Payload,
+				sql.NullString{String: e.IdempotencyKey, Valid: e.IdempotencyKey != ""}, e.DeliveryCount, ms(e.TriggeredAt))
+			if err != nil {
+				return wrapDBError(err, "insert event")
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				first, err := eventByIdempotencyKey(ctx, tx, e.TenantID, e.IdempotencyKey)
+				if err != nil {
+					return err
+				}
+				*e = *first
+				continue
+			}
+			created[i] = true
+			for _, w := range matched {
+				if _, err := insertDelivery.ExecContext(ctx, NewID(PrefixDelivery), e.TenantID, e.ID, w.ID, e.Topic, e.SubTopic,
+					ms(now), ms(now), ms(now)); err != nil {
+					return wrapDBError(err, "insert delivery")
+				}
+			}
+		}
+		return nil
+	})
+	return created, err
+}
+
+func enabledWebhooks(ctx context.Context, tx *sql.Tx, tenantID string) ([]*Webhook, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+webhookColumns+` FROM endpoints WHERE tenant_id = ? AND enabled = 1`, tenantID)
+	if err != nil {
+		return nil, wrapDBError(err, "read subscribers")
+	}
+	defer rows.Close()
+	var out []*Webhook
+	for rows.Next() {
+		w, err := scanWebhook(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, wrapDBError(rows.Err(), "read subscribers")
+}
+
+const eventColumns = `id, tenant_id, topic, sub_topic, payload, COALESCE(idempotency_key, ''), delivery_count, triggered_at`
+
+func scanEvent(row rowScanner) (*Event, error) {
+	e := &Event{}
+	var triggeredAt int64
+	if err := row.Scan(&e.ID, &e.TenantID, &e.Topic, &e.SubTopic, &e.Payload, &e.IdempotencyKey, &e.DeliveryCount, &triggeredAt); err != nil {
+		return nil, err
+	}
+	e.TriggeredAt = fromMS(triggeredAt)
+	return e, nil
+}
+
+func eventByIdempotencyKey(ctx context.Context, tx *sql.Tx, tenantID, key string) (*Event, error) {
+	e, err := scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE tenant_id = ? AND idempotency_key = ?`, tenantID, key))
+	return e, wrapDBError(err, "read event by idempotency key")
+}
+
+// EventByID returns the tenant's event id, or ENOTFOUND.
+func (db *DB) EventByID(ctx context.Context, tenantID, id string) (*Event, error) {
+	e, err := scanEvent(db.read.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id = ? AND tenant_id = ?`, id, tenantID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "event %s not found", id)
+	}
+	return e, wrapDBError(err, "read event")
+}
+
+// EventsByIDs returns the events with the given ids, keyed by id.
+func (db *DB) EventsByIDs(ctx context.Context, ids []string) (map[string]*Event, error) {
+	out := make(map[string]*Event, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id IN (SELECT value FROM json_each(?))`, jsonText(ids))
+	if err != nil {
+		return nil, wrapDBError(err, "read events")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, wrapDBError(err, "scan event")
+		}
+		out[e.ID] = e
+	}
+	return out, wrapDBError(rows.Err(), "read events")
+}
+
+// EventFilter selects events for Events.
+type EventFilter struct {
+	TenantID string
+	Topic    string
+	Cursor   string // the last id of the previous page
+	Limit    int
+}
+
+// Events returns a page of the tenant's events, newest first, and the next
+// page's cursor ("" on the last page).
+func (db *DB) Events(ctx context.Context, f EventFilter) ([]*Event, string, error) {
+	query := `SELECT ` + eventColumns + ` FROM events WHERE tenant_id = ?`
+	args := []any{f.TenantID}
+	if f.Topic != "" {
+		query += ` AND topic = ?`
+		args = append(args, f.Topic)
+	}
+	if f.Cursor != "" {
+		query += ` AND id < ?`
+		args = append(args, f.Cursor)
+	}
+	query += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, f.Limit+1)
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, "", wrapDBError(err, "list events")
+	}
+	defer rows.Close()
+	var out []*Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, "", wrapDBError(err, "scan event")
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", wrapDBError(err, "list events")
+	}
+	next := ""
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
+		next = out[f.Limit-1].ID
+	}
+	return out, next, nil
+}

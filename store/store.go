@@ -1,0 +1,215 @@
+// Package store keeps hooks' data in SQLite: tenants, endpoints, events,
+// deliveries, attempts, API keys and users. It owns the data types and the
+// hand-written SQL; callers get one method per query.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is an open hooks database. Writes go through one connection, since
+// SQLite has a single writer anyway and queueing in Go is cheaper than
+// busy-waiting in SQLite; reads use a pool of read-only connections.
+type DB struct {
+	write *sql.DB
+	read  *sql.DB
+	path  string
+	now   func() time.Time
+}
+
+// Option changes how Open sets up a DB.
+type Option func(*DB)
+
+// WithClock makes the DB take "now" from clock, for tests.
+func WithClock(clock func() time.Time) Option {
+	return func(db *DB) { db.now = clock }
+}
+
+// Open opens (creating if needed) the SQLite database at path and applies
+// any migrations it has not seen yet.
+func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
+	path = strings.TrimPrefix(path, "sqlite://")
+	if path == "" {
+		return nil, Errorf(EINVALID, "database path is empty")
+	}
+	db := &DB{path: path, now: time.Now}
+	for _, opt := range opts {
+		opt(db)
+	}
+	pragmas := "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
+	var err error
+	if db.write, err = sql.Open("sqlite", dsn+"&_txlock=immediate"); err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetMaxIdleConns(1)
+	db.write.SetConnMaxLifetime(0)
+	db.write.SetConnMaxIdleTime(0)
+	if err := db.migrate(ctx); err != nil {
+		db.write.Close()
+		return nil, err
+	}
+	if db.read, err = sql.Open("sqlite", dsn+"&_pragma=query_only(1)"); err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db.read.SetMaxOpenConns(8)
+	db.read.SetMaxIdleConns(8)
+	return db, nil
+}
+
+// Close closes both connection pools.
+func (db *DB) Close() error {
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// Path is the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// Ping checks that the database answers and can be written.
+func (db *DB) Ping(ctx context.Context) error {
+	_, err := db.write.ExecContext(ctx, `UPDATE settings SET value = value WHERE name = 'ping'`)
+	return wrapDBError(err, "ping database")
+}
+
+// SchemaVersion is the newest migration applied.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	return v, wrapDBError(err, "read schema version")
+}
+
+// Backup writes a consistent copy of the live database to path (VACUUM INTO).
+func (db *DB) Backup(ctx context.Context, path string) error {
+	_, err := db.read.ExecContext(ctx, `VACUUM INTO ?`, path)
+	return wrapDBError(err, "back up database")
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with a number", name)
+		}
+		src, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		if err := db.applyMigration(ctx, version, string(src)); err != nil {
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) applyMigration(ctx context.Context, version int, src string) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, src); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, db.now().UnixMilli()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// clock is the current time as stored: UTC, in whole milliseconds.
+func (db *DB) clock() time.Time { return db.now().UTC().Truncate(time.Millisecond) }
+
+// tx runs fn in a write transaction and commits it if fn returns nil.
+func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrapDBError(err, "begin transaction")
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return wrapDBError(tx.Commit(), "commit")
+}
+
+// wrapDBError turns SQLite's resource errors (disk full, locked beyond the
+// busy timeout) into EUNAVAILABLE, so callers can answer 503 and retry later
+// instead of treating them as bugs.
+func wrapDBError(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN:
+			return &Error{Code: EUNAVAILABLE, Message: "the database is unavailable (" + sqlite.ErrorCodeString[se.Code()&0xff] + "); try again shortly", Err: err}
+		}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func nullMS(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+func fromNullMS(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return fromMS(v.Int64)
+}

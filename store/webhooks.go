@@ -1,0 +1,297 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Signing is an endpoint's signing scheme and its options.
+type Signing struct {
+	Scheme   string `json:"scheme"`
+	Header   string `json:"header,omitempty"`
+	Encoding string `json:"encoding,omitempty"`
+	Prefix   string `json:"prefix,omitempty"`
+}
+
+// Envelope says how an event becomes the body sent to an endpoint.
+type Envelope struct {
+	Type     string `json:"type"`
+	Template string `json:"template,omitempty"`
+}
+
+// RetryPolicy says which failed attempts are retried, and when.
+type RetryPolicy struct {
+	Schedule        string `json:"schedule"`                  // exponential or fixed
+	IntervalSeconds int    `json:"intervalSeconds,omitempty"` // for fixed
+	MaxAttempts     int    `json:"maxAttempts"`
+	RetryOn         string `json:"retryOn"` // 5xx or non-2xx
+}
+
+// Webhook is an endpoint that a tenant registered to receive events.
+type Webhook struct {
+	ID             string
+	TenantID       string
+	Name           string
+	URL            string
+	Topics         []string
+	SubTopics      []string
+	Enabled        bool
+	DisabledReason string
+	DisabledAt     time.Time
+	Signing        Signing
+	Secret         string
+	// PreviousSecret stays valid until PreviousSecretUntil after a rotation.
+	PreviousSecret      string
+	PreviousSecretUntil time.Time
+	Headers             map[string]string
+	Envelope            Envelope
+	Retry               RetryPolicy
+	Timeout             time.Duration
+	RateLimit           int // deliveries per second, 0 = unlimited
+	Metadata            map[string]string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// Secrets returns the secrets a signer should use now: the current one
+// first, then the previous one while its grace period lasts.
+func (w *Webhook) Secrets(now time.Time) []string {
+	if w.PreviousSecret != "" && now.Before(w.PreviousSecretUntil) {
+		return []string{w.Secret, w.PreviousSecret}
+	}
+	return []string{w.Secret}
+}
+
+const webhookColumns = `id, tenant_id, name, url, topics, sub_topics, enabled, disabled_reason, disabled_at,
+	signing, secret, previous_secret, previous_secret_until, headers, envelope, retry, timeout_ms, rate_limit,
+	metadata, created_at, updated_at`
+
+// CreateWebhook stores w as a new endpoint, setting its id and times.
+func (db *DB) CreateWebhook(ctx context.Context, w *Webhook) error {
+	if _, err := db.TenantByID(ctx, w.TenantID); err != nil {
+		return err
+	}
+	w.ID = NewID(PrefixWebhook)
+	w.CreatedAt = db.clock()
+	w.UpdatedAt = w.CreatedAt
+	cols, err := webhookValues(w)
+	if err != nil {
+		return err
+	}
+	_, err = db.write.ExecContext(ctx, `INSERT INTO endpoints (`+webhookColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, cols...)
+	return wrapDBError(err, "insert webhook")
+}
+
+// UpdateWebhook saves every mutable field of w.
+func (db *DB) UpdateWebhook(ctx context.Context, w *Webhook) error {
+	w.UpdatedAt = db.clock()
+	cols, err := webhookValues(w)
+	if err != nil {
+		return err
+	}
+	// Same order as webhookColumns, minus id/tenant_id/created_at.
+	res, err := db.write.ExecContext(ctx, `UPDATE endpoints SET name=?3, url=?4, topics=?5, sub_topics=?6, enabled=?7,
+		disabled_reason=?8, disabled_at=?9, signing=?10, secret=?11, previous_secret=?12, previous_secret_until=?13,
+		headers=?14, envelope=?15, retry=?16, timeout_ms=?17, rate_limit=?18, metadata=?19, updated_at=?21
+		WHERE id=?1 AND tenant_id=?2`, cols...)
+	if err != nil {
+		return wrapDBError(err, "update webhook")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Errorf(ENOTFOUND, "webhook %s not found", w.ID)
+	}
+	return nil
+}
+
+// DeleteWebhook removes an endpoint with its deliveries and attempts.
+func (db *DB) DeleteWebhook(ctx context.Context, tenantID, id string) error {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM endpoints WHERE id = ? AND tenant_id = ?`, id, tenantID)
+	if err != nil {
+		return wrapDBError(err, "delete webhook")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Errorf(ENOTFOUND, "webhook %s not found", id)
+	}
+	return nil
+}
+
+// WebhookByID returns the tenant's endpoint id, or ENOTFOUND.
+func (db *DB) WebhookByID(ctx context.Context, tenantID, id string) (*Webhook, error) {
+	row := db.read.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM endpoints WHERE id = ? AND tenant_id = ?`, id, tenantID)
+	w, err := scanWebhook(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "webhook %s not found", id)
+	}
+	return w, err
+}
+
+// WebhooksByIDs returns the endpoints with the given ids, whatever their
+// tenant, keyed by id. The engine uses it for a batch of deliveries.
+func (db *DB) WebhooksByIDs(ctx context.Context, ids []string) (map[string]*Webhook, error) {
+	out := make(map[string]*Webhook, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT `+webhookColumns+` FROM endpoints WHERE id IN (SELECT value FROM json_each(?))`, jsonText(ids))
+	if err != nil {
+		return nil, wrapDBError(err, "read webhooks")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		w, err := scanWebhook(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[w.ID] = w
+	}
+	return out, wrapDBError(rows.Err(), "read webhooks")
+}
+
+// Webhooks returns a page of the tenant's endpoints, newest first, starting
+// after cursor (an id; "" for the first page), and the next page's cursor.
+func (db *DB) Webhooks(ctx context.Context, tenantID, cursor string, limit int) ([]*Webhook, string, error) {
+	if cursor == "" {
+		cursor = "\xff"
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT `+webhookColumns+` FROM endpoints WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+		tenantID, cursor, limit+1)
+	if err != nil {
+		return nil, "", wrapDBError(err, "list webhooks")
+	}
+	defer rows.Close()
+	var out []*Webhook
+	for rows.Next() {
+		w, err := scanWebhook(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", wrapDBError(err, "list webhooks")
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}
+
+// CountWebhooks returns how many endpoints the tenant has.
+func (db *DB) CountWebhooks(ctx context.Context, tenantID string) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM endpoints WHERE tenant_id = ?`, tenantID).Scan(&n)
+	return n, wrapDBError(err, "count webhooks")
+}
+
+// DisableWebhook turns an endpoint off and records why. Its pending
+// deliveries stay where they are and are skipped while it is off.
+func (db *DB) DisableWebhook(ctx context.Context, tenantID, id, reason string) error {
+	now := db.clock()
+	res, err := db.write.ExecContext(ctx, `UPDATE endpoints SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ?
+		WHERE id = ? AND tenant_id = ?`, reason, ms(now), ms(now), id, tenantID)
+	if err != nil {
+		return wrapDBError(err, "disable webhook")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Errorf(ENOTFOUND, "webhook %s not found", id)
+	}
+	return nil
+}
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanWebhook(row rowScanner) (*Webhook, error) {
+	w := &Webhook{}
+	var topics, subTopics, signing, headers, envelope, retry, metadata string
+	var disabledAt, prevUntil sql.NullInt64
+	var timeoutMS, createdAt, updatedAt int64
+	err := row.Scan(&w.ID, &w.TenantID, &w.Name, &w.URL, &topics, &subTopics, &w.Enabled, &w.DisabledReason, &disabledAt,
+		&signing, &w.Secret, &w.PreviousSecret, &prevUntil, &headers, &envelope, &retry, &timeoutMS, &w.RateLimit,
+		&metadata, &createdAt, &updatedAt)
+	if err != nil {
+		return nil, wrapDBError(err, "scan webhook")
+	}
+	for _, f := range []struct {
+		src string
+		dst any
+	}{{topics, &w.Topics}, {subTopics, &w.SubTopics}, {signing, &w.Signing}, {headers, &w.Headers},
+		{envelope, &w.Envelope}, {retry, &w.Retry}, {metadata, &w.Metadata}} {
+		if err := json.Unmarshal([]byte(f.src), f.dst); err != nil {
+			return nil, fmt.Errorf("webhook %s: decode column: %w", w.ID, err)
+		}
+	}
+	w.DisabledAt, w.PreviousSecretUntil = fromNullMS(disabledAt), fromNullMS(prevUntil)
+	w.Timeout = time.Duration(timeoutMS) * time.Millisecond
+	w.CreatedAt, w.UpdatedAt = fromMS(createdAt), fromMS(updatedAt)
+	return w, nil
+}
+
+func webhookValues(w *Webhook) ([]any, error) {
+	if w.Topics == nil {
+		w.Topics = []string{}
+	}
+	if w.SubTopics == nil {
+		w.SubTopics = []string{}
+	}
+	if w.Headers == nil {
+		w.Headers = map[string]string{}
+	}
+	if w.Metadata == nil {
+		w.Metadata = map[string]string{}
+	}
+	return []any{w.ID, w.TenantID, w.Name, w.URL, jsonText(w.Topics), jsonText(w.SubTopics), w.Enabled, w.DisabledReason,
+		nullMS(w.DisabledAt), jsonText(w.Signing), w.Secret, w.PreviousSecret, nullMS(w.PreviousSecretUntil),
+		jsonText(w.Headers), jsonText(w.Envelope), jsonText(w.Retry), w.Timeout.Milliseconds(), w.RateLimit,
+		jsonText(w.Metadata), ms(w.CreatedAt), ms(w.UpdatedAt)}, nil
+}
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("store: marshal %T: %v", v, err)) // only plain types reach here
+	}
+	return string(b)
+}
+
+// MatchTopic reports whether an endpoint subscribed to pattern receives
+// topic: patterns match exactly, by a trailing "/*" (orders/* matches
+// orders/placed and orders/a/b, not orders), or "*" for everything.
+func MatchTopic(pattern, topic string) bool {
+	if pattern == "*" || pattern == topic {
+		return true
+	}
+	if prefix, ok := strings.CutSuffix(pattern, "/*"); ok {
+		return strings.HasPrefix(topic, prefix+"/")
+	}
+	return false
+}
+
+// Subscribed reports whether w receives an event with topic and subTopic.
+func (w *Webhook) Subscribed(topic, subTopic string) bool {
+	matched := false
+	for _, p := range w.Topics {
+		if MatchTopic(p, topic) {
+			matched = true
+			break
+		}
+	}
+	if !matched {
+		return false
+	}
+	if len(w.SubTopics) == 0 {
+		return true
+	}
+	for _, p := range w.SubTopics {
+		if MatchTopic(p, subTopic) {
+			return true
+		}
+	}
+	return false
+}

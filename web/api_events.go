@@ -1,0 +1,173 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"hooks/delivery"
+	"hooks/store"
+)
+
+// eventInput is one event as a producer posts it.
+type eventInput struct {
+	Topic          string          `json:"topic"`
+	SubTopic       string          `json:"subTopic"`
+	Data           json.RawMessage `json:"data"`
+	IdempotencyKey string          `json:"idempotencyKey"` // batch only; single events use the header
+}
+
+// MaxIdempotencyKey bounds an Idempotency-Key's length.
+const MaxIdempotencyKey = 255
+
+func (in *eventInput) toEvent(tenantID string) (*store.Event, error) {
+	if in.Topic == "" {
+		return nil, store.FieldErrorf("topic", "topic is required, e.g. orders/placed")
+	}
+	if err := delivery.ValidTopic(in.Topic); err != nil {
+		return nil, store.FieldErrorf("topic", "%s", err)
+	}
+	if in.SubTopic != "" {
+		if err := delivery.ValidTopic(in.SubTopic); err != nil {
+			return nil, store.FieldErrorf("subTopic", "%s", err)
+		}
+	}
+	if len(in.IdempotencyKey) > MaxIdempotencyKey {
+		return nil, store.FieldErrorf("idempotencyKey", "idempotency key is longer than %d characters", MaxIdempotencyKey)
+	}
+	data := []byte(in.Data)
+	if len(data) == 0 {
+		data = []byte("{}")
+	}
+	return &store.Event{TenantID: tenantID, Topic: in.Topic, SubTopic: in.SubTopic, Payload: data, IdempotencyKey: in.IdempotencyKey}, nil
+}
+
+type eventAccepted struct {
+	ID         string `json:"id"`
+	Deliveries int    `json:"deliveries"`
+}
+
+func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var in eventInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.IdempotencyKey != "" {
+		return store.FieldErrorf("idempotencyKey", "send the idempotency key in the Idempotency-Key header")
+	}
+	in.IdempotencyKey = r.Header.Get("Idempotency-Key")
+	e, err := in.toEvent(c.tenantID)
+	if err != nil {
+		return err
+	}
+	created, err := s.db.CreateEvents(r.Context(), []*store.Event{e})
+	if err != nil {
+		return err
+	}
+	if created[0] {
+		s.engine.Wake()
+	} else {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	writeJSON(w, http.StatusAccepted, eventAccepted{ID: e.ID, Deliveries: e.DeliveryCount})
+	return nil
+}
+
+// MaxBatchEvents bounds one POST /api/v1/events/batch.
+const MaxBatchEvents = 1000
+
+func (s *Server) createEventBatch(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var in struct {
+		Events []eventInput `json:"events"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if len(in.Events) == 0 || len(in.Events) > MaxBatchEvents {
+		return store.FieldErrorf("events", "send 1 to %d events", MaxBatchEvents)
+	}
+	events := make([]*store.Event, len(in.Events))
+	for i := range in.Events {
+		e, err := in.Events[i].toEvent(c.tenantID)
+		if err != nil {
+			if se, ok := err.(*store.Error); ok {
+				se.Message = "events[" + itoa(i) + "]: " + se.Message
+			}
+			return err
+		}
+		events[i] = e
+	}
+	created, err := s.db.CreateEvents(r.Context(), events)
+	if err != nil {
+		return err
+	}
+	out := make([]eventAccepted, len(events))
+	for i, e := range events {
+		out[i] = eventAccepted{ID: e.ID, Deliveries: e.DeliveryCount}
+	}
+	for _, ok := range created {
+		if ok {
+			s.engine.Wake()
+			break
+		}
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"data": out})
+	return nil
+}
+
+// eventJSON is an event as the API shows it.
+type eventJSON struct {
+	ID             string          `json:"id"`
+	Topic          string          `json:"topic"`
+	SubTopic       string          `json:"subTopic"`
+	Data           json.RawMessage `json:"data"`
+	IdempotencyKey string          `json:"idempotencyKey,omitempty"`
+	DeliveryCount  int             `json:"deliveryCount"`
+	TriggeredAt    time.Time       `json:"triggeredAt"`
+	Deliveries     []deliveryJSON  `json:"deliveries,omitempty"`
+}
+
+func toEventJSON(e *store.Event) eventJSON {
+	data := json.RawMessage(e.Payload)
+	if !json.Valid(data) {
+		data, _ = json.Marshal(string(e.Payload))
+	}
+	return eventJSON{ID: e.ID, Topic: e.Topic, SubTopic: e.SubTopic, Data: data, IdempotencyKey: e.IdempotencyKey,
+		DeliveryCount: e.DeliveryCount, TriggeredAt: e.TriggeredAt}
+}
+
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, c *caller) error {
+	limit, err := pageLimit(r)
+	if err != nil {
+		return err
+	}
+	events, next, err := s.db.Events(r.Context(), store.EventFilter{TenantID: c.tenantID, Topic: r.URL.Query().Get("topic"),
+		Cursor: r.URL.Query().Get("cursor"), Limit: limit})
+	if err != nil {
+		return err
+	}
+	data := make([]eventJSON, len(events))
+	for i, e := range events {
+		data[i] = toEventJSON(e)
+	}
+	writeJSON(w, http.StatusOK, listJSON[eventJSON]{Data: data, NextCursor: next})
+	return nil
+}
+
+func (s *Server) getEvent(w http.ResponseWriter, r *http.Request, c *caller) error {
+	e, err := s.db.EventByID(r.Context(), c.tenantID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	deliveries, _, err := s.db.Deliveries(r.Context(), store.DeliveryFilter{TenantID: c.tenantID, EventID: e.ID, Limit: 250})
+	if err != nil {
+		return err
+	}
+	out := toEventJSON(e)
+	out.Deliveries = make([]deliveryJSON, len(deliveries))
+	for i, d := range deliveries {
+		out.Deliveries[i] = toDeliveryJSON(d)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

@@ -1,0 +1,44 @@
+package web
+
+import (
+	"net/http"
+
+	"hooks/store"
+)
+
+func (s *Server) listTenants(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if !c.allTenants() {
+		return store.Errorf(store.EFORBIDDEN, "listing tenants needs an API key that is not bound to one tenant")
+	}
+	tenants, err := s.db.Tenants(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, listJSON[store.Tenant]{Data: tenants})
+	return nil
+}
+
+func (s *Server) putTenant(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if !c.allTenants() {
+		return store.Errorf(store.EFORBIDDEN, "creating tenants needs an API key that is not bound to one tenant")
+	}
+	var in struct {
+		Name string `json:"name"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+	}
+	t := &store.Tenant{ID: r.PathValue("id"), Name: in.Name}
+	created, err := s.db.PutTenant(r.Context(), t)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, t)
+	return nil
+}

@@ -1,0 +1,345 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"hooks/store"
+)
+
+// webhookJSON is a webhook as the API shows it.
+type webhookJSON struct {
+	ID             string            `json:"id"`
+	Name           string            `json:"name"`
+	URL            string            `json:"url"`
+	Events         []string          `json:"events"`
+	SubTopics      []string          `json:"subTopics"`
+	IsEnabled      bool              `json:"isEnabled"`
+	DisabledReason string            `json:"disabledReason,omitempty"`
+	DisabledAt     *time.Time        `json:"disabledAt,omitempty"`
+	Signing        store.Signing     `json:"signing"`
+	Headers        map[string]string `json:"headers"`
+	Envelope       store.Envelope    `json:"envelope"`
+	Retry          store.RetryPolicy `json:"retry"`
+	TimeoutSeconds int               `json:"timeoutSeconds"`
+	RateLimit      int               `json:"rateLimit"`
+	Metadata       map[string]string `json:"metadata"`
+	CreatedAt      time.Time         `json:"createdAt"`
+	UpdatedAt      time.Time         `json:"updatedAt"`
+	Secret         string            `json:"secret,omitempty"` // on create only
+}
+
+func toWebhookJSON(w *store.Webhook) webhookJSON {
+	out := webhookJSON{
+		ID: w.ID, Name: w.Name, URL: w.URL, Events: w.Topics, SubTopics: w.SubTopics, IsEnabled: w.Enabled,
+		DisabledReason: w.DisabledReason, Signing: w.Signing, Headers: w.Headers, Envelope: w.Envelope, Retry: w.Retry,
+		TimeoutSeconds: int(w.Timeout / time.Second), RateLimit: w.RateLimit, Metadata: w.Metadata,
+		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
+	}
+	if !w.DisabledAt.IsZero() {
+		out.DisabledAt = &w.DisabledAt
+	}
+	return out
+}
+
+// envelopeInput accepts an envelope as an object or, for short, as its
+// type name: "envelope": "standard".
+type envelopeInput store.Envelope
+
+func (e *envelopeInput) UnmarshalJSON(b []byte) error {
+	var name string
+	if json.Unmarshal(b, &name) == nil {
+		*e = envelopeInput{Type: name}
+		return nil
+	}
+	var v struct {
+		Type     string `json:"type"`
+		Template string `json:"template"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return store.FieldErrorf("envelope", `envelope must be "raw", "standard" or {"type":"template","template":"..."}`)
+	}
+	*e = envelopeInput(v)
+	return nil
+}
+
+// webhookInput is the body of create and PATCH: nil fields are left as
+// they are (PATCH) or take their defaults (create).
+type webhookInput struct {
+	Name           *string            `json:"name"`
+	URL            *string            `json:"url"`
+	Events         *[]string          `json:"events"`
+	SubTopics      *[]string          `json:"subTopics"`
+	IsEnabled      *bool              `json:"isEnabled"`
+	Signing        *store.Signing     `json:"signing"`
+	Secret         *string            `json:"secret"`
+	Headers        *map[string]string `json:"headers"`
+	Envelope       *envelopeInput     `json:"envelope"`
+	Retry          *store.RetryPolicy `json:"retry"`
+	TimeoutSeconds *int               `json:"timeoutSeconds"`
+	RateLimit      *int               `json:"rateLimit"`
+	Metadata       *map[string]string `json:"metadata"`
+}
+
+// apply copies the fields that in sets onto w.
+func (in *webhookInput) apply(w *store.Webhook, now time.Time) {
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	set(&w.Name, in.Name)
+	set(&w.URL, in.URL)
+	set(&w.Secret, in.Secret)
+	if in.Events != nil {
+		w.Topics = *in.Events
+	}
+	if in.SubTopics != nil {
+		w.SubTopics = *in.SubTopics
+	}
+	if in.IsEnabled != nil && *in.IsEnabled != w.Enabled {
+		w.Enabled = *in.IsEnabled
+		if w.Enabled {
+			w.DisabledReason, w.DisabledAt = "", time.Time{}
+		} else {
+			w.DisabledReason, w.DisabledAt = "disabled by a user", now
+		}
+	}
+	if in.Signing != nil {
+		if in.Signing.Scheme != w.Signing.Scheme && in.Secret == nil && w.ID != "" {
+			// Standard Webhooks secrets and the others have different shapes.
+			w.Secret = ""
+		}
+		w.Signing = *in.Signing
+	}
+	if in.Headers != nil {
+		w.Headers = *in.Headers
+	}
+	if in.Envelope != nil {
+		w.Envelope = store.Envelope(*in.Envelope)
+	}
+	if in.Retry != nil {
+		w.Retry = *in.Retry
+	}
+	if in.TimeoutSeconds != nil {
+		w.Timeout = time.Duration(*in.TimeoutSeconds) * time.Second
+		if *in.TimeoutSeconds <= 0 {
+			w.Timeout = -1 // rejected by validation rather than defaulted
+		}
+	}
+	if in.RateLimit != nil {
+		w.RateLimit = *in.RateLimit
+	}
+	if in.Metadata != nil {
+		w.Metadata = *in.Metadata
+	}
+}
+
+// MaxWebhooksPerTenant bounds the endpoints one tenant may register.
+const MaxWebhooksPerTenant = 1000
+
+func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var in webhookInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.URL == nil {
+		return store.FieldErrorf("url", "url is required")
+	}
+	if in.Events == nil {
+		return store.FieldErrorf("events", "events is required: the topics this endpoint receives, e.g. [\"orders/*\"]")
+	}
+	hook := &store.Webhook{TenantID: c.tenantID, Enabled: true}
+	in.apply(hook, time.Now())
+	if err := s.engine.ValidateWebhook(hook); err != nil {
+		return err
+	}
+	n, err := s.db.CountWebhooks(r.Context(), c.tenantID)
+	if err != nil {
+		return err
+	}
+	if n >= MaxWebhooksPerTenant {
+		return store.Errorf(store.ELIMIT, "tenant %s has %d webhooks, the most allowed", c.tenantID, MaxWebhooksPerTenant)
+	}
+	if err := s.db.CreateWebhook(r.Context(), hook); err != nil {
+		return err
+	}
+	out := toWebhookJSON(hook)
+	out.Secret = hook.Secret
+	w.Header().Set("Location", "/api/v1/webhooks/"+hook.ID)
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, c *caller) error {
+	hook, err := s.db.WebhookByID(r.Context(), c.tenantID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toWebhookJSON(hook))
+	return nil
+}
+
+func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, c *caller) error {
+	limit, err := pageLimit(r)
+	if err != nil {
+		return err
+	}
+	hooks, next, err := s.db.Webhooks(r.Context(), c.tenantID, r.URL.Query().Get("cursor"), limit)
+	if err != nil {
+		return err
+	}
+	data := make([]webhookJSON, len(hooks))
+	for i, h := range hooks {
+		data[i] = toWebhookJSON(h)
+	}
+	writeJSON(w, http.StatusOK, listJSON[webhookJSON]{Data: data, NextCursor: next})
+	return nil
+}
+
+func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var in webhookInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	hook, err := s.db.WebhookByID(r.Context(), c.tenantID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	in.apply(hook, time.Now())
+	if err := s.engine.ValidateWebhook(hook); err != nil {
+		return err
+	}
+	if err := s.db.UpdateWebhook(r.Context(), hook); err != nil {
+		return err
+	}
+	if hook.Enabled {
+		s.engine.Wake()
+	}
+	writeJSON(w, http.StatusOK, toWebhookJSON(hook))
+	return nil
+}
+
+func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.db.DeleteWebhook(r.Context(), c.tenantID, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) getWebhookSecret(w http.ResponseWriter, r *http.Request, c *caller) error {
+	hook, err := s.db.WebhookByID(r.Context(), c.tenantID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"secret": hook.Secret})
+	return nil
+}
+
+// DefaultSecretGrace is how long a rotated-out secret keeps signing.
+const DefaultSecretGrace = 24 * time.Hour
+
+func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var in struct {
+		Secret       string `json:"secret"`
+		GraceSeconds *int   `json:"graceSeconds"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+	}
+	grace := DefaultSecretGrace
+	if in.GraceSeconds != nil {
+		if *in.GraceSeconds < 0 || *in.GraceSeconds > 7*24*3600 {
+			return store.FieldErrorf("graceSeconds", "graceSeconds must be between 0 and 604800 (7 days)")
+		}
+		grace = time.Duration(*in.GraceSeconds) * time.Second
+	}
+	hook, err := s.rotateSecret(r, c.tenantID, r.PathValue("id"), in.Secret, grace)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"secret": hook.Secret}
+	if hook.PreviousSecret != "" {
+		out["previousSecretExpiresAt"] = hook.PreviousSecretUntil
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// rotateSecret gives the webhook a new secret (newSecret, or a generated
+// one) and keeps the old one signing for grace.
+func (s *Server) rotateSecret(r *http.Request, tenantID, id, newSecret string, grace time.Duration) (*store.Webhook, error) {
+	hook, err := s.db.WebhookByID(r.Context(), tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	old := hook.Secret
+	hook.Secret = newSecret
+	if err := s.engine.ValidateWebhook(hook); err != nil {
+		return nil, err
+	}
+	hook.PreviousSecret, hook.PreviousSecretUntil = "", time.Time{}
+	if grace > 0 {
+		hook.PreviousSecret, hook.PreviousSecretUntil = old, time.Now().Add(grace).UTC()
+	}
+	return hook, s.db.UpdateWebhook(r.Context(), hook)
+}
+
+func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, c *caller) error {
+	hook, err := s.db.WebhookByID(r.Context(), c.tenantID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	res, err := s.engine.SendTest(r.Context(), hook)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (s *Server) recoverWebhook(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var in struct {
+		Since *time.Time `json:"since"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Since == nil {
+		return store.FieldErrorf("since", "since is required: redeliver failed deliveries created at or after this RFC 3339 time")
+	}
+	if _, err := s.db.WebhookByID(r.Context(), c.tenantID, r.PathValue("id")); err != nil {
+		return err
+	}
+	n, err := s.db.Recover(r.Context(), c.tenantID, r.PathValue("id"), *in.Since)
+	if err != nil {
+		return err
+	}
+	s.engine.Wake()
+	writeJSON(w, http.StatusAccepted, map[string]int{"count": n})
+	return nil
+}
+
+// listJSON is the shape of every list answer.
+type listJSON[T any] struct {
+	Data       []T    `json:"data"`
+	NextCursor string `json:"nextCursor"`
+}
+
+// pageLimit reads ?limit= (1-250, default 50).
+func pageLimit(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return 50, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 250 {
+		return 0, store.FieldErrorf("limit", "limit must be a number from 1 to 250")
+	}
+	return n, nil
+}

@@ -1,0 +1,95 @@
+// Package web serves hooks over HTTP: the REST API, the JWKS documents,
+// health checks and the backoffice pages.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"hooks/delivery"
+	"hooks/store"
+)
+
+// Config tunes a Server. Zero fields take the defaults noted.
+type Config struct {
+	PublicURL    string // where this server is reached, e.g. https://hooks.example.com
+	MaxBodyBytes int64  // largest request body accepted; 1 MiB
+	Dev          bool   // development mode: cookies without Secure
+	Version      string
+	Logger       *slog.Logger
+}
+
+// Server is hooks' HTTP front end.
+type Server struct {
+	db     *store.DB
+	engine *delivery.Engine
+	cfg    Config
+	log    *slog.Logger
+	mux    *http.ServeMux
+}
+
+// New returns a Server that reads and writes db and wakes engine when new
+// deliveries are stored.
+func New(db *store.DB, engine *delivery.Engine, cfg Config) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	s := &Server{db: db, engine: engine, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+
+	api := func(pattern string, h apiHandler) { s.mux.Handle(pattern, s.apiAuth(h)) }
+	api("GET /api/v1/tenants", s.listTenants)
+	api("PUT /api/v1/tenants/{id}", s.putTenant)
+	api("POST /api/v1/webhooks", s.createWebhook)
+	api("GET /api/v1/webhooks", s.listWebhooks)
+	api("GET /api/v1/webhooks/{id}", s.getWebhook)
+	api("PATCH /api/v1/webhooks/{id}", s.patchWebhook)
+	api("DELETE /api/v1/webhooks/{id}", s.deleteWebhook)
+	api("GET /api/v1/webhooks/{id}/secret", s.getWebhookSecret)
+	api("POST /api/v1/webhooks/{id}/secret/rotate", s.rotateWebhookSecret)
+	api("POST /api/v1/webhooks/{id}/test", s.testWebhook)
+	api("POST /api/v1/webhooks/{id}/recover", s.recoverWebhook)
+	api("GET /api/v1/webhooks/{id}/deliveries", s.listWebhookDeliveries)
+	api("POST /api/v1/events", s.createEvent)
+	api("POST /api/v1/events/batch", s.createEventBatch)
+	api("GET /api/v1/events", s.listEvents)
+	api("GET /api/v1/events/{id}", s.getEvent)
+	api("GET /api/v1/deliveries", s.listDeliveries)
+	api("GET /api/v1/deliveries/{id}", s.getDelivery)
+	api("POST /api/v1/deliveries/{id}/redeliver", s.redeliver)
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, store.Errorf(store.ENOTFOUND, "no API route %s %s", r.Method, r.URL.Path))
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
+}
+
+// requestTimeout bounds the database work of one API request.
+const requestTimeout = 30 * time.Second
+
+func withTimeout(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), requestTimeout)
+}
