@@ -1,7 +1,6 @@
 package sign
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto"
@@ -9,7 +8,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -253,18 +251,6 @@ func (r *KeyRing) build(stored []StoredKey, parsed map[string]*ringKey) (*tenant
 	return tk, errors.Join(errs...)
 }
 
-func newTenantKeys(keys []*ringKey) (*tenantKeys, error) {
-	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(keys))}
-	for _, k := range keys {
-		set.Keys = append(set.Keys, k.public)
-	}
-	jwks, err := json.Marshal(set)
-	if err != nil {
-		return nil, fmt.Errorf("encode JWK set: %w", err)
-	}
-	return &tenantKeys{keys: keys, jwks: jwks}, nil
-}
-
 // publish makes tk the tenant's key set. r.write must be held.
 func (r *KeyRing) publish(tenantID string, tk *tenantKeys) {
 	r.mu.Lock()
@@ -406,85 +392,6 @@ func (r *KeyRing) pruneLocked(ctx context.Context, tenantID string, tk *tenantKe
 	return next, errors.Join(errs...)
 }
 
-// emptyJWKS is the answer for a tenant without keys: a valid, empty set.
-var emptyJWKS = []byte(`{"keys":[]}`)
-
-// JWKS returns tenantID's public keys, current first, as a JWK Set (RFC 7517)
-// for <issuer>/.well-known/jwks.json. A tenant that has never signed has an
-// empty set: serving the set never creates keys, so anyone can ask for it.
-func (r *KeyRing) JWKS(ctx context.Context, tenantID string) ([]byte, error) {
-	if err := r.ensureAll(ctx); err != nil {
-		return nil, err
-	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	if tk := r.tenants[tenantID]; tk != nil {
-		return bytes.Clone(tk.jwks), nil
-	}
-	return bytes.Clone(emptyJWKS), nil
-}
-
-// AllJWKS returns every tenant's public keys in one JWK Set, for the
-// server-wide /.well-known/jwks.json. Key IDs are unique across tenants.
-func (r *KeyRing) AllJWKS(ctx context.Context) ([]byte, error) {
-	if err := r.ensureAll(ctx); err != nil {
-		return nil, err
-	}
-	r.mu.RLock()
-	cached := r.allJWKS
-	r.mu.RUnlock()
-	if cached != nil {
-		return bytes.Clone(cached), nil
-	}
-
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.allJWKS == nil {
-		tenants := make([]string, 0, len(r.tenants))
-		for id := range r.tenants {
-			tenants = append(tenants, id)
-		}
-		slices.Sort(tenants)
-		set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}}
-		for _, id := range tenants {
-			for _, k := range r.tenants[id].keys {
-				set.Keys = append(set.Keys, k.public)
-			}
-		}
-		b, err := json.Marshal(set)
-		if err != nil {
-			return nil, fmt.Errorf("encode JWK set: %w", err)
-		}
-		r.allJWKS = b
-	}
-	return bytes.Clone(r.allJWKS), nil
-}
-
-// ensureAll loads every tenant's keys once, so that a JWKS request for a
-// tenant the cache lacks is answered from memory, not by a storage query
-// per request from anyone on the internet.
-func (r *KeyRing) ensureAll(ctx context.Context) error {
-	r.mu.RLock()
-	all := r.allLoaded
-	r.mu.RUnlock()
-	if all {
-		return nil
-	}
-	r.write.Lock()
-	defer r.write.Unlock()
-	r.mu.RLock()
-	all = r.allLoaded
-	r.mu.RUnlock()
-	if all {
-		return nil
-	}
-	// Unreadable keys are Rotate's to report: the rest can still be served.
-	if err := r.loadAllLocked(ctx); err != nil && !errors.Is(err, errUnreadableKey) {
-		return err
-	}
-	return nil
-}
-
 // parseKey parses a stored key; signs says whether it needs a signer.
 func parseKey(s StoredKey, signs bool) (*ringKey, error) {
 	parsed, err := x509.ParsePKCS8PrivateKey(s.PrivateKey)
@@ -501,6 +408,8 @@ func parseKey(s StoredKey, signs bool) (*ringKey, error) {
 	return newRingKey(s, priv, signs)
 }
 
+// newRingKey wraps priv. Only a current key gets a signer (signs); a retired
+// one keeps just its public half.
 func newRingKey(s StoredKey, priv *rsa.PrivateKey, signs bool) (*ringKey, error) {
 	k := &ringKey{
 		id:        s.ID,
