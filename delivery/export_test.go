@@ -1,0 +1,4 @@
+package delivery
+
+// RetryDelay exposes retryDelay to the external tests.
+var RetryDelay = retryDelay

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"hooks/store"
+)
+
+func TestAPIKeyCreatePrintsOnlyTheKey(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "hooks.db")
+	var stdout, stderr bytes.Buffer
+	if code := run(ctx, []string{"apikey", "create", "--db", path, "--name", "ci"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	key := strings.TrimSpace(stdout.String())
+	if !regexp.MustCompile(`^hk_[A-Za-z0-9_-]{43}$`).MatchString(key) {
+		t.Fatalf("stdout = %q, want only the key", stdout.String())
+	}
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	k, err := db.APIKeyBySecret(ctx, key)
+	if err != nil || k.Name != "ci" || k.TenantID != "" {
+		t.Fatalf("stored key = %+v, %v", k, err)
+	}
+
+	stdout.Reset()
+	if code := run(ctx, []string{"apikey", "create", "--db", path, "--tenant", "missing"}, &stdout, &stderr); code != 1 || stdout.Len() != 0 {
+		t.Fatalf("unknown tenant: exit %d, stdout %q", code, stdout.String())
+	}
+}
+
+func TestEnvSetsFlagsAndFlagsWin(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	t.Setenv("HOOKS_DB", filepath.Join(dir, "from-env.db"))
+	var stdout, stderr bytes.Buffer
+	if code := run(ctx, []string{"apikey", "create"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if _, err := filepath.Glob(filepath.Join(dir, "from-env.db")); err != nil {
+		t.Fatal(err)
+	}
+	if code := run(ctx, []string{"apikey", "create", "--db", filepath.Join(dir, "from-flag.db")}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, name := range []string{"from-env.db", "from-flag.db"} {
+		if m, _ := filepath.Glob(filepath.Join(dir, name)); len(m) != 1 {
+			t.Errorf("%s was not created", name)
+		}
+	}
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"version"}, &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "hooks ") {
+		t.Fatalf("version: exit %d, %q", code, stdout.String())
+	}
+	if code := run(context.Background(), []string{"nope"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "Usage") {
+		t.Fatalf("unknown command: exit %d, stderr %q", code, stderr.String())
+	}
+}
