@@ -1,10 +1,11 @@
 package envelope
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"hooks/delivery/envelope/internal/rawjson"
 )
 
 // Kind names how an endpoint's deliveries wrap the event's data.
@@ -169,7 +170,7 @@ func (e *Envelope) Render(dst []byte, s *Scope) ([]byte, error) {
 	r := renderer{scope: s, out: dst, start: len(dst), lim: e.lim}
 	if e.usesData && len(s.Event.Data) > 0 {
 		r.steps += len(s.Event.Data)
-		if !json.Valid(s.Event.Data) {
+		if !rawjson.Valid(s.Event.Data) {
 			return dst, ErrInvalidData
 		}
 	}
@@ -193,7 +194,7 @@ func appendStandard(dst []byte, s *Scope) []byte {
 		data = null
 	}
 	dst = append(dst, `{"type":`...)
-	dst = appendString(dst, s.Event.Topic)
+	dst = rawjson.AppendString(dst, s.Event.Topic)
 	dst = append(dst, `,"timestamp":"`...)
 	dst = s.Event.TriggeredAt.UTC().AppendFormat(dst, time.RFC3339Nano)
 	dst = append(dst, `","data":`...)

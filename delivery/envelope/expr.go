@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"hooks/delivery/envelope/internal/rawjson"
 )
 
 // field is a name in the scope of a template.
@@ -46,17 +48,11 @@ var fieldNames = []struct {
 	{"endpoint.name", fieldEndpointName},
 }
 
-// seg is one step of a path into the event's data.
-type seg struct {
-	key   string // the member name
-	index int    // the array index when key is a non-negative integer, else -1
-}
-
 // path is a name in a template, such as event.data.customer.id.
 type path struct {
 	field field
-	key   string // for fieldMetadataKey
-	segs  []seg  // for fieldEventData
+	key   string        // for fieldMetadataKey
+	segs  []rawjson.Seg // for fieldEventData
 }
 
 // operand is a name or a literal.
@@ -134,7 +130,7 @@ func (p *exprParser) errorf(off int, format string, args ...any) error {
 }
 
 func (p *exprParser) space() {
-	for p.i < len(p.s) && isSpace(p.s[p.i]) {
+	for p.i < len(p.s) && rawjson.IsSpace(p.s[p.i]) {
 		p.i++
 	}
 }
@@ -217,7 +213,7 @@ func (p *exprParser) pipeline() (pipeline, error) {
 				return pl, p.errorf(at, "split needs a separator that is not empty")
 			}
 			p.space()
-			width := numberEnd(p.s[p.i:])
+			width := rawjson.NumberLen(p.s[p.i:])
 			part, err := strconv.Atoi(p.s[p.i : p.i+width])
 			if width == 0 || err != nil {
 				return pl, p.errorf(p.i, "split needs a part number after the separator, as in split '/' 0")
@@ -262,6 +258,8 @@ func (p *exprParser) stringLit() (string, error) {
 	return "", p.errorf(start, "string is missing its closing %c", q)
 }
 
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
 func isIdentStart(c byte) bool {
 	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
@@ -292,7 +290,7 @@ func (p *exprParser) operand() (operand, error) {
 		s, err := p.stringLit()
 		return operand{lit: value{kind: vString, s: s}}, err
 	case isDigit(c) || c == '-':
-		n := numberEnd(p.s[p.i:])
+		n := rawjson.NumberLen(p.s[p.i:])
 		if n == 0 {
 			return operand{}, p.errorf(p.i, "%q is not a number", rest(p.s[p.i:]))
 		}
@@ -327,7 +325,7 @@ func (p *exprParser) name(start int) string {
 // path reads the rest of a name whose root ends at p.i.
 func (p *exprParser) path(start int) (*path, error) {
 	root := p.s[start:p.i]
-	var segs []seg
+	var segs []rawjson.Seg
 	for p.i < len(p.s) && (p.s[p.i] == '.' || p.s[p.i] == '[') {
 		at := p.i
 		if p.s[p.i] == '.' {
@@ -344,14 +342,14 @@ func (p *exprParser) path(start int) (*path, error) {
 		}
 		p.i++
 		p.space()
-		var sg seg
+		var sg rawjson.Seg
 		switch {
 		case p.i < len(p.s) && (p.s[p.i] == '\'' || p.s[p.i] == '"'):
 			s, err := p.stringLit()
 			if err != nil {
 				return nil, err
 			}
-			sg = seg{key: s, index: -1}
+			sg = rawjson.Seg{Key: s, Index: -1}
 		case p.i < len(p.s) && isDigit(p.s[p.i]):
 			k := p.i
 			for p.i < len(p.s) && isDigit(p.s[p.i]) {
@@ -374,14 +372,14 @@ func (p *exprParser) path(start int) (*path, error) {
 		case 0:
 			return &path{field: fieldMetadata}, nil
 		case 1:
-			return &path{field: fieldMetadataKey, key: segs[0].key}, nil
+			return &path{field: fieldMetadataKey, key: segs[0].Key}, nil
 		}
 		return nil, p.errorf(start, "metadata values are text, so %q names nothing; use metadata[\"a.b\"] for a key with a dot", text)
 	}
 	if len(segs) == 0 {
 		return nil, p.errorf(start, "%s is not a value; name one of its fields, such as %s.id", root, root)
 	}
-	name := root + "." + segs[0].key
+	name := root + "." + segs[0].Key
 	for _, fn := range fieldNames {
 		if fn.name != name {
 			continue
@@ -398,12 +396,12 @@ func (p *exprParser) path(start int) (*path, error) {
 	return nil, p.errorf(start, "unknown name %q%s", name, suggest(root, name))
 }
 
-func newSeg(key string) seg {
+func newSeg(key string) rawjson.Seg {
 	n, err := strconv.Atoi(key)
 	if err != nil || n < 0 || key[0] == '+' {
 		n = -1
 	}
-	return seg{key: key, index: n}
+	return rawjson.Seg{Key: key, Index: n}
 }
 
 // suggest offers the fields of root for an unknown name, or the one that

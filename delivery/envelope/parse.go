@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"hooks/delivery/envelope/internal/rawjson"
 )
 
 // TemplateError reports what is wrong with a template and where. It wraps
@@ -136,7 +138,7 @@ func isName(k string) bool {
 }
 
 func (p *tparser) space() {
-	for p.pos < len(p.src) && isSpace(p.src[p.pos]) {
+	for p.pos < len(p.src) && rawjson.IsSpace(p.src[p.pos]) {
 		p.pos++
 	}
 }
@@ -163,7 +165,7 @@ func (p *tparser) value(depth int) (*node, error) {
 		}
 		return p.stringNode(s, start, escaped)
 	case c == '-' || isDigit(c):
-		n := numberEnd(p.src[p.pos:])
+		n := rawjson.NumberLen(p.src[p.pos:])
 		if n == 0 {
 			return nil, p.errorf(p.pos, "%q is not a JSON number", rest(p.src[p.pos:]))
 		}
@@ -251,7 +253,7 @@ func (p *tparser) object(depth int) (*node, error) {
 		default:
 			var v *node
 			if v, err = p.value(depth); err == nil {
-				n.members = append(n.members, member{key: append(appendString(nil, key), ':'), val: v})
+				n.members = append(n.members, member{key: append(rawjson.AppendString(nil, key), ':'), val: v})
 			}
 		}
 		if err != nil {
@@ -278,7 +280,7 @@ func (p *tparser) object(depth int) (*node, error) {
 }
 
 func unquoteKey(key []byte) string {
-	return unquote(key[:len(key)-1])
+	return rawjson.Unquote(key[:len(key)-1])
 }
 
 func (p *tparser) array(depth int) (*node, error) {
@@ -375,13 +377,13 @@ func (p *tparser) stringNode(s string, start int, escaped bool) (*node, error) {
 	case len(parts) == 0:
 		return &node{kind: nodeLiteral, lit: []byte(`""`)}, nil
 	case len(parts) == 1 && parts[0].pipe == nil:
-		return &node{kind: nodeLiteral, lit: appendString(nil, s)}, nil
+		return &node{kind: nodeLiteral, lit: rawjson.AppendString(nil, s)}, nil
 	case len(parts) == 1:
 		return &node{kind: nodeValue, pipe: parts[0].pipe}, nil
 	}
 	for i := range parts {
 		if parts[i].pipe == nil {
-			parts[i].text = string(appendEscaped(nil, parts[i].text))
+			parts[i].text = string(rawjson.AppendEscaped(nil, parts[i].text))
 		}
 	}
 	return &node{kind: nodeText, parts: parts}, nil

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"hooks/delivery/envelope/internal/rawjson"
 )
 
 type valueKind uint8
@@ -105,7 +107,7 @@ func (v value) norm() value {
 	case vRaw:
 		switch c := v.raw[0]; {
 		case c == '"':
-			return value{kind: vString, s: unquote(v.raw)}
+			return value{kind: vString, s: rawjson.Unquote(v.raw)}
 		case c == '-' || isDigit(c):
 			return value{kind: vNumber, s: string(v.raw)}
 		}
@@ -152,7 +154,7 @@ func (v value) text() string {
 		return v.s
 	case vRaw:
 		if v.raw[0] == '"' {
-			return unquote(v.raw)
+			return rawjson.Unquote(v.raw)
 		}
 	case vTime:
 		return v.t.UTC().Format(time.RFC3339Nano)
@@ -170,7 +172,7 @@ func (v value) appendJSON(dst []byte) []byte {
 	case vNumber:
 		return append(dst, v.s...)
 	case vString:
-		return appendString(dst, v.s)
+		return rawjson.AppendString(dst, v.s)
 	case vInt:
 		return strconv.AppendInt(dst, int64(v.n), 10)
 	case vTime:
@@ -192,7 +194,7 @@ func (v value) appendText(dst []byte) []byte {
 	case vMissing, vNull:
 		return dst
 	case vString:
-		return appendEscaped(dst, v.s)
+		return rawjson.AppendEscaped(dst, v.s)
 	case vTime:
 		return v.t.UTC().AppendFormat(dst, time.RFC3339Nano)
 	case vRaw:
@@ -201,9 +203,9 @@ func (v value) appendText(dst []byte) []byte {
 			// escaped as a JSON string needs.
 			return append(dst, v.raw[1:len(v.raw)-1]...)
 		}
-		return appendEscaped(dst, v.raw)
+		return rawjson.AppendEscaped(dst, v.raw)
 	}
-	return appendEscaped(dst, v.appendJSON(nil))
+	return rawjson.AppendEscaped(dst, v.appendJSON(nil))
 }
 
 // renderer renders one delivery.
@@ -254,7 +256,7 @@ func (r *renderer) operand(o *operand) value {
 		if len(s.Event.Data) == 0 {
 			return value{}
 		}
-		raw, ok := lookup(s.Event.Data, o.path.segs, &r.steps)
+		raw, ok := rawjson.Lookup(s.Event.Data, o.path.segs, &r.steps)
 		if !ok || len(raw) == 0 || !r.step(0) {
 			return value{}
 		}
@@ -322,7 +324,7 @@ func (r *renderer) pipeline(pl *pipeline) value {
 			case vString:
 				t := strings.TrimSpace(n.s)
 				v = value{}
-				if t != "" && numberEnd(t) == len(t) {
+				if t != "" && rawjson.NumberLen(t) == len(t) {
 					v = value{kind: vNumber, s: t}
 				}
 			default:
@@ -387,9 +389,9 @@ func appendMetadata(dst []byte, md map[string]string) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, k)
+		dst = rawjson.AppendString(dst, k)
 		dst = append(dst, ':')
-		dst = appendString(dst, md[k])
+		dst = rawjson.AppendString(dst, md[k])
 	}
 	return append(dst, '}')
 }
