@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"hooks/delivery"
+	"hooks/delivery/jobs"
 	"hooks/delivery/netguard"
 	"hooks/store"
 	"hooks/web"
@@ -180,6 +181,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	})
 	srv := web.New(db, engine, web.Config{PublicURL: c.publicURL, MaxBodyBytes: c.maxBody, Dev: c.dev, Version: version, Logger: log})
 
+	// Periodic jobs (retention, auto-disable, key rotation, callback polls)
+	// are added to sched before it starts below.
+	sched, err := jobs.New(log)
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
@@ -204,6 +212,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	engineCtx, stopEngine := context.WithCancel(ctx)
 	engineDone := make(chan error, 1)
 	go func() { engineDone <- engine.Run(engineCtx, c.drain) }()
+	sched.Start()
+	defer sched.Stop()
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- httpServer.Serve(ln) }()
 
