@@ -118,6 +118,7 @@ type Limits struct {
 
 // Envelope is a compiled Spec. It is immutable and safe for concurrent use,
 // so an endpoint's Envelope is compiled once and used for all its deliveries.
+// The zero Envelope is raw.
 type Envelope struct {
 	kind     Kind
 	root     *node
@@ -160,13 +161,21 @@ func (e *Envelope) Kind() Kind { return e.kind }
 // cost several times more than rendering them; empty data is an empty raw body
 // and a null standard one. A template, which looks inside the data, checks it
 // and reports ErrInvalidData rather than send a malformed body.
+//
+// Only a template fails to render, with ErrInvalidData, ErrTooLarge or
+// ErrBudget. Each follows from the template, the limits and the scope, so
+// rendering the same delivery again fails the same way.
 func (e *Envelope) Render(dst []byte, s *Scope) ([]byte, error) {
 	switch e.kind {
-	case KindRaw:
-		return append(dst, s.Event.Data...), nil
 	case KindStandard:
 		return appendStandard(dst, s), nil
+	case KindTemplate:
+		return e.renderTemplate(dst, s)
 	}
+	return append(dst, s.Event.Data...), nil
+}
+
+func (e *Envelope) renderTemplate(dst []byte, s *Scope) ([]byte, error) {
 	r := renderer{scope: s, out: dst, start: len(dst), lim: e.lim}
 	if e.usesData && len(s.Event.Data) > 0 {
 		r.steps += len(s.Event.Data)

@@ -237,6 +237,7 @@ func TestRenderLimits(t *testing.T) {
 		{"text over the limit", `"{{ event.data.s }}{{ event.data.s }}"`, Limits{MaxOutput: 1500}, big, ErrTooLarge},
 		{"literal over the limit", `"` + strings.Repeat("y", 100) + `"`, Limits{MaxOutput: 50}, big, ErrTooLarge},
 		{"step budget", `["{{ event.data.s }}", "{{ event.data.s }}", "{{ event.data.s }}"]`, Limits{MaxSteps: 2500}, big, ErrBudget},
+		{"filters that grow a value", `"{{ event.data | json | json | json | json | json | json | split 'x' 1 }}"`, Limits{MaxOutput: 4000}, `["` + strings.Repeat(`\"`, 200) + `"]`, ErrTooLarge},
 		{"data that is not JSON", `"{{ event.data }}"`, Limits{}, `{"a":`, ErrInvalidData},
 		{"within the limits", `["{{ event.data }}", "{{ event.data }}"]`, Limits{MaxOutput: 2100, MaxSteps: 3000}, big, nil},
 	}

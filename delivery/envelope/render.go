@@ -235,6 +235,7 @@ func (r *renderer) fits(n int) bool {
 	return r.err == nil
 }
 
+// operand evaluates a name or a literal.
 func (r *renderer) operand(o *operand) value {
 	if o.path == nil {
 		return o.lit
@@ -284,6 +285,7 @@ func (r *renderer) operand(o *operand) value {
 	return value{}
 }
 
+// pipeline evaluates an operand and applies its filters.
 func (r *renderer) pipeline(pl *pipeline) value {
 	v := r.operand(&pl.head)
 	for i := range pl.filters {
@@ -333,6 +335,12 @@ func (r *renderer) pipeline(pl *pipeline) value {
 		case filterJSON:
 			v = value{kind: vString, s: string(v.appendJSON(nil))}
 		}
+		// A value that can't fit in the body is refused now: chained
+		// filters such as json could otherwise double it at each step.
+		if len(v.s) > r.lim.MaxOutput {
+			r.err = ErrTooLarge
+			return value{}
+		}
 	}
 	return v
 }
@@ -365,6 +373,7 @@ func split(s, sep string, n int) (string, bool) {
 	return s, true
 }
 
+// test reports whether the condition of a $if holds.
 func (r *renderer) test(c *cond) bool {
 	l := r.pipeline(&c.left)
 	switch c.op {
@@ -398,15 +407,14 @@ func appendMetadata(dst []byte, md map[string]string) []byte {
 
 // appendValue appends v as a JSON value to the output.
 func (r *renderer) appendValue(v value) {
-	switch v.kind {
-	case vRaw:
+	if v.kind == vRaw {
+		// Check first, so that a large value is not copied in vain.
 		if r.fits(len(v.raw)) {
 			r.out = append(r.out, v.raw...)
 		}
 		return
-	default:
-		r.out = v.appendJSON(r.out)
 	}
+	r.out = v.appendJSON(r.out)
 	r.fits(0)
 }
 
