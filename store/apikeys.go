@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"database/sql"
 	"encoding/base64"
 	"errors"
@@ -49,13 +50,19 @@ func (db *DB) APIKeyBySecret(ctx context.Context, secret string) (*APIKey, error
 	var tenant sql.NullString
 	var createdAt int64
 	var lastUsed sql.NullInt64
-	err := db.read.QueryRowContext(ctx, `SELECT id, tenant_id, name, created_at, last_used_at FROM api_keys WHERE hash = ?`, hash[:]).
-		Scan(&k.ID, &tenant, &k.Name, &createdAt, &lastUsed)
+	var stored []byte
+	err := db.read.QueryRowContext(ctx, `SELECT id, tenant_id, name, hash, created_at, last_used_at FROM api_keys WHERE hash = ?`, hash[:]).
+		Scan(&k.ID, &tenant, &k.Name, &stored, &createdAt, &lastUsed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(EUNAUTHORIZED, "invalid API key")
 	}
 	if err != nil {
 		return nil, wrapDBError(err, "read api key")
+	}
+	// Belt and braces: the row matched on the hash already, but the final
+	// say is a constant-time comparison rather than SQLite's memcmp.
+	if subtle.ConstantTimeCompare(stored, hash[:]) != 1 {
+		return nil, Errorf(EUNAUTHORIZED, "invalid API key")
 	}
 	k.TenantID, k.CreatedAt, k.LastUsedAt = tenant.String, fromMS(createdAt), fromNullMS(lastUsed)
 	return k, nil

@@ -5,6 +5,7 @@ package store
 
 import (
 	"context"
+	"crypto/cipher"
 	"database/sql"
 	"embed"
 	"errors"
@@ -31,6 +32,9 @@ type DB struct {
 	read  *sql.DB
 	path  string
 	now   func() time.Time
+
+	masterKey []byte      // from WithMasterKey; nil = secrets stored as given
+	aead      cipher.AEAD // built from masterKey by Open
 }
 
 // Option changes how Open sets up a DB.
@@ -52,6 +56,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	for _, opt := range opts {
 		opt(db)
 	}
+	if err := db.initCipher(); err != nil {
+		return nil, err
+	}
 	pragmas := "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
 	var err error
@@ -63,6 +70,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	db.write.SetConnMaxLifetime(0)
 	db.write.SetConnMaxIdleTime(0)
 	if err := db.migrate(ctx); err != nil {
+		db.write.Close()
+		return nil, err
+	}
+	if err := db.checkMasterKey(ctx); err != nil {
 		db.write.Close()
 		return nil, err
 	}

@@ -79,7 +79,7 @@ func (db *DB) CreateWebhook(ctx context.Context, w *Webhook) error {
 	w.ID = NewID(PrefixWebhook)
 	w.CreatedAt = db.clock()
 	w.UpdatedAt = w.CreatedAt
-	cols, err := webhookValues(w)
+	cols, err := db.webhookValues(w)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (db *DB) CreateWebhook(ctx context.Context, w *Webhook) error {
 // UpdateWebhook saves every mutable field of w.
 func (db *DB) UpdateWebhook(ctx context.Context, w *Webhook) error {
 	w.UpdatedAt = db.clock()
-	cols, err := webhookValues(w)
+	cols, err := db.webhookValues(w)
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func (db *DB) DeleteWebhook(ctx context.Context, tenantID, id string) error {
 // WebhookByID returns the tenant's endpoint id, or ENOTFOUND.
 func (db *DB) WebhookByID(ctx context.Context, tenantID, id string) (*Webhook, error) {
 	row := db.read.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM endpoints WHERE id = ? AND tenant_id = ?`, id, tenantID)
-	w, err := scanWebhook(row)
+	w, err := db.scanWebhook(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "webhook %s not found", id)
 	}
@@ -143,7 +143,7 @@ func (db *DB) WebhooksByIDs(ctx context.Context, ids []string) (map[string]*Webh
 	}
 	defer rows.Close()
 	for rows.Next() {
-		w, err := scanWebhook(rows)
+		w, err := db.scanWebhook(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -166,7 +166,7 @@ func (db *DB) Webhooks(ctx context.Context, tenantID, cursor string, limit int) 
 	defer rows.Close()
 	var out []*Webhook
 	for rows.Next() {
-		w, err := scanWebhook(rows)
+		w, err := db.scanWebhook(rows)
 		if err != nil {
 			return nil, "", err
 		}
@@ -233,7 +233,21 @@ func scanWebhook(row rowScanner) (*Webhook, error) {
 	return w, nil
 }
 
-func webhookValues(w *Webhook) ([]any, error) {
+// scanWebhook scans a row of webhookColumns and decrypts its secrets.
+func (db *DB) scanWebhook(row rowScanner) (*Webhook, error) {
+	w, err := scanWebhook(row)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.openWebhookSecrets(w); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// webhookValues returns w's columns in webhookColumns order, its secrets
+// sealed under the master key.
+func (db *DB) webhookValues(w *Webhook) ([]any, error) {
 	if w.Topics == nil {
 		w.Topics = []string{}
 	}
@@ -247,7 +261,8 @@ func webhookValues(w *Webhook) ([]any, error) {
 		w.Metadata = map[string]string{}
 	}
 	return []any{w.ID, w.TenantID, w.Name, w.URL, jsonText(w.Topics), jsonText(w.SubTopics), w.Enabled, w.DisabledReason,
-		nullMS(w.DisabledAt), jsonText(w.Signing), w.Secret, w.PreviousSecret, nullMS(w.PreviousSecretUntil),
+		nullMS(w.DisabledAt), jsonText(w.Signing), db.sealString(w.Secret, endpointSecretLabel(w.ID, false)),
+		db.sealString(w.PreviousSecret, endpointSecretLabel(w.ID, true)), nullMS(w.PreviousSecretUntil),
 		jsonText(w.Headers), jsonText(w.Envelope), jsonText(w.Retry), w.Timeout.Milliseconds(), w.RateLimit,
 		jsonText(w.Metadata), ms(w.CreatedAt), ms(w.UpdatedAt)}, nil
 }

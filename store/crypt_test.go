@@ -1,0 +1,259 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func testKey(b byte) []byte { return bytes.Repeat([]byte{b}, MasterKeySize) }
+
+func openDBAt(t *testing.T, path string, opts ...Option) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), path, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func createSecretWebhook(t *testing.T, db *DB, secret string) *Webhook {
+	t.Helper()
+	w := &Webhook{TenantID: DefaultTenant, Name: "n", URL: "https://example.com/hook", Topics: []string{"*"}, Enabled: true,
+		Signing: Signing{Scheme: "standard"}, Secret: secret, Timeout: 5 * time.Second}
+	if err := db.CreateWebhook(context.Background(), w); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// rawSecrets reads an endpoint's secret columns as stored.
+func rawSecrets(t *testing.T, db *DB, id string) (secret, previous string) {
+	t.Helper()
+	if err := db.write.QueryRow(`SELECT secret, previous_secret FROM endpoints WHERE id = ?`, id).Scan(&secret, &previous); err != nil {
+		t.Fatal(err)
+	}
+	return secret, previous
+}
+
+// fileContains reports whether the database's files (main and WAL) hold s.
+func fileContains(t *testing.T, path, s string) bool {
+	t.Helper()
+	for _, p := range []string{path, path + "-wal"} {
+		b, err := os.ReadFile(p)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestSecretsAreEncryptedAtRest(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "hooks.db")
+	db := openDBAt(t, path, WithMasterKey(testKey(1)))
+	const current, previous = "whsec_CURRENTsecretCURRENTsecretCURRENT0", "whsec_PREVIOUSsecretPREVIOUSsecretPREVI0"
+	w := createSecretWebhook(t, db, previous)
+	w.Secret, w.PreviousSecret, w.PreviousSecretUntil = current, previous, time.Now().Add(time.Hour)
+	if err := db.UpdateWebhook(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+
+	rawCur, rawPrev := rawSecrets(t, db, w.ID)
+	for _, raw := range []string{rawCur, rawPrev} {
+		if !strings.HasPrefix(raw, sealedPrefix) || strings.Contains(raw, "secret") {
+			t.Errorf("stored secret %q is not sealed", raw)
+		}
+	}
+	if _, err := db.write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{current, previous, "CURRENTsecret", "PREVIOUSsecret"} {
+		if fileContains(t, path, s) {
+			t.Errorf("the database file holds %q in the clear", s)
+		}
+	}
+
+	got, err := db.WebhookByID(ctx, DefaultTenant, w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Secret != current || got.PreviousSecret != previous {
+		t.Errorf("read back secrets %q, %q; want %q, %q", got.Secret, got.PreviousSecret, current, previous)
+	}
+	list, _, err := db.Webhooks(ctx, DefaultTenant, "", 10)
+	if err != nil || len(list) != 1 || list[0].Secret != current {
+		t.Errorf("Webhooks: %v, %v", list, err)
+	}
+	byID, err := db.WebhooksByIDs(ctx, []string{w.ID})
+	if err != nil || byID[w.ID] == nil || byID[w.ID].PreviousSecret != previous {
+		t.Errorf("WebhooksByIDs: %v, %v", byID, err)
+	}
+}
+
+func TestSealedSecretIsBoundToItsRow(t *testing.T) {
+	ctx := context.Background()
+	db := openDBAt(t, filepath.Join(t.TempDir(), "hooks.db"), WithMasterKey(testKey(1)))
+	a := createSecretWebhook(t, db, "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+	b := createSecretWebhook(t, db, "whsec_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB")
+	rawA, _ := rawSecrets(t, db, a.ID)
+	// Someone with write access to the file copies a's ciphertext into b
+	// (or into b's previous secret): neither may open as a's secret.
+	if _, err := db.write.Exec(`UPDATE endpoints SET secret = ?, previous_secret = ? WHERE id = ?`, rawA, rawA, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.WebhookByID(ctx, DefaultTenant, b.ID); err == nil {
+		t.Fatal("a secret sealed for one endpoint opened as another's")
+	}
+	if _, err := db.WebhookByID(ctx, DefaultTenant, a.ID); err != nil {
+		t.Fatalf("the untouched endpoint no longer reads: %v", err)
+	}
+}
+
+func TestOpenRefusesWrongMasterKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hooks.db")
+	db := openDBAt(t, path, WithMasterKey(testKey(1)))
+	createSecretWebhook(t, db, "")
+	db.Close()
+
+	_, err := Open(context.Background(), path, WithMasterKey(testKey(2)))
+	if !errors.Is(err, ErrWrongMasterKey) {
+		t.Fatalf("Open with another key: err = %v, want ErrWrongMasterKey", err)
+	}
+	if _, err := Open(context.Background(), path, WithMasterKey(testKey(1)[:16])); err == nil {
+		t.Fatal("Open accepted a 16-byte master key")
+	}
+}
+
+func TestEncryptedSecretsNeedTheKeyToRead(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "hooks.db")
+	db := openDBAt(t, path, WithMasterKey(testKey(1)))
+	w := createSecretWebhook(t, db, "whsec_SOMEsecretSOMEsecretSOMEsecretSOMEsec0")
+	db.Close()
+
+	// Subcommands that never read secrets (apikey) open without the key...
+	db = openDBAt(t, path)
+	if _, _, err := db.CreateAPIKey(ctx, "", "k"); err != nil {
+		t.Fatal(err)
+	}
+	// ...but a secret never comes back as ciphertext.
+	_, err := db.WebhookByID(ctx, DefaultTenant, w.ID)
+	if err == nil || !strings.Contains(err.Error(), "master key") {
+		t.Fatalf("reading an encrypted secret without the key: err = %v", err)
+	}
+}
+
+func TestFirstOpenWithKeyEncryptsExistingSecrets(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "hooks.db")
+	db := openDBAt(t, path)
+	const secret = "whsec_LEGACYlegacyLEGACYlegacyLEGACYlegac0"
+	w := createSecretWebhook(t, db, secret)
+	if raw, _ := rawSecrets(t, db, w.ID); raw != secret {
+		t.Fatalf("without a key the secret is stored as %q", raw)
+	}
+	pkcs8 := []byte("pretend PKCS#8 DER private key bytes")
+	if _, err := db.write.Exec(`INSERT INTO signing_keys (id, tenant_id, private_key, created_at) VALUES ('kid1', 'default', ?, 0)`, pkcs8); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db = openDBAt(t, path, WithMasterKey(testKey(7)))
+	raw, _ := rawSecrets(t, db, w.ID)
+	if !strings.HasPrefix(raw, sealedPrefix) {
+		t.Errorf("legacy secret still stored as %q", raw)
+	}
+	got, err := db.WebhookByID(ctx, DefaultTenant, w.ID)
+	if err != nil || got.Secret != secret {
+		t.Fatalf("after encryption: %v, %v", got, err)
+	}
+	var storedKey []byte
+	if err := db.write.QueryRow(`SELECT private_key FROM signing_keys WHERE id = 'kid1'`).Scan(&storedKey); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(storedKey, pkcs8) {
+		t.Error("signing key still stored in the clear")
+	}
+	if plain, err := db.open(storedKey, signingKeyLabel("kid1")); err != nil || !bytes.Equal(plain, pkcs8) {
+		t.Errorf("signing key opens to %q, %v", plain, err)
+	}
+	db.Close()
+	// A second start with the same key opens without re-encrypting.
+	db = openDBAt(t, path, WithMasterKey(testKey(7)))
+	if got, err := db.WebhookByID(ctx, DefaultTenant, w.ID); err != nil || got.Secret != secret {
+		t.Fatalf("after reopening: %v, %v", got, err)
+	}
+}
+
+func TestLoadMasterKey(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "hooks.key")
+	key, created, err := LoadMasterKey(path)
+	if err != nil || !created || len(key) != MasterKeySize {
+		t.Fatalf("first load: %d bytes, created %v, %v", len(key), created, err)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o600 {
+		t.Errorf("new key file has permissions %04o, want 0600", perm)
+	}
+	again, created, err := LoadMasterKey(path)
+	if err != nil || created || !bytes.Equal(again, key) {
+		t.Fatalf("second load: created %v, same %v, %v", created, bytes.Equal(again, key), err)
+	}
+
+	for _, perm := range []os.FileMode{0o644, 0o640, 0o604, 0o660} {
+		if err := os.Chmod(path, perm); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := LoadMasterKey(path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+			t.Errorf("permissions %04o: err = %v, want a refusal that says chmod 600", perm, err)
+		}
+	}
+	os.Chmod(path, 0o400)
+	if _, _, err := LoadMasterKey(path); err != nil {
+		t.Errorf("owner-read-only key refused: %v", err)
+	}
+
+	bad := filepath.Join(dir, "bad.key")
+	os.WriteFile(bad, []byte("not base64 at all!\n"), 0o600)
+	if _, _, err := LoadMasterKey(bad); err == nil {
+		t.Error("a key file without a base64 key was accepted")
+	}
+	short := filepath.Join(dir, "short.key")
+	os.WriteFile(short, []byte("c2hvcnQ=\n"), 0o600)
+	if _, _, err := LoadMasterKey(short); err == nil {
+		t.Error("a key file with a 5-byte key was accepted")
+	}
+}
+
+func TestSealUsesFreshNonces(t *testing.T) {
+	db := openDBAt(t, filepath.Join(t.TempDir(), "hooks.db"), WithMasterKey(testKey(3)))
+	a, b := db.seal([]byte("same"), "l"), db.seal([]byte("same"), "l")
+	if bytes.Equal(a, b) {
+		t.Error("sealing the same value twice gave the same ciphertext")
+	}
+	if got, err := db.open(a, "l"); err != nil || string(got) != "same" {
+		t.Errorf("open = %q, %v", got, err)
+	}
+	if _, err := db.open(a, "other"); err == nil {
+		t.Error("a value opened under another label")
+	}
+	tampered := bytes.Clone(a)
+	tampered[len(tampered)-2] ^= 'A' ^ 'B'
+	if _, err := db.open(tampered, "l"); err == nil {
+		t.Error("a tampered value opened")
+	}
+}
