@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -121,6 +122,7 @@ type serveConfig struct {
 	logLevel     string
 	drain        time.Duration
 	workers      int
+	masterKey    string
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -137,6 +139,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&c.drain, "drain", 15*time.Second, "on shutdown, how long in-flight attempts may finish")
 	fs.IntVar(&c.workers, "workers", 128, "concurrent outgoing requests")
+	fs.StringVar(&c.masterKey, "master-key-file", "", "file holding the key that encrypts secrets in the database (default hooks.key beside --db; created on first start)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -165,7 +168,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		c.publicURL = "http://" + host
 	}
 
-	db, err := store.Open(ctx, c.db)
+	db, err := openStoreWithKey(ctx, c.db, c.masterKey, log)
 	if err != nil {
 		return err
 	}
@@ -244,6 +247,31 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log.Info("stopped cleanly")
 	return nil
+}
+
+// openStoreWithKey opens the database with its master key, which lives in
+// keyFile (default: hooks.key beside the database) and is generated on the
+// first start. It refuses a key file others can read and a key that does
+// not decrypt the secrets already stored.
+func openStoreWithKey(ctx context.Context, dbPath, keyFile string, log *slog.Logger) (*store.DB, error) {
+	if keyFile == "" {
+		keyFile = filepath.Join(filepath.Dir(strings.TrimPrefix(dbPath, "sqlite://")), "hooks.key")
+	}
+	key, created, err := store.LoadMasterKey(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Warn("generated a new master key; back it up with the database, whose secrets can't be read without it", "file", keyFile)
+	}
+	db, err := store.Open(ctx, dbPath, store.WithMasterKey(key))
+	if errors.Is(err, store.ErrWrongMasterKey) {
+		if created {
+			os.Remove(keyFile) // a key that can't open this database is no use to keep
+		}
+		return nil, fmt.Errorf("%w: %s does not hold the key %s was created with (check --master-key-file)", err, keyFile, dbPath)
+	}
+	return db, err
 }
 
 // announceAPIKey helps on the first start: with no API keys yet, --dev
