@@ -38,15 +38,17 @@
 // An expression names a value in the scope of the delivery:
 //
 //	event.id  event.topic  event.subTopic  event.tenantId  event.triggeredAt
-//	event.data  event.data.customer.id  event.data.items.0.sku  event.data["odd key"]
+//	event.data  event.data.customer.id  event.data.items.0.sku  event.data['odd key']
 //	delivery.id  delivery.createdAt  delivery.updatedAt  delivery.attempt
 //	endpoint.id  endpoint.name
-//	metadata  metadata.companyId  metadata["api key"]
+//	metadata  metadata.companyId  metadata['api key']
 //
-// or is a literal: 'text' or "text" (a backslash escapes the next character),
-// a number, true, false or null. Names are checked when the template is saved;
-// the members of event.data and the keys of the endpoint's metadata are
-// free-form. A value that is absent when a delivery is rendered (a member that
+// or is a literal: 'text' or "text" (a backslash escapes the next character;
+// single quotes save escaping inside the template's JSON strings),
+// a number, true, false or null. Names are checked when the template is saved,
+// and a misspelt one is a [TemplateError] that gives its line, column and place
+// in the document; the members of event.data and the keys of the endpoint's
+// metadata are free-form. A value that is absent when a delivery is rendered (a member that
 // the event's data lacks, a metadata key that is not set, an empty sub-topic)
 // is missing: it renders as null, or as nothing inside text. Times render as
 // strings in RFC 3339, UTC, with nanoseconds; metadata values are strings.

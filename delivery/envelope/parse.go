@@ -18,9 +18,10 @@ type TemplateError struct {
 	Line   int    // 1-based line
 	Column int    // 1-based column, in characters
 	Path   string // where in the JSON document, such as $.Delivery.ID
-	Msg    string
+	Msg    string // what is wrong
 }
 
+// Error returns the whole report, fit to show to whoever wrote the template.
 func (e *TemplateError) Error() string {
 	return fmt.Sprintf("%s: template line %d, column %d (at %s): %s", ErrInvalid, e.Line, e.Column, e.Path, e.Msg)
 }
@@ -68,6 +69,7 @@ func (n *node) mayOmit() bool {
 	return n.kind == nodeIf && (n.els == nil || n.then.mayOmit() || n.els.mayOmit())
 }
 
+// template is a compiled template.
 type template struct {
 	root     *node
 	usesData bool
