@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"hooks/delivery/envelope/internal/rawjson"
+	"hooks/delivery/envelope/rawjson"
 )
 
 // Kind names how an endpoint's deliveries wrap the event's data.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"hooks/delivery/envelope/internal/rawjson"
+	"hooks/delivery/envelope/rawjson"
 )
 
 // field is a name in the scope of a template.

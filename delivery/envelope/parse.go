@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"hooks/delivery/envelope/internal/rawjson"
+	"hooks/delivery/envelope/rawjson"
 )
 
 // TemplateError reports what is wrong with a template and where. It wraps

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"hooks/delivery/envelope/internal/rawjson"
+	"hooks/delivery/envelope/rawjson"
 )
 
 type valueKind uint8
