@@ -20,6 +20,7 @@ type Config struct {
 	Dev          bool   // development mode: cookies without Secure
 	Version      string
 	Logger       *slog.Logger
+	JWKS         KeySets // the JWT scheme's public keys; empty key sets if nil
 }
 
 // Server is hooks' HTTP front end.
@@ -29,6 +30,10 @@ type Server struct {
 	cfg    Config
 	log    *slog.Logger
 	mux    *http.ServeMux
+
+	// wellKnown serves /.well-known/ and /{tenant}/.well-known/ apart from
+	// mux: a {tenant} first segment would conflict with every prefix route.
+	wellKnown *http.ServeMux
 }
 
 // New returns a Server that reads and writes db and wakes engine when new
@@ -52,11 +57,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	}
+	if strings.Contains(r.URL.Path, "/.well-known/") {
+		s.wellKnown.ServeHTTP(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.jwksRoutes()
 
 	api := func(pattern string, h apiHandler) { s.mux.Handle(pattern, s.apiAuth(h)) }
 	api("GET /api/v1/tenants", s.listTenants)
