@@ -461,7 +461,9 @@ func TestSuccessFalseWith200IsAFailedAttempt(t *testing.T) {
 	}
 
 	// Success:true with an HTMLResponse is delivered.
-	ok := newCapture(t, func(*http.Request, int) (int, string) { return http.StatusOK, `{"Success":true,"HTMLResponse":"<p>ok</p>"}` })
+	ok := newCapture(t, func(*http.Request, int) (int, string) {
+		return http.StatusOK, `{"Success":true,"HTMLResponse":"<p>ok</p>"}`
+	})
 	s.createWebhook(s.key, map[string]any{"url": ok.srv.URL, "events": []string{"invoices/*"}})
 	s.postEvent("default", `{"topic":"invoices/paid","data":{"id":8}}`)
 	s.waitDelivery(ok.next().header.Get("X-Hooks-Webhook-Id"), store.StatusSucceeded, 5*time.Second)
