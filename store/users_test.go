@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCreateUserRejectsDuplicateEmailInAnyCase(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	hash, err := HashPassword("correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &User{Email: "Ada@example.com", PasswordHash: hash, Role: RoleViewer, TenantID: DefaultTenant}
+	if err := db.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.UserByEmail(ctx, "ada@EXAMPLE.com")
+	if err != nil || got.ID != u.ID || got.Role != RoleViewer || got.TenantID != DefaultTenant {
+		t.Fatalf("UserByEmail = %+v, %v", got, err)
+	}
+	if !CheckPassword(got, "correct horse battery") || CheckPassword(got, "wrong horse battery") || CheckPassword(nil, "x") {
+		t.Fatal("CheckPassword gives wrong answers")
+	}
+	err = db.CreateUser(ctx, &User{Email: "ADA@example.com", PasswordHash: hash})
+	if ErrorCode(err) != ECONFLICT {
+		t.Fatalf("duplicate email: %v", err)
+	}
+	for _, bad := range []*User{
+		{Email: "not an email", PasswordHash: hash},
+		{Email: "b@example.com", PasswordHash: hash, Role: "root"},
+		{Email: "b@example.com", PasswordHash: hash, TenantID: "nope"},
+	} {
+		if err := db.CreateUser(ctx, bad); err == nil {
+			t.Errorf("CreateUser(%+v) succeeded", bad)
+		}
+	}
+	if _, err := HashPassword("short"); ErrorCode(err) != EINVALID {
+		t.Errorf("short password: %v", err)
+	}
+}
+
+func TestSetupTokenCreatesFirstAdminOnce(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	db := openTestDB(t, WithClock(func() time.Time { return now }))
+	old, err := db.CreateSetupToken(ctx, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := db.CreateSetupToken(ctx, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CheckSetupToken(ctx, old); ErrorCode(err) != EFORBIDDEN {
+		t.Fatalf("replaced token still valid: %v", err)
+	}
+	if err := db.CheckSetupToken(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	hash, _ := HashPassword("correct horse battery")
+	now = now.Add(2 * time.Hour)
+	if err := db.CreateFirstAdmin(ctx, token, &User{Email: "a@example.com", PasswordHash: hash}); ErrorCode(err) != EFORBIDDEN {
+		t.Fatalf("expired token: %v", err)
+	}
+	now = now.Add(-2 * time.Hour)
+	u := &User{Email: "a@example.com", PasswordHash: hash, Role: RoleViewer, TenantID: DefaultTenant}
+	if err := db.CreateFirstAdmin(ctx, token, u); err != nil {
+		t.Fatal(err)
+	}
+	if u.Role != RoleAdmin || u.TenantID != "" {
+		t.Fatalf("first admin is %+v", u)
+	}
+	if err := db.CreateFirstAdmin(ctx, token, &User{Email: "b@example.com", PasswordHash: hash}); ErrorCode(err) != EFORBIDDEN {
+		t.Fatalf("second use of token: %v", err)
+	}
+	if _, err := db.CreateSetupToken(ctx, time.Hour); ErrorCode(err) != ECONFLICT {
+		t.Fatalf("setup token with a user present: %v", err)
+	}
+	if n, err := db.CountUsers(ctx); n != 1 || err != nil {
+		t.Fatalf("CountUsers = %d, %v", n, err)
+	}
+}
+
+func TestRandomSettingIsStable(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	a, err := db.RandomSetting(ctx, "k", 32)
+	if err != nil || len(a) != 32 {
+		t.Fatalf("RandomSetting = %x, %v", a, err)
+	}
+	b, err := db.RandomSetting(ctx, "k", 32)
+	if err != nil || string(a) != string(b) {
+		t.Fatalf("second RandomSetting = %x, %v; want %x", b, err, a)
+	}
+	if _, err := db.Setting(ctx, "missing"); ErrorCode(err) != ENOTFOUND {
+		t.Fatalf("missing setting: %v", err)
+	}
+}
+
+func TestRecentAttemptsUsesTheTimeIndexAndTenant(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	if _, err := db.PutTenant(ctx, &Tenant{ID: "other"}); err != nil {
+		t.Fatal(err)
+	}
+	var hooks []*Webhook
+	for _, tenant := range []string{DefaultTenant, "other"} {
+		w := &Webhook{TenantID: tenant, Name: tenant, URL: "https://example.com", Topics: []string{"*"}, Enabled: true,
+			Signing: Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", Retry: RetryPolicy{MaxAttempts: 1}, Timeout: time.Second}
+		if err := db.CreateWebhook(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		hooks = append(hooks, w)
+	}
+	events := []*Event{{TenantID: DefaultTenant, Topic: "orders/placed", Payload: []byte(`{}`)}, {TenantID: "other", Topic: "x", Payload: []byte(`{}`)}}
+	if _, err := db.CreateEvents(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Now().UTC().Truncate(time.Millisecond)
+	var outcomes []Outcome
+	for i, e := range events {
+		ds, _, err := db.Deliveries(ctx, DeliveryFilter{TenantID: e.TenantID, Limit: 10})
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("deliveries of %s: %v, %v", e.TenantID, ds, err)
+		}
+		outcomes = append(outcomes, Outcome{DeliveryID: ds[0].ID, Status: StatusSucceeded, LastStatusCode: 200 + i,
+			Attempt: &Attempt{Trigger: TriggerScheduled, URL: "https://example.com", StatusCode: 200 + i, Duration: 42 * time.Millisecond, StartedAt: base}})
+	}
+	if err := db.RecordOutcomes(ctx, outcomes); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.RecentAttempts(ctx, DefaultTenant, base.Add(-time.Minute), base.Add(time.Minute), 10)
+	if err != nil || len(got) != 1 || got[0].WebhookID != hooks[0].ID || got[0].StatusCode != 200 || got[0].Duration != 42*time.Millisecond {
+		t.Fatalf("RecentAttempts = %+v, %v", got, err)
+	}
+	if got, _ := db.RecentAttempts(ctx, DefaultTenant, base.Add(time.Second), base.Add(time.Minute), 10); len(got) != 0 {
+		t.Fatalf("attempts outside the window: %+v", got)
+	}
+	var plan string
+	rows, err := db.read.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT d.endpoint_id FROM attempts a INDEXED BY attempts_by_started
+		JOIN deliveries d ON d.id = a.delivery_id WHERE a.started_at >= 1 AND a.started_at < 2 AND d.tenant_id = 'x'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		rows.Scan(&id, &parent, &unused, &detail)
+		plan += detail + "\n"
+	}
+	rows.Close()
+	if !strings.Contains(plan, "USING COVERING INDEX attempts_by_started (started_at>? AND started_at<?)") {
+		t.Fatalf("plan does not range-scan the index:\n%s", plan)
+	}
+	topics, err := db.RecentTopics(ctx, DefaultTenant)
+	if err != nil || len(topics) != 1 || topics[0] != "orders/placed" {
+		t.Fatalf("RecentTopics = %v, %v", topics, err)
+	}
+	counts, err := db.DeliveryStatusCounts(ctx, []string{events[0].ID})
+	if err != nil || counts[events[0].ID][StatusSucceeded] != 1 {
+		t.Fatalf("DeliveryStatusCounts = %v, %v", counts, err)
+	}
+}
