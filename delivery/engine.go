@@ -35,6 +35,7 @@ type Config struct {
 	Rand             func() float64      // jitter source in [0,1); math/rand if nil
 	Client           *http.Client        // built from Policy if nil
 	OnOutcome        func(store.Outcome) // optional observer, called after an outcome is stored
+	CallbackMaxWait  time.Duration       // how long an AsyncCallback is polled before the delivery fails; 24 h
 }
 
 func (c *Config) setDefaults() {
@@ -76,6 +77,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Client == nil {
 		c.Client = netguard.NewClient(c.Policy, 0)
+	}
+	if c.CallbackMaxWait <= 0 {
+		c.CallbackMaxWait = DefaultCallbackMaxWait
 	}
 }
 

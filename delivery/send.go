@@ -141,15 +141,6 @@ func (e *Engine) prepareJobs(ctx context.Context, deliveries []*store.Delivery) 
 	return jobs, nil
 }
 
-// callbackAnswer is the part of a receiver's JSON answer that hooks reads:
-// {"Success":bool,"HTMLResponse":"..."}, optionally with an AsyncCallback.
-type callbackAnswer struct {
-	Success       *bool `json:"Success"`
-	AsyncCallback *struct {
-		URI string `json:"URI"`
-	} `json:"AsyncCallback"`
-}
-
 // attempt makes one attempt of j and returns its outcome.
 func (e *Engine) attempt(ctx context.Context, j *job) store.Outcome {
 	d := j.delivery
@@ -160,6 +151,8 @@ func (e *Engine) attempt(ctx context.Context, j *job) store.Outcome {
 	res := e.send(ctx, j)
 	o := store.Outcome{DeliveryID: d.ID, LastStatusCode: res.attempt.StatusCode, Attempt: res.attempt}
 	switch {
+	case res.ok && res.callback != nil:
+		e.awaitCallback(&o, w, res.callback, res.attempt.StartedAt)
 	case res.ok:
 		o.Status = store.StatusSucceeded
 	case d.NextTrigger != store.TriggerScheduled:
@@ -185,6 +178,7 @@ type sendResult struct {
 	attempt    *store.Attempt
 	ok         bool
 	retryAfter string
+	callback   *asyncCallback // a 2xx answer's AsyncCallback
 }
 
 // send renders, signs and posts j's request and reads the answer, within
@@ -267,11 +261,13 @@ func (e *Engine) send(ctx context.Context, j *job) sendResult {
 		a.Error = fmt.Sprintf("receiver answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	case a.Error == "":
 		res.ok = true
-		if bytes.HasPrefix(bytes.TrimSpace(a.ResponseBody), []byte("{")) && bytes.Contains(a.ResponseBody, []byte(`"Success"`)) {
-			var ans callbackAnswer
-			if json.Unmarshal(a.ResponseBody, &ans) == nil && ans.Success != nil && !*ans.Success && ans.AsyncCallback == nil {
+		if ans, ok := parseAnswer(a.ResponseBody); ok {
+			switch {
+			case ans.Success != nil && !*ans.Success:
 				res.ok = false
 				a.Error = `receiver answered "Success": false`
+			case ans.AsyncCallback != nil:
+				res.callback = ans.AsyncCallback
 			}
 		}
 	}

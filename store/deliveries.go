@@ -226,6 +226,7 @@ type Outcome struct {
 	NextAttemptAt  time.Time
 	LastStatusCode int
 	Attempt        *Attempt
+	Callback       *Callback // with StatusAwaitingCallback: the callback state to save
 }
 
 // RecordOutcomes writes a batch of outcomes in one transaction (group
@@ -262,6 +263,11 @@ func (db *DB) RecordOutcomes(ctx context.Context, outcomes []Outcome) error {
 			}
 			if _, err := update.ExecContext(ctx, o.Status, attempted, nullMS(o.NextAttemptAt), attempted == 1, o.LastStatusCode, now, o.DeliveryID); err != nil {
 				return wrapDBError(err, "update delivery")
+			}
+			if o.Callback != nil {
+				if err := saveCallback(ctx, tx, &o); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -44,7 +44,7 @@ type attemptJSON struct {
 func toDeliveryJSON(d *store.Delivery) deliveryJSON {
 	out := deliveryJSON{ID: d.ID, EventID: d.EventID, WebhookID: d.WebhookID, Topic: d.Topic, SubTopic: d.SubTopic, Status: d.Status,
 		AttemptCount: d.AttemptCount, LastStatusCode: d.LastStatusCode, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
-	if !d.NextAttemptAt.IsZero() && (d.Status == store.StatusPending || d.Status == store.StatusRetrying) {
+	if !d.NextAttemptAt.IsZero() && (d.Status == store.StatusPending || d.Status == store.StatusRetrying || d.Status == store.StatusAwaitingCallback) {
 		out.NextAttemptAt = &d.NextAttemptAt
 	}
 	return out
@@ -62,7 +62,8 @@ func toAttemptJSON(a *store.Attempt) attemptJSON {
 	out := attemptJSON{ID: a.ID, Trigger: a.Trigger, URL: a.URL, StatusCode: a.StatusCode, DurationMs: a.Duration.Milliseconds(),
 		Error: a.Error, RequestHeaders: flatHeaders(a.RequestHeaders), ResponseHeaders: flatHeaders(a.ResponseHeaders),
 		ResponseBody: string(a.ResponseBody), ResponseTruncated: a.ResponseTruncated, StartedAt: a.StartedAt}
-	if a.RequestBody != nil {
+	// A callback poll is a GET: its empty body is not the event's payload.
+	if a.RequestBody != nil || a.Trigger == store.TriggerCallback {
 		body := string(a.RequestBody)
 		out.RequestBody = &body
 	}
