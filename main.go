@@ -23,6 +23,7 @@ import (
 	"hooks/delivery"
 	"hooks/delivery/jobs"
 	"hooks/delivery/netguard"
+	"hooks/delivery/sign"
 	"hooks/store"
 	"hooks/web"
 )
@@ -123,6 +124,8 @@ type serveConfig struct {
 	drain        time.Duration
 	workers      int
 	masterKey    string
+	keyRotation  time.Duration
+	callbackWait time.Duration
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -139,6 +142,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&c.drain, "drain", 15*time.Second, "on shutdown, how long in-flight attempts may finish")
 	fs.IntVar(&c.workers, "workers", 128, "concurrent outgoing requests")
+	fs.DurationVar(&c.keyRotation, "jwt-key-rotation", sign.DefaultKeyRotation, "how long a tenant's JWT signing key signs before a new one replaces it")
+	fs.DurationVar(&c.callbackWait, "callback-max-wait", delivery.DefaultCallbackMaxWait, "how long an AsyncCallback URI is polled for a final answer before the delivery fails")
 	fs.StringVar(&c.masterKey, "master-key-file", "", "file holding the key that encrypts secrets in the database (default hooks.key beside --db; created on first start)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -179,15 +184,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		log.Info("resuming deliveries left in flight by the previous run", "count", n)
 	}
 
+	// One key ring signs the jwt scheme's tokens and publishes their keys.
+	ring := sign.NewKeyRing(db, c.keyRotation)
 	engine := delivery.New(db, delivery.Config{
 		Workers: c.workers, HeaderPrefix: c.headerPrefix, Policy: policy, Logger: log, UserAgent: "hooks/" + version,
+		JWT: sign.NewJWT(ring, c.publicURL), CallbackMaxWait: c.callbackWait,
 	})
-	srv := web.New(db, engine, web.Config{PublicURL: c.publicURL, MaxBodyBytes: c.maxBody, Dev: c.dev, Version: version, Logger: log})
+	srv := web.New(db, engine, web.Config{PublicURL: c.publicURL, MaxBodyBytes: c.maxBody, Dev: c.dev, Version: version, Logger: log,
+		JWKS: ring})
 
 	// Periodic jobs (retention, auto-disable, key rotation, callback polls)
 	// are added to sched before it starts below.
 	sched, err := jobs.New(log)
 	if err != nil {
+		return err
+	}
+	if err := addContractJobs(ctx, sched, ring, engine, log); err != nil {
 		return err
 	}
 
@@ -291,6 +303,32 @@ func announceAPIKey(ctx context.Context, db *store.DB, c serveConfig, log *slog.
 	}
 	log.Warn("created an API key for this development database (shown once): " + key)
 	return nil
+}
+
+// keyRotationCheck is how often the JWT key job runs. Keys rotate far less
+// often (--jwt-key-rotation); the job also drops a retired key soon after
+// its last token expired, so it must run well within a key's lifetime.
+const keyRotationCheck = time.Hour
+
+// callbackPollEvery is how often due AsyncCallback polls are looked for:
+// the finest StartAfterSeconds and IntervalSeconds a receiver can get.
+const callbackPollEvery = time.Second
+
+// addContractJobs schedules the periodic work of the provider contracts:
+// JWT key rotation and AsyncCallback polls. It rotates keys once now, so
+// an overdue key is replaced before the first delivery rather than by it.
+func addContractJobs(ctx context.Context, sched *jobs.Scheduler, ring *sign.KeyRing, engine *delivery.Engine, log *slog.Logger) error {
+	if err := ring.Rotate(ctx, time.Now()); err != nil {
+		// Not fatal: tenants whose keys are fine go on signing, and a
+		// tenant without a usable key gets a new one when it next signs.
+		log.Error("rotate JWT signing keys", "err", err)
+	}
+	if err := sched.Add("jwt-key-rotation", keyRotationCheck, func(ctx context.Context) error {
+		return ring.Rotate(ctx, time.Now())
+	}); err != nil {
+		return err
+	}
+	return sched.Add("callback-polls", callbackPollEvery, engine.PollCallbacks)
 }
 
 func apikey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
