@@ -23,6 +23,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"hooks/static"
@@ -90,6 +92,11 @@ func handler() http.Handler {
 		}
 		http.NotFound(w, r)
 	})
+	// A page the CSP must refuse, to check that -shots really sees violations.
+	mux.HandleFunc("GET /csp-selftest", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", csp)
+		w.Write([]byte(`<!DOCTYPE html><p style="color:red">x</p><script>document.title="ran"</script>`))
+	})
 	// The two JSON answers app.js expects, so the enhanced flows can be tried.
 	mux.HandleFunc("POST /webhooks/{id}/test", func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(300 * time.Millisecond)
@@ -138,20 +145,31 @@ func screenshot(base, dir, only string) error {
 			}
 		}
 	}()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/csp-selftest"), chromedp.Sleep(300*time.Millisecond)); err != nil {
+		return err
+	}
+	mu.Lock()
+	seen := len(problems)
+	problems = problems[:0]
+	mu.Unlock()
+	if seen == 0 {
+		return fmt.Errorf("the CSP self-test page logged no violation: console capture is not working")
+	}
 	type shot struct {
 		name, page string
 		actions    []chromedp.Action[chromedp.Void]
+		dark       bool
 	}
 	var shots []shot
 	for _, p := range sample.Pages() {
 		shots = append(shots, shot{name: p.Name, page: p.Name})
 	}
 	shots = append(shots,
-		shot{"webhook-js-test-reveal", "webhook", []chromedp.Action[chromedp.Void]{
+		shot{name: "webhook-js-test-reveal", page: "webhook", actions: []chromedp.Action[chromedp.Void]{
 			chromedp.Click("#test-form button"), chromedp.Sleep(700 * time.Millisecond),
 			chromedp.Click("[data-reveal-form] button"), chromedp.Sleep(300 * time.Millisecond),
 		}},
-		shot{"webhook-new-js-shared-template", "webhook-new", []chromedp.Action[chromedp.Void]{
+		shot{name: "webhook-new-js-shared-template", page: "webhook-new", actions: []chromedp.Action[chromedp.Void]{
 			js(`(() => {
 				const s = document.querySelector("#f-signing-scheme");
 				s.value = "` + templates.SchemeSharedSecret + `";
@@ -168,6 +186,14 @@ func screenshot(base, dir, only string) error {
 			})()`),
 		}},
 	)
+	shots = append(shots,
+		shot{name: "dashboard-dark", page: "dashboard", dark: true},
+		shot{name: "delivery-dark", page: "delivery", dark: true},
+		shot{name: "delivery-js-html-preview", page: "delivery", actions: []chromedp.Action[chromedp.Void]{
+			js(`document.querySelectorAll(".answer details").forEach(d => d.open = true); true`),
+		}},
+		shot{name: "webhook-edit-errors-dark", page: "webhook-edit-errors", dark: true},
+	)
 	for _, s := range shots {
 		if only != "" && !strings.Contains(s.name, only) {
 			continue
@@ -177,6 +203,7 @@ func screenshot(base, dir, only string) error {
 			problems = problems[:0]
 			mu.Unlock()
 			steps := []chromedp.Action[chromedp.Void]{
+				colorScheme(s.dark),
 				chromedp.EmulateViewport(width, 900),
 				chromedp.Navigate(base + "/p/" + s.page),
 				chromedp.WaitReady("body"),
@@ -215,6 +242,20 @@ func screenshot(base, dir, only string) error {
 		}
 	}
 	return nil
+}
+
+// colorScheme emulates prefers-color-scheme.
+func colorScheme(dark bool) chromedp.Action[chromedp.Void] {
+	scheme := "light"
+	if dark {
+		scheme = "dark"
+	}
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		})
+		return err
+	})
 }
 
 // js runs a script in the page and ignores its value.

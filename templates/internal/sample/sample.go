@@ -322,8 +322,16 @@ func Event() templates.EventPage {
 	return templates.EventPage{
 		Page:       Admin("Event", templates.NavEvents),
 		Event:      templates.EventView{ID: "evt_01JPA4M7ZJ9QX0000000000881", Topic: "orders/placed", IdempotencyKey: "order-1042-placed", TriggeredAt: ago(9 * time.Second), Payload: `{"order":{"id":1042,"lines":[{"sku":"ADV-120","qty":2,"price":49.75}],"total":99.5,"currency":"EUR"}}`},
-		Deliveries: Deliveries().Deliveries[:3],
+		Deliveries: eventDeliveries(),
 	}
+}
+
+func eventDeliveries() []templates.DeliveryRow {
+	rows := append([]templates.DeliveryRow(nil), Deliveries().Deliveries[:3]...)
+	for i := range rows {
+		rows[i].Topic, rows[i].SubTopic, rows[i].EventID = "orders/placed", "", "evt_01JPA4M7ZJ9QX0000000000881"
+	}
+	return rows
 }
 
 // DeleteWebhook is the delete confirmation.
