@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -14,6 +15,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -40,6 +42,7 @@ const usage = `hooks — self-hosted webhook delivery
 Usage:
   hooks serve [flags]            run the server (API, delivery engine, web UI)
   hooks apikey create [flags]    create an API key and print it
+  hooks user create [flags]      create a web UI user; reads the password from stdin
   hooks version                  print the version
 
 Run "hooks <command> -h" for a command's flags. Every flag can also be set
@@ -62,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serve(ctx, args[1:], stderr)
 	case "apikey":
 		err = apikey(ctx, args[1:], stdout, stderr)
+	case "user":
+		err = userCreate(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "hooks %s (commit %s, built %s)\n", version, commit, date)
 	case "help", "-h", "--help":
@@ -191,7 +196,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		JWT: sign.NewJWT(ring, c.publicURL), CallbackMaxWait: c.callbackWait,
 	})
 	srv := web.New(db, engine, web.Config{PublicURL: c.publicURL, MaxBodyBytes: c.maxBody, Dev: c.dev, Version: version, Logger: log,
-		JWKS: ring})
+		HeaderPrefix: c.headerPrefix, JWKS: ring})
 
 	// Periodic jobs (retention, auto-disable, key rotation, callback polls)
 	// are added to sched before it starts below.
@@ -221,6 +226,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if err := announceAPIKey(ctx, db, c, log); err != nil {
 		return err
+	}
+	if link, err := srv.SetupURL(ctx); err != nil {
+		return err
+	} else if link != "" {
+		log.Warn("no web UI users yet; open this one-time link within 24 hours to create the first admin: " + link)
 	}
 	log.Info("hooks is running", "version", version, "addr", ln.Addr().String(), "db", c.db, "public_url", c.publicURL)
 
@@ -355,4 +365,72 @@ func apikey(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintln(stdout, key)
 	return nil
+}
+
+// userCreate is "hooks user create": it adds a web UI user, reading the
+// password from stdin (without echo on a terminal), and prints the user id.
+func userCreate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		fmt.Fprintln(stderr, "usage: hooks user create --email E [--role admin|viewer] [--tenant ID] [--db FILE] < password")
+		return errUsage
+	}
+	fs := flag.NewFlagSet("hooks user create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dbPath := fs.String("db", "hooks.db", "SQLite database file")
+	email := fs.String("email", "", "the user's email, used to sign in (required)")
+	role := fs.String("role", store.RoleAdmin, "admin (may change everything) or viewer (read-only)")
+	tenant := fs.String("tenant", "", "bind the user to this tenant (default: an admin may switch between all tenants)")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if *email == "" {
+		fmt.Fprintln(stderr, "hooks user create: --email is required")
+		return errUsage
+	}
+	password, err := readPassword(stdin, stderr)
+	if err != nil {
+		return err
+	}
+	hash, err := store.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u := &store.User{Email: *email, PasswordHash: hash, Role: *role, TenantID: *tenant}
+	if err := db.CreateUser(ctx, u); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, u.ID)
+	return nil
+}
+
+// readPassword reads one line from in. On a terminal it prompts and turns
+// echo off with stty for the duration (golang.org/x/term is not among the
+// pinned modules, and stty is on every Unix that has a terminal to echo).
+func readPassword(in io.Reader, prompt io.Writer) (string, error) {
+	if f, ok := in.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			fmt.Fprint(prompt, "Password: ")
+			stty := func(arg string) error {
+				cmd := exec.Command("stty", arg)
+				cmd.Stdin = f
+				return cmd.Run()
+			}
+			if stty("-echo") == nil {
+				defer func() {
+					stty("echo")
+					fmt.Fprintln(prompt)
+				}()
+			}
+		}
+	}
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		return "", fmt.Errorf("read the password from stdin: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }

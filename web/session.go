@@ -1,0 +1,350 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"golang.org/x/time/rate"
+
+	"hooks/store"
+	"hooks/templates"
+)
+
+// SessionLifetime is how long a sign-in lasts, whatever the activity: the
+// cookie's Max-Age and a server-side check of the sign-in time.
+const SessionLifetime = 12 * time.Hour
+
+// contentSecurityPolicy is sent with every UI response: only this origin's
+// own scripts, styles and frames, nothing inline, and no framing by others.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+// Session value keys. Values are plain strings and int64s, which gob
+// encodes without registration.
+const (
+	sessUserID    = "uid"
+	sessSignedIn  = "at" // unix seconds of the sign-in
+	sessTenant    = "tenant"
+	sessFlashKind = "fk"
+	sessFlashText = "fm"
+)
+
+// Settings that hold the cookie keys, generated on the first start so
+// restarts keep everyone signed in.
+const (
+	settingSessionAuthKey = "session_auth_key"
+	settingSessionEncKey  = "session_enc_key"
+)
+
+// uiState is the web UI's share of the Server: cookie store, login rate
+// limits, CSRF protection and the routes it registered.
+type uiState struct {
+	mu       sync.Mutex
+	cookies  *sessions.CookieStore // nil until loaded from settings
+	cookie   string                // cookie name
+	secure   bool
+	limiter  *loginLimiter
+	csrf     *http.CrossOriginProtection
+	patterns []string
+}
+
+func (s *Server) newUIState() *uiState {
+	ui := &uiState{
+		limiter: newLoginLimiter(),
+		csrf:    http.NewCrossOriginProtection(),
+		// Secure cookies need https; --dev and a plain-http public URL
+		// (a laptop, a test) would otherwise never keep a session.
+		secure: !s.cfg.Dev && !strings.HasPrefix(s.cfg.PublicURL, "http://"),
+	}
+	ui.cookie = "hooks_session"
+	if ui.secure {
+		// The __Host- prefix makes browsers refuse the cookie unless it is
+		// Secure, host-only and for path /, so a sibling subdomain can't
+		// plant one.
+		ui.cookie = "__Host-hooks_session"
+	}
+	if u, err := url.Parse(s.cfg.PublicURL); err == nil && u.Scheme != "" && u.Host != "" {
+		// Behind a proxy that rewrites Host, the browser's Origin is the
+		// public URL, which is as trusted as the Host itself.
+		_ = ui.csrf.AddTrustedOrigin(u.Scheme + "://" + u.Host)
+	}
+	ui.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.renderStatus(w, r, nil, http.StatusForbidden, "This request came from another site and was refused. Reload the page and try again.")
+	}))
+	return ui
+}
+
+// cookieStore returns the session store, loading (or on the very first
+// start, generating) its keys from the database the first time.
+func (s *Server) cookieStore(ctx context.Context) (*sessions.CookieStore, error) {
+	ui := s.ui
+	ui.mu.Lock()
+	defer ui.mu.Unlock()
+	if ui.cookies != nil {
+		return ui.cookies, nil
+	}
+	authKey, err := s.db.RandomSetting(ctx, settingSessionAuthKey, 64)
+	if err != nil {
+		return nil, fmt.Errorf("session keys: %w", err)
+	}
+	encKey, err := s.db.RandomSetting(ctx, settingSessionEncKey, 32)
+	if err != nil {
+		return nil, fmt.Errorf("session keys: %w", err)
+	}
+	cs := sessions.NewCookieStore(authKey, encKey)
+	// gorilla's defaults leave SameSite unset and HttpOnly off; set all.
+	cs.Options = &sessions.Options{Path: "/", MaxAge: int(SessionLifetime / time.Second), HttpOnly: true,
+		Secure: ui.secure, SameSite: http.SameSiteLaxMode}
+	cs.MaxAge(cs.Options.MaxAge)
+	ui.cookies = cs
+	return cs, nil
+}
+
+// session returns the request's session; a cookie that doesn't decode
+// (expired, keys changed, tampered with) gives a fresh, empty one.
+func (s *Server) session(r *http.Request) (*sessions.Session, error) {
+	cs, err := s.cookieStore(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	sess, err := cs.Get(r, s.ui.cookie)
+	if err != nil {
+		sess, err = cs.New(r, s.ui.cookie)
+		if sess == nil {
+			return nil, err
+		}
+		sess.IsNew = true
+	}
+	return sess, nil
+}
+
+// uiRequest is what a signed-in page handler knows about its request.
+type uiRequest struct {
+	user   *store.User
+	tenant string // the tenant the user is looking at
+	sess   *sessions.Session
+	flash  templates.Flash // popped from the session for this page
+}
+
+// canWrite reports whether the user may change things.
+func (c *uiRequest) canWrite() bool { return c.user.IsAdmin() }
+
+// unbound reports whether the user may switch tenants.
+func (c *uiRequest) unbound() bool { return c.user.TenantID == "" }
+
+// uiHandler is a signed-in page or action. It returns an error for
+// renderError instead of writing one itself.
+type uiHandler func(w http.ResponseWriter, r *http.Request, c *uiRequest) error
+
+// Access levels of UI routes.
+const (
+	accessRead  = iota // any signed-in user
+	accessWrite        // admins only; viewers get 403
+	accessSelf         // any signed-in user, for their own session (logout, tenant switch)
+)
+
+// signedIn wraps h with authentication: no valid session redirects to
+// /login (with the page to come back to), a viewer posting an action gets
+// 403, and the tenant is settled before h runs.
+func (s *Server) signedIn(access int, h uiHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, err := s.session(r)
+		if err != nil {
+			s.renderError(w, r, nil, err)
+			return
+		}
+		c, err := s.sessionUser(r.Context(), sess)
+		if err != nil {
+			s.renderError(w, r, nil, err)
+			return
+		}
+		if c == nil {
+			next := ""
+			if r.Method == http.MethodGet {
+				next = r.URL.RequestURI()
+			}
+			http.Redirect(w, r, loginURL(next), http.StatusFound)
+			return
+		}
+		if access == accessWrite && !c.canWrite() {
+			s.renderStatus(w, r, c, http.StatusForbidden, "Your account is read-only (viewer). Ask an admin to make this change.")
+			return
+		}
+		if err := h(w, r, c); err != nil {
+			s.renderError(w, r, c, err)
+		}
+	})
+}
+
+// sessionUser returns the signed-in user of sess, or nil when nobody is
+// signed in: no user id, a sign-in older than SessionLifetime, or a user
+// that no longer exists.
+func (s *Server) sessionUser(ctx context.Context, sess *sessions.Session) (*uiRequest, error) {
+	id, _ := sess.Values[sessUserID].(string)
+	at, _ := sess.Values[sessSignedIn].(int64)
+	if id == "" || time.Since(time.Unix(at, 0)) > SessionLifetime {
+		return nil, nil
+	}
+	u, err := s.db.UserByID(ctx, id)
+	if store.ErrorCode(err) == store.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := &uiRequest{user: u, sess: sess, tenant: u.TenantID}
+	if c.tenant == "" {
+		c.tenant, _ = sess.Values[sessTenant].(string)
+		if c.tenant == "" {
+			c.tenant = store.DefaultTenant
+		} else if _, err := s.db.TenantByID(ctx, c.tenant); err != nil {
+			c.tenant = store.DefaultTenant
+		}
+	}
+	return c, nil
+}
+
+// loginURL is /login, with next when there is a page to return to.
+func loginURL(next string) string {
+	if next == "" || next == "/" {
+		return "/login"
+	}
+	return "/login?next=" + url.QueryEscape(next)
+}
+
+// safeNext returns next if it is a path on this site, else "/": a login
+// link must not send the user to another origin.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/"
+	}
+	return next
+}
+
+// setFlash stores a one-time message for the next page and saves sess.
+func (s *Server) setFlash(w http.ResponseWriter, r *http.Request, sess *sessions.Session, kind templates.FlashKind, msg string) {
+	sess.Values[sessFlashKind] = string(kind)
+	sess.Values[sessFlashText] = msg
+	if err := sess.Save(r, w); err != nil {
+		s.log.Warn("save session", "err", err)
+	}
+}
+
+// popFlash takes the one-time message out of the session, saving it only
+// when there was one.
+func (s *Server) popFlash(w http.ResponseWriter, r *http.Request, c *uiRequest) {
+	msg, _ := c.sess.Values[sessFlashText].(string)
+	if msg == "" {
+		return
+	}
+	kind, _ := c.sess.Values[sessFlashKind].(string)
+	c.flash = templates.Flash{Kind: templates.FlashKind(kind), Message: msg}
+	delete(c.sess.Values, sessFlashText)
+	delete(c.sess.Values, sessFlashKind)
+	if err := c.sess.Save(r, w); err != nil {
+		s.log.Warn("save session", "err", err)
+	}
+}
+
+// redirectFlash is Post/Redirect/Get with a message for the next page.
+func (s *Server) redirectFlash(w http.ResponseWriter, r *http.Request, c *uiRequest, to string, kind templates.FlashKind, msg string) {
+	s.setFlash(w, r, c.sess, kind, msg)
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// securityHeaders adds the UI's browser protections to every response.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", contentSecurityPolicy)
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "same-origin")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if !strings.HasPrefix(r.URL.Path, "/static/") {
+			// Pages show tenant data; keep them out of shared caches and
+			// the back button after logout.
+			hd.Set("Cache-Control", "no-store")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// loginLimiter slows password guessing: each client address and each
+// email gets a small burst of attempts, then a steady trickle.
+type loginLimiter struct {
+	mu      sync.Mutex
+	byIP    map[string]*limitEntry
+	byEmail map[string]*limitEntry
+}
+
+type limitEntry struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+// Login rate limits: per address 10 at once then one every 6 s (a shared
+// office NAT still works); per email 5 at once then one every 30 s.
+var (
+	ipLoginRate     = rate.Every(6 * time.Second)
+	ipLoginBurst    = 10
+	emailLoginRate  = rate.Every(30 * time.Second)
+	emailLoginBurst = 5
+)
+
+// maxLimitEntries bounds the limiter's memory under a spray of addresses.
+const maxLimitEntries = 10000
+
+func newLoginLimiter() *loginLimiter {
+	return &loginLimiter{byIP: map[string]*limitEntry{}, byEmail: map[string]*limitEntry{}}
+}
+
+// allow reports whether a login attempt from ip for email may go ahead,
+// counting it against both.
+func (l *loginLimiter) allow(ip, email string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ipLim := l.entry(l.byIP, ip, ipLoginRate, ipLoginBurst, now)
+	emailLim := l.entry(l.byEmail, strings.ToLower(strings.TrimSpace(email)), emailLoginRate, emailLoginBurst, now)
+	if !ipLim.AllowN(now, 1) {
+		return false
+	}
+	return emailLim.AllowN(now, 1)
+}
+
+func (l *loginLimiter) entry(m map[string]*limitEntry, key string, r rate.Limit, burst int, now time.Time) *rate.Limiter {
+	e, ok := m[key]
+	if !ok {
+		if len(m) >= maxLimitEntries {
+			for k, old := range m {
+				// An idle limiter has refilled; forgetting it changes nothing.
+				if now.Sub(old.seen) > 10*time.Minute {
+					delete(m, k)
+				}
+			}
+			if len(m) >= maxLimitEntries {
+				clear(m)
+			}
+		}
+		e = &limitEntry{lim: rate.NewLimiter(r, burst)}
+		m[key] = e
+	}
+	e.seen = now
+	return e.lim
+}
+
+// clientIP is the address the request came from. X-Forwarded-For is not
+// trusted: anyone can send it.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,170 @@
+package web
+
+import (
+	"bytes"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"hooks/static"
+	"hooks/store"
+	"hooks/templates"
+)
+
+// uiRoutes registers the backoffice pages. Every route goes through
+// securityHeaders and http.CrossOriginProtection (CSRF: a browser's
+// cross-site POST is refused), and all but login and setup through signedIn.
+func (s *Server) uiRoutes() {
+	s.ui = s.newUIState()
+	page := func(pattern string, access int, h uiHandler) { s.uiHandle(pattern, s.signedIn(access, h)) }
+
+	s.uiHandle("GET /login", http.HandlerFunc(s.loginPage))
+	s.uiHandle("POST /login", http.HandlerFunc(s.login))
+	s.uiHandle("GET /setup", http.HandlerFunc(s.setupPage))
+	s.uiHandle("POST /setup", http.HandlerFunc(s.setup))
+	page("POST /logout", accessSelf, s.logout)
+	page("POST /tenant", accessSelf, s.switchTenant)
+
+	page("GET /{$}", accessRead, s.dashboard)
+	page("GET /webhooks", accessRead, s.webhooksPage)
+	page("GET /webhooks/new", accessWrite, s.newWebhookPage)
+	page("POST /webhooks", accessWrite, s.createWebhookForm)
+	page("GET /webhooks/{id}", accessRead, s.webhookPage)
+	page("GET /webhooks/{id}/edit", accessWrite, s.editWebhookPage)
+	page("POST /webhooks/{id}", accessWrite, s.updateWebhookForm)
+	page("GET /webhooks/{id}/delete", accessWrite, s.deleteWebhookPage)
+	page("POST /webhooks/{id}/delete", accessWrite, s.deleteWebhookForm)
+	page("POST /webhooks/{id}/enable", accessWrite, s.enableWebhookForm)
+	page("POST /webhooks/{id}/disable", accessWrite, s.disableWebhookForm)
+	page("POST /webhooks/{id}/test", accessWrite, s.testWebhookForm)
+	page("POST /webhooks/{id}/secret/reveal", accessWrite, s.revealSecretForm)
+	page("POST /webhooks/{id}/secret/rotate", accessWrite, s.rotateSecretForm)
+	page("GET /webhooks/{id}/recover", accessRead, s.recoverPage)
+	page("POST /webhooks/{id}/recover", accessWrite, s.recoverForm)
+	page("GET /webhooks/{id}/deliveries", accessRead, s.webhookDeliveriesPage)
+	page("GET /deliveries", accessRead, s.deliveriesPage)
+	page("GET /deliveries/{id}", accessRead, s.deliveryPage)
+	page("POST /deliveries/{id}/redeliver", accessWrite, s.redeliverForm)
+	page("GET /events", accessRead, s.eventsPage)
+	page("POST /events", accessWrite, s.sendEventForm)
+	page("GET /events/{id}", accessRead, s.eventPage)
+
+	s.mux.Handle("GET /static/", securityHeaders(static.Handler()))
+	// Anything else is a UI 404 (the API has its own JSON catch-all).
+	s.mux.Handle("/", securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var c *uiRequest
+		if sess, err := s.session(r); err == nil {
+			c, _ = s.sessionUser(r.Context(), sess)
+		}
+		s.renderStatus(w, r, c, http.StatusNotFound, "")
+	})))
+}
+
+func (s *Server) uiHandle(pattern string, h http.Handler) {
+	s.ui.patterns = append(s.ui.patterns, pattern)
+	s.mux.Handle(pattern, securityHeaders(s.ui.csrf.Handler(h)))
+}
+
+// UIRoutes lists the patterns of the web UI's routes, as registered, so
+// tests can check every one of them (the authorization matrix).
+func (s *Server) UIRoutes() []string { return slices.Clone(s.ui.patterns) }
+
+// page returns the layout's view model for a signed-in request.
+func (s *Server) page(r *http.Request, c *uiRequest, title string, nav templates.NavItem) templates.Page {
+	p := templates.Page{Title: title, Nav: nav, Dev: s.cfg.Dev, Now: time.Now(), Flash: c.flash}
+	if c.user != nil {
+		p.User = templates.CurrentUser{Email: c.user.Email, Role: c.user.Role, IsAdmin: c.user.IsAdmin(), CanWrite: c.canWrite()}
+		p.Tenant = c.tenant
+		if c.unbound() {
+			if tenants, err := s.db.Tenants(r.Context()); err == nil && len(tenants) > 1 {
+				for _, t := range tenants {
+					p.Tenants = append(p.Tenants, t.ID)
+				}
+			}
+		}
+	}
+	return p
+}
+
+// render writes comp as an HTML page. It renders into a buffer first, so a
+// failure halfway becomes a clean 500 rather than half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, comp templ.Component) {
+	var buf bytes.Buffer
+	if err := comp.Render(r.Context(), &buf); err != nil {
+		s.log.Error("render page", "path", r.URL.Path, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// renderError shows err as an error page (or as the API's JSON error to a
+// script that asked for JSON), with the status its code maps to.
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, c *uiRequest, err error) {
+	if wantsJSON(r) {
+		s.writeError(w, r, err)
+		return
+	}
+	status := errorStatus(store.ErrorCode(err))
+	msg := store.ErrorMessage(err)
+	if status >= 500 {
+		s.log.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		if status == http.StatusInternalServerError {
+			msg = ""
+		}
+	}
+	s.renderStatus(w, r, c, status, msg)
+}
+
+// renderStatus shows the error page for status with an optional message.
+func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, c *uiRequest, status int, msg string) {
+	if wantsJSON(r) {
+		var body errorBody
+		body.Error.Code = strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
+		body.Error.Message = msg
+		if msg == "" {
+			body.Error.Message = http.StatusText(status)
+		}
+		writeJSON(w, status, body)
+		return
+	}
+	if c == nil {
+		c = &uiRequest{}
+	}
+	p := s.page(r, c, http.StatusText(status), templates.NavNone)
+	s.render(w, r, status, templates.Error(templates.ErrorPage{Page: p, Status: status, Message: msg}))
+}
+
+// wantsJSON reports whether a script (app.js) asked for a JSON answer.
+func wantsJSON(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "application/json")
+}
+
+// parseForm reads a posted form, turning a body that is too large into a
+// user-facing error.
+func parseForm(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		if _, ok := err.(*http.MaxBytesError); ok || strings.Contains(err.Error(), "too large") {
+			return store.Errorf(store.ETOOLARGE, "the form is too large")
+		}
+		return store.Errorf(store.EINVALID, "the form could not be read")
+	}
+	return nil
+}
+
+// pageCursor reads ?cursor=, where NewestPage means the first page.
+func pageCursor(r *http.Request) string {
+	c := r.URL.Query().Get("cursor")
+	if c == store.NewestPage {
+		return ""
+	}
+	return c
+}
+
+// uiPageSize is the number of rows per page of the UI's lists.
+const uiPageSize = 50

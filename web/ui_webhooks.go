@@ -1,0 +1,576 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"hooks/delivery"
+	"hooks/store"
+	"hooks/templates"
+)
+
+func (s *Server) webhooksPage(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
+	s.popFlash(w, r, c)
+	hooks, next, err := s.db.Webhooks(r.Context(), c.tenant, pageCursor(r), uiPageSize)
+	if err != nil {
+		return err
+	}
+	health, err := s.endpointHealth(r.Context(), c.tenant)
+	if err != nil {
+		return err
+	}
+	v := templates.WebhooksPage{Page: s.page(r, c, "Webhooks", templates.NavWebhooks), OlderCursor: next}
+	if pageCursor(r) != "" {
+		v.NewerCursor = store.NewestPage
+	}
+	for _, h := range hooks {
+		row := templates.WebhookRow{ID: h.ID, Name: h.Name, URL: h.URL, Topics: h.Topics, Enabled: h.Enabled,
+			DisabledReason: autoDisabledReason(h)}
+		if hl := health[h.ID]; hl != nil {
+			row.SuccessRate, row.Attempts, row.LastAttemptAt, row.LastStatusCode = hl.rate(), hl.attempts, hl.lastAt, hl.lastCode
+		}
+		v.Webhooks = append(v.Webhooks, row)
+	}
+	s.render(w, r, http.StatusOK, templates.Webhooks(v))
+	return nil
+}
+
+// userDisabledReason is what the UI and the API record when a person turns
+// an endpoint off; any other reason was written by hooks itself.
+const userDisabledReason = "disabled by a user"
+
+// autoDisabledReason is the reason to show for a disabled endpoint: only
+// hooks' own reasons (auto-disable), not a person's click.
+func autoDisabledReason(h *store.Webhook) string {
+	if h.Enabled || h.DisabledReason == userDisabledReason {
+		return ""
+	}
+	return h.DisabledReason
+}
+
+func (s *Server) newWebhookPage(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
+	f := templates.NewWebhookForm()
+	f.HeaderPrefix = s.headerPrefix()
+	f.MaxAttempts = strconv.Itoa(delivery.DefaultRetryPolicy().MaxAttempts)
+	return s.renderWebhookForm(w, r, c, http.StatusOK, "", f, nil)
+}
+
+func (s *Server) renderWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest, status int, id string, f templates.WebhookForm, errs templates.FieldErrors) error {
+	topics, err := s.knownTopics(r, c.tenant)
+	if err != nil {
+		return err
+	}
+	title := "Create webhook"
+	if id != "" {
+		title = "Edit webhook"
+	}
+	v := templates.WebhookFormPage{Page: s.page(r, c, title, templates.NavWebhooks), ID: id, Form: f, Errors: errs, KnownTopics: topics,
+		JWKSURL: s.cfg.PublicURL + "/" + c.tenant + "/.well-known/jwks.json"}
+	s.render(w, r, status, templates.WebhookFormView(v))
+	return nil
+}
+
+// knownTopics are the topics a form suggests: recent events' topics and
+// the patterns endpoints subscribe to.
+func (s *Server) knownTopics(r *http.Request, tenant string) ([]string, error) {
+	topics, err := s.db.RecentTopics(r.Context(), tenant)
+	if err != nil {
+		return nil, err
+	}
+	hooks, _, err := s.db.Webhooks(r.Context(), tenant, "", MaxWebhooksPerTenant)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hooks {
+		topics = append(topics, h.Topics...)
+	}
+	slices.Sort(topics)
+	return slices.Compact(topics), nil
+}
+
+func (s *Server) headerPrefix() string {
+	if s.cfg.HeaderPrefix == "" {
+		return "X-Hooks-"
+	}
+	return s.cfg.HeaderPrefix
+}
+
+// webhookToForm fills the form from a stored endpoint (the secret stays out).
+func (s *Server) webhookToForm(h *store.Webhook) templates.WebhookForm {
+	f := templates.WebhookForm{
+		Name: h.Name, URL: h.URL, Events: templates.JoinList(h.Topics), SubTopics: templates.JoinList(h.SubTopics), Enabled: h.Enabled,
+		Scheme: h.Signing.Scheme, SignatureHeader: h.Signing.Header, Encoding: h.Signing.Encoding, Prefix: h.Signing.Prefix,
+		HeaderPrefix: s.headerPrefix(), Envelope: h.Envelope.Type, Template: h.Envelope.Template,
+		RetrySchedule: h.Retry.Schedule, MaxAttempts: strconv.Itoa(h.Retry.MaxAttempts), RetryOn: "default",
+		Timeout: strconv.Itoa(int(h.Timeout / time.Second)), Headers: templates.FormatPairs(sortedPairs(h.Headers), ':'),
+		Metadata: templates.FormatPairs(sortedPairs(h.Metadata), '='),
+	}
+	if f.Encoding == "" {
+		f.Encoding = "hex"
+	}
+	f.RetryInterval = "30"
+	if h.Retry.IntervalSeconds > 0 {
+		f.RetryInterval = strconv.Itoa(h.Retry.IntervalSeconds)
+	}
+	if h.Retry.RetryOn == delivery.RetryOnNon2xx {
+		f.RetryOn = "non2xx"
+	}
+	if h.RateLimit > 0 {
+		f.RateLimit = strconv.Itoa(h.RateLimit)
+	}
+	return f
+}
+
+func sortedPairs(m map[string]string) []templates.Header {
+	out := make([]templates.Header, 0, len(m))
+	for k, v := range m {
+		out = append(out, templates.Header{Name: k, Value: v})
+	}
+	slices.SortFunc(out, func(a, b templates.Header) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// applyWebhookForm copies the form onto h, collecting the errors that the
+// form itself can tell (numbers, line formats); the engine checks the rest.
+func (s *Server) applyWebhookForm(f templates.WebhookForm, h *store.Webhook) templates.FieldErrors {
+	errs := templates.FieldErrors{}
+	h.Name, h.URL = f.Name, f.URL
+	h.Topics, h.SubTopics = templates.SplitList(f.Events), templates.SplitList(f.SubTopics)
+	if f.Enabled != h.Enabled || h.ID == "" {
+		h.Enabled = f.Enabled
+		h.DisabledReason, h.DisabledAt = "", time.Time{}
+		if !f.Enabled {
+			h.DisabledReason, h.DisabledAt = userDisabledReason, time.Now().UTC()
+		}
+	}
+	if f.Scheme != h.Signing.Scheme && h.ID != "" && f.Secret == "" {
+		// Standard Webhooks secrets and the others have different shapes:
+		// a new scheme gets a new generated secret.
+		h.Secret = ""
+	}
+	if f.Secret != "" {
+		h.Secret = strings.TrimSpace(f.Secret)
+	}
+	h.Signing = store.Signing{Scheme: f.Scheme}
+	switch f.Scheme {
+	case templates.SchemeHMAC:
+		h.Signing.Header, h.Signing.Encoding, h.Signing.Prefix = f.SignatureHeader, f.Encoding, f.Prefix
+	case templates.SchemeSharedSecret:
+		h.Signing.Header = f.SignatureHeader
+	}
+	if f.HeaderPrefix != "" && !strings.EqualFold(f.HeaderPrefix, s.headerPrefix()) {
+		errs["header_prefix"] = "The metadata header prefix is set for the whole server (hooks serve --header-prefix); this server uses " + s.headerPrefix() + "."
+	}
+	h.Envelope = store.Envelope{Type: f.Envelope}
+	if f.Envelope == "template" {
+		h.Envelope.Template = f.Template
+	}
+	number := func(field, value string, dst *int, min, max int, empty int) {
+		if value == "" {
+			*dst = empty
+			return
+		}
+		n, err := strconv.Atoi(value)
+		if err != nil || n < min || n > max {
+			errs[field] = "Enter a whole number from " + strconv.Itoa(min) + " to " + strconv.Itoa(max) + "."
+			return
+		}
+		*dst = n
+	}
+	h.Retry = store.RetryPolicy{Schedule: f.RetrySchedule, RetryOn: delivery.RetryOn5xx}
+	if f.RetryOn == "non2xx" {
+		h.Retry.RetryOn = delivery.RetryOnNon2xx
+	}
+	if f.RetrySchedule == delivery.ScheduleFixed {
+		number("retry_interval", f.RetryInterval, &h.Retry.IntervalSeconds, 1, 7*24*3600, 0)
+	}
+	number("max_attempts", f.MaxAttempts, &h.Retry.MaxAttempts, 1, delivery.MaxAttemptsLimit, 0)
+	var timeout int
+	number("timeout", f.Timeout, &timeout, 1, int(delivery.MaxTimeout/time.Second), 0)
+	h.Timeout = time.Duration(timeout) * time.Second
+	number("rate_limit", f.RateLimit, &h.RateLimit, 0, 100000, 0)
+	pairs := func(field, text string, sep byte) map[string]string {
+		list, err := templates.ParsePairs(text, sep)
+		if err != nil {
+			errs[field] = strings.ToUpper(err.Error()[:1]) + err.Error()[1:] + "."
+			return nil
+		}
+		m := make(map[string]string, len(list))
+		for _, p := range list {
+			m[p.Name] = p.Value
+		}
+		return m
+	}
+	h.Headers = pairs("headers", f.Headers, ':')
+	h.Metadata = pairs("metadata", f.Metadata, '=')
+	return errs
+}
+
+// formField maps a field named by the engine's validation (API names) to
+// the form's input.
+func formField(e *store.Error, f templates.WebhookForm) string {
+	msg := e.Message
+	switch e.Field {
+	case "subTopics":
+		return "sub_topics"
+	case "signing":
+		switch {
+		case strings.Contains(msg, "scheme"):
+			return "signing_scheme"
+		case strings.Contains(msg, "encoding"):
+			return "signing_encoding"
+		case strings.Contains(msg, "prefix"):
+			return "signing_prefix"
+		}
+		return "signing_header"
+	case "envelope":
+		if f.Envelope == "template" {
+			return "template"
+		}
+		return "envelope"
+	case "retry":
+		switch {
+		case strings.Contains(msg, "interval"):
+			return "retry_interval"
+		case strings.Contains(msg, "maxAttempts"):
+			return "max_attempts"
+		case strings.Contains(msg, "retryOn"):
+			return "retry_on"
+		}
+		return "retry_schedule"
+	case "timeoutSeconds":
+		return "timeout"
+	case "rateLimit":
+		return "rate_limit"
+	case "":
+		return ""
+	}
+	return e.Field
+}
+
+// saveWebhookForm validates and stores the posted form onto h (new when
+// h.ID is ""). On a problem it re-renders the form with the errors and
+// what the user typed, and returns saved=false.
+func (s *Server) saveWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest, h *store.Webhook) (saved bool, err error) {
+	if err := parseForm(r); err != nil {
+		return false, err
+	}
+	f := templates.WebhookFormFromValues(r.PostForm)
+	errs := s.applyWebhookForm(f, h)
+	if len(errs) == 0 {
+		err := s.engine.ValidateWebhook(h)
+		if err == nil && h.ID == "" {
+			err = s.checkWebhookLimit(r, c.tenant)
+		}
+		if err == nil {
+			if h.ID == "" {
+				err = s.db.CreateWebhook(r.Context(), h)
+			} else {
+				err = s.db.UpdateWebhook(r.Context(), h)
+			}
+		}
+		var se *store.Error
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.As(err, &se) && se.Code == store.EINVALID:
+			errs[formField(se, f)] = se.Message
+		default:
+			return false, err
+		}
+	}
+	status := http.StatusUnprocessableEntity
+	return false, s.renderWebhookForm(w, r, c, status, h.ID, f, errs)
+}
+
+func (s *Server) checkWebhookLimit(r *http.Request, tenant string) error {
+	n, err := s.db.CountWebhooks(r.Context(), tenant)
+	if err != nil {
+		return err
+	}
+	if n >= MaxWebhooksPerTenant {
+		return store.Errorf(store.ELIMIT, "tenant %s has %d webhooks, the most allowed", tenant, MaxWebhooksPerTenant)
+	}
+	return nil
+}
+
+func (s *Server) createWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
+	h := &store.Webhook{TenantID: c.tenant}
+	saved, err := s.saveWebhookForm(w, r, c, h)
+	if err != nil || !saved {
+		return err
+	}
+	s.redirectFlash(w, r, c, "/webhooks/"+h.ID, templates.FlashSuccess, "Webhook “"+h.Name+"” created. Send a test ping to check the receiver.")
+	return nil
+}
+
+func (s *Server) editWebhookPage(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
+	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return s.renderWebhookForm(w, r, c, http.StatusOK, h.ID, s.webhookToForm(h), nil)
+}
+
+func (s *Server) updateWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
+	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	saved, err := s.saveWebhookForm(w, r, c, h)
+	if err != nil || !saved {
+		return err
+	}
+	if h.Enabled {
+		s.engine.Wake()
+	}
+	s.redirectFlash(w, r, c, "/webhooks/"+h.ID, templates.FlashSuccess, "Changes saved.")
+	return nil
+}
+
+func (s *Server) webhookPage(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
+	s.popFlash(w, r, c)
+	return s.renderWebhookDetail(w, r, c, nil, "")
+}
+
+// renderWebhookDetail shows the endpoint page, with a test result or the
+// revealed secret when an action asked for it.
+func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *uiRequest, test *templates.TestResult, revealed string) error {
+	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if test == nil {
+		test = s.popTestResult(w, r, c, h.ID)
+	}
+	health, err := s.endpointHealth(r.Context(), c.tenant)
+	if err != nil {
+		return err
+	}
+	ds, _, err := s.db.Deliveries(r.Context(), store.DeliveryFilter{TenantID: c.tenant, WebhookID: h.ID, Limit: 10})
+	if err != nil {
+		return err
+	}
+	v := templates.WebhookDetailPage{Page: s.page(r, c, h.Name, templates.NavWebhooks), Webhook: s.webhookView(h, health[h.ID]),
+		Secret: templates.SecretView{Revealed: revealed}, Test: test, Deliveries: deliveryRows(ds, map[string]*store.Webhook{h.ID: h})}
+	if h.PreviousSecret != "" && time.Now().Before(h.PreviousSecretUntil) {
+		v.Secret.PreviousExpiresAt = h.PreviousSecretUntil
+	}
+	s.render(w, r, http.StatusOK, templates.WebhookDetail(v))
+	return nil
+}
+
+func (s *Server) webhookView(h *store.Webhook, hl *healthStats) templates.WebhookView {
+	v := templates.WebhookView{ID: h.ID, Name: h.Name, URL: h.URL, Topics: h.Topics, SubTopics: h.SubTopics, Enabled: h.Enabled,
+		DisabledReason: autoDisabledReason(h), DisabledAt: h.DisabledAt, Scheme: h.Signing.Scheme, SignatureHeader: h.Signing.Header,
+		Encoding: h.Signing.Encoding, Prefix: h.Signing.Prefix, HeaderPrefix: s.headerPrefix(), Envelope: h.Envelope.Type,
+		Template: h.Envelope.Template, RetrySchedule: h.Retry.Schedule, RetryInterval: h.Retry.IntervalSeconds,
+		MaxAttempts: h.Retry.MaxAttempts, RetryOnNon2xx: h.Retry.RetryOn == delivery.RetryOnNon2xx,
+		Timeout: int(h.Timeout / time.Second), RateLimit: h.RateLimit, Headers: sortedPairs(h.Headers),
+		Metadata: sortedPairs(h.Metadata), CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt}
+	if v.RetrySchedule != delivery.ScheduleFixed {
+		v.RetryInterval = 5 // the exponential schedule's first delay
+	}
+	if hl != nil {
+		v.SuccessRate, v.Attempts, v.LastAttemptAt = hl.rate(), hl.attempts, hl.lastAt
+	}
+	return v
+}
+
+func (s *Server) deleteWebhookPage(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
+	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	pending, err := s.db.CountUnfinished(r.Context(), c.tenant, h.ID)
+	if err != nil {
+		return err
+	}
+	v := templates.DeleteWebhookPage{Page: s.page(r, c, "Delete "+h.Name, templates.NavWebhooks),
+		Webhook: templates.WebhookRef{ID: h.ID, Name: h.Name}, URL: h.URL, Pending: pending}
+	s.render(w, r, http.StatusOK, templates.DeleteWebhook(v))
+	return nil
+}
+
+func (s *Server) deleteWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
+	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.db.DeleteWebhook(r.Context(), c.tenant, h.ID); err != nil {
+		return err
+	}
+	s.redirectFlash(w, r, c, "/webhooks", templates.FlashSuccess, "Webhook “"+h.Name+"” deleted.")
+	return nil
+}
+
+func (s *Server) enableWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
+	return s.setWebhookEnabled(w, r, c, true)
+}
+
+func (s *Server) disableWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
+	return s.setWebhookEnabled(w, r, c, false)
+}
+
+func (s *Server) setWebhookEnabled(w http.ResponseWriter, r *http.Request, c *uiRequest, enabled bool) error {
+	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	msg := "Webhook “" + h.Name + "” disabled. It receives nothing until you enable it."
+	if enabled {
+		h.Enabled, h.DisabledReason, h.DisabledAt = true, "", time.Time{}
+		err = s.db.UpdateWebhook(r.Context(), h)
+		s.engine.Wake()
+		msg = "Webhook “" + h.Name + "” enabled."
+	} else {
+		err = s.db.DisableWebhook(r.Context(), c.tenant, h.ID, userDisabledReason)
+	}
+	if err != nil {
+		return err
+	}
+	s.redirectFlash(w, r, c, backTo(r, "/webhooks/"+h.ID), templates.FlashSuccess, msg)
+	return nil
+}
+
+// backTo returns the page the form was posted from when it is on this
+// site (the list's toggle returns to the list), else fallback.
+func backTo(r *http.Request, fallback string) string {
+	ref := r.Header.Get("Referer")
+	if ref == "" {
+		return fallback
+	}
+	u, err := r.URL.Parse(ref)
+	if err != nil || u.Host != r.Host {
+		return fallback
+	}
+	if p := u.RequestURI(); p == "/webhooks" || strings.HasPrefix(p, "/webhooks?") {
+		return p
+	}
+	return fallback
+}
+
+// Session keys of the last Test URL result, shown once on the detail page
+// after the no-JS redirect.
+const (
+	sessTestWebhook = "test_wbh"
+	sessTestResult  = "test_res"
+)
+
+func (s *Server) testWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
+	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	res, err := s.engine.SendTest(r.Context(), h)
+	if err != nil {
+		return err
+	}
+	out := templates.TestResult{Success: res.Success, StatusCode: res.StatusCode, DurationMs: res.DurationMs,
+		ResponseBody: res.ResponseBody, Error: res.Error}
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+	c.sess.Values[sessTestWebhook] = h.ID
+	c.sess.Values[sessTestResult] = jsonString(out)
+	if err := c.sess.Save(r, w); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/webhooks/"+h.ID+"#test", http.StatusSeeOther)
+	return nil
+}
+
+// popTestResult takes a Test URL result for endpoint id out of the session.
+func (s *Server) popTestResult(w http.ResponseWriter, r *http.Request, c *uiRequest, id string) *templates.TestResult {
+	raw, _ := c.sess.Values[sessTestResult].(string)
+	if raw == "" {
+		return nil
+	}
+	wbh, _ := c.sess.Values[sessTestWebhook].(string)
+	delete(c.sess.Values, sessTestResult)
+	delete(c.sess.Values, sessTestWebhook)
+	if err := c.sess.Save(r, w); err != nil {
+		s.log.Warn("save session", "err", err)
+	}
+	var res templates.TestResult
+	if wbh != id || jsonUnmarshalString(raw, &res) != nil {
+		return nil
+	}
+	return &res
+}
+
+func (s *Server) revealSecretForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
+	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	s.log.Info("webhook secret revealed", "webhook", h.ID, "user", c.user.ID)
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusOK, map[string]string{"secret": h.Secret})
+		return nil
+	}
+	return s.renderWebhookDetail(w, r, c, nil, h.Secret)
+}
+
+func (s *Server) rotateSecretForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
+	h, err := s.rotateSecret(r, c.tenant, r.PathValue("id"), "", DefaultSecretGrace)
+	if err != nil {
+		return err
+	}
+	s.log.Info("webhook secret rotated", "webhook", h.ID, "user", c.user.ID)
+	s.redirectFlash(w, r, c, "/webhooks/"+h.ID, templates.FlashSuccess, "Secret rotated. The previous secret keeps working for 24 hours.")
+	return nil
+}
+
+func (s *Server) recoverPage(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
+	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	v := templates.RecoverPage{Page: s.page(r, c, "Recover "+h.Name, templates.NavWebhooks), Webhook: templates.WebhookRef{ID: h.ID, Name: h.Name},
+		Since: r.URL.Query().Get("since")}
+	if v.Since == "" {
+		v.Since = templates.DateTimeLocal(time.Now().Add(-24 * time.Hour))
+	}
+	since, err := templates.ParseDateTimeLocal(v.Since)
+	if err != nil {
+		v.Errors = templates.FieldErrors{"since": "Enter a date and time, e.g. " + templates.DateTimeLocal(time.Now().Add(-time.Hour)) + "."}
+		s.render(w, r, http.StatusUnprocessableEntity, templates.Recover(v))
+		return nil
+	}
+	if v.Count, err = s.db.CountRecoverable(r.Context(), c.tenant, h.ID, since); err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, templates.Recover(v))
+	return nil
+}
+
+func (s *Server) recoverForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
+	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	since, err := templates.ParseDateTimeLocal(r.PostForm.Get("since"))
+	if err != nil {
+		return store.FieldErrorf("since", "since must be a date and time like 2006-01-02T15:04")
+	}
+	n, err := s.db.Recover(r.Context(), c.tenant, h.ID, since)
+	if err != nil {
+		return err
+	}
+	s.engine.Wake()
+	msg := strconv.Itoa(n) + " failed deliveries queued again."
+	if n == 1 {
+		msg = "1 failed delivery queued again."
+	}
+	s.redirectFlash(w, r, c, "/webhooks/"+h.ID+"/deliveries", templates.FlashSuccess, msg)
+	return nil
+}
