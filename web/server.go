@@ -21,6 +21,7 @@ type Config struct {
 	Version      string
 	Logger       *slog.Logger
 	JWKS         KeySets // the JWT scheme's public keys; empty key sets if nil
+	HeaderPrefix string  // the engine's metadata header prefix, shown in the UI; "X-Hooks-"
 }
 
 // Server is hooks' HTTP front end.
@@ -34,6 +35,8 @@ type Server struct {
 	// wellKnown serves /.well-known/ and /{tenant}/.well-known/ apart from
 	// mux: a {tenant} first segment would conflict with every prefix route.
 	wellKnown *http.ServeMux
+
+	ui *uiState // the web UI's sessions, login limits and routes
 }
 
 // New returns a Server that reads and writes db and wakes engine when new
@@ -91,6 +94,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, store.Errorf(store.ENOTFOUND, "no API route %s %s", r.Method, r.URL.Path))
 	})
+	s.uiRoutes()
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
