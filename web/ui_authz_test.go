@@ -1,0 +1,172 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"hooks/store"
+)
+
+// uiExpect is the status each kind of user gets from one UI route.
+type uiExpect struct{ anon, viewer, otherTenant, admin int }
+
+// uiMatrix lists every UI route. anon: 302 to /login unless public.
+// viewer: read-only, bound to the default tenant. otherTenant: an admin
+// bound to another tenant, acting on the default tenant's ids. admin: an
+// unbound admin.
+var uiMatrix = map[string]uiExpect{
+	"GET /login":                        {200, 302, 302, 302},
+	"POST /login":                       {401, 401, 401, 401}, // posted without credentials
+	"GET /setup":                        {303, 303, 303, 303}, // a user exists: go sign in
+	"POST /setup":                       {303, 303, 303, 303},
+	"POST /logout":                      {302, 303, 303, 303},
+	"POST /tenant":                      {302, 403, 403, 303},
+	"GET /{$}":                          {302, 200, 200, 200},
+	"GET /webhooks":                     {302, 200, 200, 200},
+	"GET /webhooks/new":                 {302, 403, 200, 200},
+	"POST /webhooks":                    {302, 403, 303, 303},
+	"GET /webhooks/{id}":                {302, 200, 404, 200},
+	"GET /webhooks/{id}/edit":           {302, 403, 404, 200},
+	"POST /webhooks/{id}":               {302, 403, 404, 303},
+	"GET /webhooks/{id}/delete":         {302, 403, 404, 200},
+	"POST /webhooks/{id}/delete":        {302, 403, 404, 303},
+	"POST /webhooks/{id}/enable":        {302, 403, 404, 303},
+	"POST /webhooks/{id}/disable":       {302, 403, 404, 303},
+	"POST /webhooks/{id}/test":          {302, 403, 404, 303},
+	"POST /webhooks/{id}/secret/reveal": {302, 403, 404, 200},
+	"POST /webhooks/{id}/secret/rotate": {302, 403, 404, 303},
+	"GET /webhooks/{id}/recover":        {302, 200, 404, 200},
+	"POST /webhooks/{id}/recover":       {302, 403, 404, 303},
+	"GET /webhooks/{id}/deliveries":     {302, 200, 404, 200},
+	"GET /deliveries":                   {302, 200, 200, 200},
+	"GET /deliveries/{id}":              {302, 200, 404, 200},
+	"POST /deliveries/{id}/redeliver":   {302, 403, 404, 303},
+	"GET /events":                       {302, 200, 200, 200},
+	"POST /events":                      {302, 403, 303, 303},
+	"GET /events/{id}":                  {302, 200, 404, 200},
+}
+
+func TestUIAuthorizationMatrix(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t, uiDev)
+	if _, err := s.db.PutTenant(ctx, &store.Tenant{ID: "other"}); err != nil {
+		t.Fatal(err)
+	}
+	recv := newUIReceiver(t, 200, `ok`)
+	hook := addUIWebhook(t, s, store.DefaultTenant, "Shop", recv.srv.URL, "orders/*")
+	events := []*store.Event{{TenantID: store.DefaultTenant, Topic: "orders/placed", Payload: []byte(`{}`)}}
+	if _, err := s.db.CreateEvents(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	ds, _, err := s.db.Deliveries(ctx, store.DeliveryFilter{TenantID: store.DefaultTenant, Limit: 1})
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("deliveries: %v, %v", ds, err)
+	}
+	addUIUser(t, s.db, "viewer@example.com", store.RoleViewer, store.DefaultTenant)
+	addUIUser(t, s.db, "other@example.com", store.RoleAdmin, "other")
+	addUIUser(t, s.db, "admin@example.com", store.RoleAdmin, "")
+
+	routes := s.srv.UIRoutes()
+	for _, p := range routes {
+		if _, ok := uiMatrix[p]; !ok {
+			t.Errorf("route %q has no row in uiMatrix: add what each user should get", p)
+		}
+	}
+	for p := range uiMatrix {
+		if !slices.Contains(routes, p) {
+			t.Errorf("uiMatrix lists %q, which is not a UI route", p)
+		}
+	}
+	// Log out last: it ends the session the other rows need.
+	slices.SortStableFunc(routes, func(a, b string) int {
+		return boolInt(a == "POST /logout") - boolInt(b == "POST /logout")
+	})
+
+	since := time.Now().Add(-time.Hour).UTC().Format("2006-01-02T15:04")
+	webhookForm := url.Values{"name": {"Made in the matrix"}, "url": {recv.srv.URL}, "events": {"orders/*"}, "enabled": {"on"},
+		"signing_scheme": {"standard-webhooks"}, "envelope": {"raw"}, "retry_schedule": {"exponential"}, "max_attempts": {"3"},
+		"retry_on": {"default"}, "timeout": {"5"}}
+	forms := map[string]url.Values{
+		"POST /webhooks":              webhookForm,
+		"POST /webhooks/{id}":         webhookForm,
+		"POST /webhooks/{id}/recover": {"since": {since}},
+		"POST /events":                {"topic": {"orders/placed"}, "data": {`{"n":1}`}},
+		"POST /tenant":                {"tenant": {store.DefaultTenant}},
+		"POST /setup":                 {"token": {"x"}},
+	}
+	// path fills a pattern's {id}. Deleting gets an endpoint of its own, so
+	// the rows after it still find theirs.
+	path := func(pattern string) string {
+		_, p, _ := strings.Cut(pattern, " ")
+		p = strings.TrimSuffix(p, "{$}")
+		id := hook.ID
+		switch {
+		case strings.HasPrefix(p, "/deliveries/"):
+			id = ds[0].ID
+		case strings.HasPrefix(p, "/events/"):
+			id = events[0].ID
+		case pattern == "POST /webhooks/{id}/delete":
+			id = addUIWebhook(t, s, store.DefaultTenant, "Doomed", recv.srv.URL, "x").ID
+		}
+		return strings.Replace(p, "{id}", id, 1)
+	}
+
+	users := []struct {
+		name, email string
+		want        func(uiExpect) int
+	}{
+		{"anonymous", "", func(e uiExpect) int { return e.anon }},
+		{"viewer", "viewer@example.com", func(e uiExpect) int { return e.viewer }},
+		{"admin of another tenant", "other@example.com", func(e uiExpect) int { return e.otherTenant }},
+		{"admin", "admin@example.com", func(e uiExpect) int { return e.admin }},
+	}
+	for _, u := range users {
+		t.Run(u.name, func(t *testing.T) {
+			c := newUIClient(t, s)
+			if u.email != "" {
+				c.login(u.email)
+			}
+			for _, pattern := range routes {
+				want := u.want(uiMatrix[pattern])
+				method, _, _ := strings.Cut(pattern, " ")
+				r := c.do(method, path(pattern), forms[pattern])
+				if r.StatusCode != want {
+					t.Errorf("%s as %s: status %d, want %d (%s)", pattern, u.name, r.StatusCode, want, pageText(r.doc))
+					continue
+				}
+				if r.Header.Get("Content-Security-Policy") != contentSecurityPolicy || r.Header.Get("X-Frame-Options") != "DENY" ||
+					r.Header.Get("Referrer-Policy") != "same-origin" {
+					t.Errorf("%s as %s: security headers missing: %v", pattern, u.name, r.Header)
+				}
+				switch {
+				case want == http.StatusFound && u.email == "":
+					if !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+						t.Errorf("%s as %s: redirect to %q, want /login", pattern, u.name, r.Header.Get("Location"))
+					}
+				case want == http.StatusForbidden || want == http.StatusNotFound:
+					if r.doc.Find(".error-code").Text() != strconv.Itoa(want) {
+						t.Errorf("%s as %s: no error page", pattern, u.name)
+					}
+				}
+			}
+		})
+	}
+	// The viewer's and the other tenant's tries changed nothing.
+	got, err := s.db.WebhookByID(ctx, store.DefaultTenant, hook.ID)
+	if err != nil || got.Name != "Made in the matrix" {
+		t.Fatalf("webhook after the matrix: %+v, %v (only the admin's edit should have landed)", got, err)
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
