@@ -28,6 +28,8 @@ import (
 	"hooks/delivery/sign"
 	"hooks/store"
 	"hooks/web"
+	"hooks/web/cli"
+	"hooks/web/metrics"
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.commit=... -X main.date=...".
@@ -87,34 +89,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
-var errUsage = errors.New("usage")
+var errUsage = cli.ErrUsage
 
-// parseFlags parses args into fs, taking each flag's default from the
-// environment variable HOOKS_<NAME> first: flags beat env beat defaults.
+// parseFlags parses args into fs: flags beat the environment (HOOKS_<NAME>),
+// which beats the --config file (for commands that have one), which beats
+// defaults.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	var envErr error
-	fs.VisitAll(func(f *flag.Flag) {
-		name := "HOOKS_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(name); ok {
-			if err := f.Value.Set(v); err != nil && envErr == nil {
-				envErr = fmt.Errorf("%s=%q: %w", name, v, err)
-			}
-		}
-	})
-	if envErr != nil {
-		return envErr
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
-		return errUsage
-	}
-	return nil
+	_, err := cli.Parse(fs, args)
+	return err
 }
 
 type serveConfig struct {
@@ -131,34 +113,22 @@ type serveConfig struct {
 	masterKey    string
 	keyRotation  time.Duration
 	callbackWait time.Duration
+	logFormat    string
+	metricsAddr  string
+	configFile   string
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	var c serveConfig
-	fs := flag.NewFlagSet("hooks serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
-	fs.StringVar(&c.db, "db", "hooks.db", "SQLite database file (created on first start)")
-	fs.StringVar(&c.publicURL, "public-url", "", "URL where this server is reached (JWT issuer, links); default http://localhost<addr>")
-	fs.BoolVar(&c.dev, "dev", false, "development mode: allow http:// and private/loopback webhook targets")
-	fs.StringVar(&c.headerPrefix, "header-prefix", "X-Hooks-", "prefix of the metadata headers sent with each webhook")
-	fs.Int64Var(&c.maxBody, "max-body-bytes", 1<<20, "largest API request body accepted")
-	fs.StringVar(&c.allowCIDRs, "allow-cidr", "", "comma-separated CIDRs that webhook targets may use even though private")
-	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.DurationVar(&c.drain, "drain", 15*time.Second, "on shutdown, how long in-flight attempts may finish")
-	fs.IntVar(&c.workers, "workers", 128, "concurrent outgoing requests")
-	fs.DurationVar(&c.keyRotation, "jwt-key-rotation", sign.DefaultKeyRotation, "how long a tenant's JWT signing key signs before a new one replaces it")
-	fs.DurationVar(&c.callbackWait, "callback-max-wait", delivery.DefaultCallbackMaxWait, "how long an AsyncCallback URI is polled for a final answer before the delivery fails")
-	fs.StringVar(&c.masterKey, "master-key-file", "", "file holding the key that encrypts secrets in the database (default hooks.key beside --db; created on first start)")
+	fs := serveFlags(&c, stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+	log, err := cli.NewLogger(stderr, c.logFormat, c.logLevel)
+	if err != nil {
+		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	policy := &netguard.Policy{AllowHTTP: c.dev, AllowPrivate: c.dev}
 	for _, s := range strings.Split(c.allowCIDRs, ",") {
 		if s = strings.TrimSpace(s); s == "" {
@@ -191,12 +161,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 
 	// One key ring signs the jwt scheme's tokens and publishes their keys.
 	ring := sign.NewKeyRing(db, c.keyRotation)
+	m := metrics.New(db, version, log)
 	engine := delivery.New(db, delivery.Config{
 		Workers: c.workers, HeaderPrefix: c.headerPrefix, Policy: policy, Logger: log, UserAgent: "hooks/" + version,
 		JWT: sign.NewJWT(ring, c.publicURL), CallbackMaxWait: c.callbackWait,
+		OnOutcome: m.Outcome, OnBatch: m.Batch,
 	})
 	srv := web.New(db, engine, web.Config{PublicURL: c.publicURL, MaxBodyBytes: c.maxBody, Dev: c.dev, Version: version, Logger: log,
-		HeaderPrefix: c.headerPrefix, JWKS: ring})
+		HeaderPrefix: c.headerPrefix, JWKS: ring, Metrics: m, MetricsElsewhere: c.metricsAddr != ""})
 
 	// Periodic jobs (retention, auto-disable, key rotation, callback polls)
 	// are added to sched before it starts below.
@@ -211,6 +183,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
+	}
+	if c.metricsAddr != "" {
+		stopMetrics, err := serveMetrics(c.metricsAddr, m, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
 	}
 	httpServer := &http.Server{
 		Handler:           srv,
@@ -269,6 +248,45 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log.Info("stopped cleanly")
 	return nil
+}
+
+// serveFlags defines the flags of "hooks serve" (and "hooks config print")
+// on c.
+func serveFlags(c *serveConfig, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("hooks serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
+	fs.StringVar(&c.db, "db", "hooks.db", "SQLite database file (created on first start)")
+	fs.StringVar(&c.publicURL, "public-url", "", "URL where this server is reached (JWT issuer, links); default http://localhost<addr>")
+	fs.BoolVar(&c.dev, "dev", false, "development mode: allow http:// and private/loopback webhook targets")
+	fs.StringVar(&c.headerPrefix, "header-prefix", "X-Hooks-", "prefix of the metadata headers sent with each webhook")
+	fs.Int64Var(&c.maxBody, "max-body-bytes", 1<<20, "largest API request body accepted")
+	fs.StringVar(&c.allowCIDRs, "allow-cidr", "", "comma-separated CIDRs that webhook targets may use even though private")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.DurationVar(&c.drain, "drain", 15*time.Second, "on shutdown, how long in-flight attempts may finish")
+	fs.IntVar(&c.workers, "workers", 128, "concurrent outgoing requests")
+	fs.DurationVar(&c.keyRotation, "jwt-key-rotation", sign.DefaultKeyRotation, "how long a tenant's JWT signing key signs before a new one replaces it")
+	fs.DurationVar(&c.callbackWait, "callback-max-wait", delivery.DefaultCallbackMaxWait, "how long an AsyncCallback URI is polled for a final answer before the delivery fails")
+	fs.StringVar(&c.masterKey, "master-key-file", "", "file holding the key that encrypts secrets in the database (default hooks.key beside --db; created on first start)")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this separate address (e.g. 127.0.0.1:9100) instead of on --addr")
+	fs.StringVar(&c.configFile, "config", "", "TOML file whose keys are these flags' names (flags and HOOKS_* variables override it)")
+	return fs
+}
+
+// serveMetrics serves /metrics alone on addr (--metrics-addr), typically a
+// loopback or private address that only Prometheus reaches.
+func serveMetrics(addr string, m *metrics.Metrics, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go srv.Serve(ln)
+	log.Info("serving metrics", "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
 }
 
 // openStoreWithKey opens the database with its master key, which lives in

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hooks/delivery/netguard"
@@ -36,6 +37,9 @@ type Config struct {
 	Client           *http.Client        // built from Policy if nil
 	OnOutcome        func(store.Outcome) // optional observer, called after an outcome is stored
 	CallbackMaxWait  time.Duration       // how long an AsyncCallback is polled before the delivery fails; 24 h
+	// OnBatch, if set, is told the size and write time of each batch of
+	// outcomes recorded in one transaction (for metrics).
+	OnBatch func(n int, took time.Duration)
 }
 
 func (c *Config) setDefaults() {
@@ -92,6 +96,8 @@ type Engine struct {
 	wake  chan struct{}
 	preps *prepCache
 
+	running atomic.Bool // Run is between its start and its return
+
 	jobs     chan *job
 	outcomes chan store.Outcome
 
@@ -123,6 +129,10 @@ func New(db *store.DB, cfg Config) *Engine {
 	}
 }
 
+// Running reports whether Run is delivering: started and not yet stopped.
+// Readiness checks use it.
+func (e *Engine) Running() bool { return e.running.Load() }
+
 // Wake tells the engine that new deliveries may be due. It never blocks.
 func (e *Engine) Wake() {
 	select {
@@ -140,6 +150,8 @@ func (e *Engine) maxClaimed() int { return 4 * e.cfg.Workers }
 // of everything claimed but not sent, so nothing waits for a lease to
 // expire after a restart.
 func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
+	e.running.Store(true)
+	defer e.running.Store(false)
 	e.jobs = make(chan *job, e.maxClaimed())
 	e.outcomes = make(chan store.Outcome, e.maxClaimed())
 
@@ -353,8 +365,12 @@ func (e *Engine) writeOutcomes() {
 func (e *Engine) record(batch []store.Outcome) {
 	ctx := context.Background()
 	for {
+		start := time.Now()
 		err := e.db.RecordOutcomes(ctx, batch)
 		if err == nil {
+			if e.cfg.OnBatch != nil {
+				e.cfg.OnBatch(len(batch), time.Since(start))
+			}
 			break
 		}
 		// The attempts happened; losing their record would resend them after

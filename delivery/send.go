@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -169,7 +170,9 @@ func (e *Engine) attempt(ctx context.Context, j *job) store.Outcome {
 	default:
 		o.Status = store.StatusFailed
 	}
-	e.log.Debug("attempt", "delivery", d.ID, "webhook", w.ID, "url", w.URL, "trigger", res.attempt.Trigger,
+	// The log gets the target's host only: URL paths and queries often carry
+	// credentials (Slack-style secret paths, ?token=), which must not reach logs.
+	e.log.Debug("attempt", "delivery", d.ID, "webhook", w.ID, "host", logHost(w.URL), "trigger", res.attempt.Trigger,
 		"status", res.attempt.StatusCode, "duration", res.attempt.Duration, "error", res.attempt.Error, "outcome", o.Status)
 	return o
 }
@@ -272,6 +275,15 @@ func (e *Engine) send(ctx context.Context, j *job) sendResult {
 		}
 	}
 	return res
+}
+
+// logHost returns the host[:port] of a webhook URL, for logs.
+func logHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Host
 }
 
 // describeSendError turns a client error into a line an operator can act on.

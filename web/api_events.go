@@ -65,6 +65,7 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, c *caller) 
 		return err
 	}
 	if created[0] {
+		s.cfg.Metrics.EventsIngested(1)
 		s.engine.Wake()
 	} else {
 		w.Header().Set("Idempotent-Replayed", "true")
@@ -105,11 +106,15 @@ func (s *Server) createEventBatch(w http.ResponseWriter, r *http.Request, c *cal
 	for i, e := range events {
 		out[i] = eventAccepted{ID: e.ID, Deliveries: e.DeliveryCount}
 	}
+	n := 0
 	for _, ok := range created {
 		if ok {
-			s.engine.Wake()
-			break
+			n++
 		}
+	}
+	if n > 0 {
+		s.cfg.Metrics.EventsIngested(n)
+		s.engine.Wake()
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"data": out})
 	return nil

@@ -11,6 +11,7 @@ import (
 
 	"hooks/delivery"
 	"hooks/store"
+	"hooks/web/metrics"
 )
 
 // Config tunes a Server. Zero fields take the defaults noted.
@@ -22,6 +23,11 @@ type Config struct {
 	Logger       *slog.Logger
 	JWKS         KeySets // the JWT scheme's public keys; empty key sets if nil
 	HeaderPrefix string  // the engine's metadata header prefix, shown in the UI; "X-Hooks-"
+
+	// Metrics counts ingested events and, unless MetricsElsewhere, is
+	// served at /metrics. Nil turns both off.
+	Metrics          *metrics.Metrics
+	MetricsElsewhere bool // /metrics is served on a separate listener
 }
 
 // Server is hooks' HTTP front end.
@@ -69,6 +75,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	if s.cfg.Metrics != nil && !s.cfg.MetricsElsewhere {
+		s.mux.Handle("GET /metrics", s.cfg.Metrics.Handler())
+	}
 	s.jwksRoutes()
 
 	api := func(pattern string, h apiHandler) { s.mux.Handle(pattern, s.apiAuth(h)) }
