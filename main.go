@@ -44,6 +44,7 @@ const usage = `hooks — self-hosted webhook delivery
 Usage:
   hooks serve [flags]            run the server (API, delivery engine, web UI)
   hooks apikey create [flags]    create an API key and print it
+  hooks config print [flags]     print the effective serve configuration (secrets masked)
   hooks user create [flags]      create a web UI user; reads the password from stdin
   hooks version                  print the version
 
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serve(ctx, args[1:], stderr)
 	case "apikey":
 		err = apikey(ctx, args[1:], stdout, stderr)
+	case "config":
+		err = configPrint(args[1:], stdout, stderr)
 	case "user":
 		err = userCreate(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version", "-v":
@@ -287,6 +290,23 @@ func serveMetrics(addr string, m *metrics.Metrics, log *slog.Logger) (stop func(
 	go srv.Serve(ln)
 	log.Info("serving metrics", "addr", ln.Addr().String())
 	return func() { srv.Close() }, nil
+}
+
+// configPrint is "hooks config print": the configuration that "hooks
+// serve" would run with, given the same flags, environment and --config
+// file, as TOML with each value's source and secrets masked.
+func configPrint(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "print" {
+		fmt.Fprintln(stderr, "usage: hooks config print [--config FILE] [serve flags]")
+		return errUsage
+	}
+	var c serveConfig
+	fs := serveFlags(&c, stderr)
+	src, err := cli.Parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	return cli.PrintConfig(stdout, fs, src)
 }
 
 // openStoreWithKey opens the database with its master key, which lives in

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -66,5 +67,27 @@ func TestVersionAndUsage(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"nope"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "Usage") {
 		t.Fatalf("unknown command: exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestConfigPrintShowsEffectiveServeConfig(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "hooks.toml")
+	if err := os.WriteFile(file, []byte("addr = \"127.0.0.1:9999\"\ndb = \"/var/lib/hooks/hooks.db\"\nworkers = 64\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOOKS_WORKERS", "7")
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"config", "print", "--config", file, "--log-format", "json"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{`addr = "127.0.0.1:9999"`, "# file " + file, `workers = 7`, "# env HOOKS_WORKERS",
+		`log-format = "json"`, "# flag", `drain = "15s"`, "# default"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("config print lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if code := run(context.Background(), []string{"config"}, &stdout, &stderr); code != 2 {
+		t.Errorf("config without print: exit %d, want 2", code)
 	}
 }
