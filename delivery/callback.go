@@ -229,6 +229,11 @@ func (e *Engine) poll(ctx context.Context, j *job, cb *store.Callback) (o store.
 	if a.StatusCode != 0 {
 		o.LastStatusCode = a.StatusCode
 	}
+	// Every poll updates the state (RecordOutcomes saves any outcome's);
+	// after the last one it stays as a record.
+	next := *cb
+	next.Polls++
+	o.Callback = &next
 	switch {
 	case final && *ans.Success:
 		o.Status = store.StatusSucceeded
@@ -239,8 +244,6 @@ func (e *Engine) poll(ctx context.Context, j *job, cb *store.Callback) (o store.
 		return o, true
 	}
 
-	next := *cb
-	next.Polls++
 	if ac := ans.AsyncCallback; ac != nil {
 		// The receiver may move the poll or change its pace, not its deadline.
 		if uri, err := e.callbackTarget(w.URL, ac.URI); err == nil {
@@ -265,7 +268,6 @@ func (e *Engine) poll(ctx context.Context, j *job, cb *store.Callback) (o store.
 	}
 	o.Status = store.StatusAwaitingCallback
 	o.NextAttemptAt = next.NextPollAt
-	o.Callback = &next
 	return o, true
 }
 

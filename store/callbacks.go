@@ -28,8 +28,9 @@ type DueCallback struct {
 }
 
 // saveCallback stores o's callback state in tx, replacing the delivery's
-// previous one: a redelivered delivery may be answered with a new
-// AsyncCallback. RecordOutcomes calls it for outcomes that carry one.
+// previous one: each poll updates it, and a redelivered delivery may be
+// answered with a new AsyncCallback. RecordOutcomes calls it for every
+// outcome that carries one: the start of a wait and every poll, final or not.
 func saveCallback(ctx context.Context, tx *sql.Tx, o *Outcome) error {
 	cb := o.Callback
 	created := cb.CreatedAt

@@ -23,6 +23,7 @@ type deliveryJSON struct {
 	CreatedAt      time.Time     `json:"createdAt"`
 	UpdatedAt      time.Time     `json:"updatedAt"`
 	Attempts       []attemptJSON `json:"attempts,omitempty"`
+	Callback       *callbackJSON `json:"callback,omitempty"` // detail only, for AsyncCallback deliveries
 }
 
 // attemptJSON is one attempt as the API shows it.
@@ -139,6 +140,9 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request, c *caller) 
 	out.Attempts = make([]attemptJSON, len(attempts))
 	for i, a := range attempts {
 		out.Attempts[i] = toAttemptJSON(a)
+	}
+	if out.Callback, err = s.deliveryCallback(r.Context(), d, attempts); err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -80,6 +80,9 @@ func TestAsyncCallbackPendingTwiceThenDone(t *testing.T) {
 		cb.Deadline.Sub(clk.now()) < 23*time.Hour {
 		t.Fatalf("callback state = %+v, %v", cb, err)
 	}
+	if c := d.Callback; c == nil || c.URI != cb.URI || c.IntervalSeconds != 30 || !c.NextPollAt.Equal(*d.NextAttemptAt) || c.Polls != 0 {
+		t.Fatalf("the API shows callback %+v, want %+v", c, cb)
+	}
 
 	// Not due yet: nothing is polled.
 	s.pollNow()
@@ -140,7 +143,7 @@ func TestAsyncCallbackPendingTwiceThenDone(t *testing.T) {
 	if last.ResponseBody != `{"Success":true,"HTMLResponse":"<p>Order 7 booked</p>"}` || last.Error != "" || last.RequestBody == nil || *last.RequestBody != "" {
 		t.Errorf("last poll attempt = %+v", last)
 	}
-	if d.AttemptCount != 4 || d.NextAttemptAt != nil {
+	if d.AttemptCount != 4 || d.NextAttemptAt != nil || d.Callback == nil || d.Callback.Polls != 3 {
 		t.Errorf("delivery = %+v", d)
 	}
 }

@@ -1,0 +1,38 @@
+package web
+
+import (
+	"context"
+	"time"
+
+	"hooks/store"
+)
+
+// callbackJSON is a delivery's AsyncCallback state as the API shows it:
+// where hooks polls for the receiver's final answer, and until when.
+type callbackJSON struct {
+	URI             string    `json:"uri"`
+	IntervalSeconds float64   `json:"intervalSeconds"`
+	NextPollAt      time.Time `json:"nextPollAt"`
+	Deadline        time.Time `json:"deadline"`
+	Polls           int       `json:"polls"`
+}
+
+// deliveryCallback returns the callback state of a delivery that is or was
+// awaiting a callback, or nil. Other deliveries cost no query.
+func (s *Server) deliveryCallback(ctx context.Context, d *store.Delivery, attempts []*store.Attempt) (*callbackJSON, error) {
+	polled := d.Status == store.StatusAwaitingCallback
+	for _, a := range attempts {
+		polled = polled || a.Trigger == store.TriggerCallback
+	}
+	if !polled {
+		return nil, nil
+	}
+	cb, err := s.db.CallbackByDelivery(ctx, d.ID)
+	if store.ErrorCode(err) == store.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &callbackJSON{URI: cb.URI, IntervalSeconds: cb.Interval.Seconds(), NextPollAt: cb.NextPollAt, Deadline: cb.Deadline, Polls: cb.Polls}, nil
+}
