@@ -253,7 +253,8 @@ func newJWTServer(t *testing.T, opts ...serverOption) *testServer {
 		dc.JWT = sign.NewJWT(ring, wc.PublicURL)
 		wc.JWKS = ring
 	}
-	s := newTestServer(t, append([]serverOption{devPolicy, withJWT}, opts...)...)
+	// withJWT goes last: it reads the public URL that opts may set.
+	s := newTestServer(t, append(append([]serverOption{devPolicy}, opts...), withJWT)...)
 	keys.db.Store(s.db)
 	return s
 }
