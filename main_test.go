@@ -91,3 +91,40 @@ func TestConfigPrintShowsEffectiveServeConfig(t *testing.T) {
 		t.Errorf("config without print: exit %d, want 2", code)
 	}
 }
+
+func TestUserCreateReadsThePasswordFromStdin(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "hooks.db")
+	var stdout, stderr bytes.Buffer
+	err := userCreate(ctx, []string{"create", "--db", path, "--email", "viewer@example.com", "--role", "viewer", "--tenant", "default"},
+		strings.NewReader("correct horse battery\n"), &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr.String())
+	}
+	id := strings.TrimSpace(stdout.String())
+	if !strings.HasPrefix(id, store.PrefixUser) || strings.Contains(stdout.String()+stderr.String(), "correct horse") {
+		t.Fatalf("stdout %q, stderr %q", stdout.String(), stderr.String())
+	}
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u, err := db.UserByEmail(ctx, "viewer@example.com")
+	if err != nil || u.ID != id || u.Role != store.RoleViewer || u.TenantID != "default" || !store.CheckPassword(u, "correct horse battery") {
+		t.Fatalf("stored user %+v, %v", u, err)
+	}
+	for name, tc := range map[string]struct {
+		args  []string
+		stdin string
+	}{
+		"short password": {[]string{"create", "--db", path, "--email", "a@example.com"}, "short\n"},
+		"no email":       {[]string{"create", "--db", path}, "correct horse battery\n"},
+		"same email":     {[]string{"create", "--db", path, "--email", "VIEWER@example.com"}, "correct horse battery\n"},
+		"bad role":       {[]string{"create", "--db", path, "--email", "b@example.com", "--role", "root"}, "correct horse battery\n"},
+	} {
+		if err := userCreate(ctx, tc.args, strings.NewReader(tc.stdin), &stdout, &stderr); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
