@@ -129,7 +129,7 @@ func (b *browser) shot(name string) {
 		height := eval[float64](b, "document.documentElement.scrollHeight")
 		b.do("fit "+name, chromedp.EmulateViewport(width, int64(max(height, 900))), chromedp.Sleep(80*time.Millisecond))
 		ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		cancel()
 		if err != nil {
 			b.t.Fatalf("screenshot %s: %v", name, err)

@@ -586,3 +586,81 @@ func TestUICrossOriginPostIsRefused(t *testing.T) {
 		t.Fatal("a same-origin POST did not disable the webhook")
 	}
 }
+
+func TestUITenantSwitchAndViewerSeesNoActions(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t, uiDev)
+	if _, err := s.db.PutTenant(ctx, &store.Tenant{ID: "OU1243"}); err != nil {
+		t.Fatal(err)
+	}
+	mine := addUIWebhook(t, s, store.DefaultTenant, "Default shop", "http://127.0.0.1:9/a", "orders/*")
+	theirs := addUIWebhook(t, s, "OU1243", "OU shop", "http://127.0.0.1:9/b", "orders/*")
+	addUIUser(t, s.db, "admin@example.com", store.RoleAdmin, "")
+	addUIUser(t, s.db, "viewer@example.com", store.RoleViewer, "OU1243")
+
+	admin := newUIClient(t, s)
+	admin.login("admin@example.com")
+	list := admin.get("/webhooks").want(t, http.StatusOK, "")
+	if list.doc.Find(`form[action="/tenant"] select[name=tenant] option`).Length() != 2 {
+		t.Fatalf("no tenant switcher for an unbound admin: %s", pageText(list.doc))
+	}
+	if list.doc.Find(`a[href="/webhooks/`+mine.ID+`"]`).Length() != 1 || list.doc.Find(`a[href="/webhooks/`+theirs.ID+`"]`).Length() != 0 {
+		t.Fatal("the default tenant's list is wrong")
+	}
+	admin.post("/tenant", url.Values{"tenant": {"OU1243"}}).want(t, http.StatusSeeOther, "/")
+	list = admin.get("/webhooks").want(t, http.StatusOK, "")
+	if list.doc.Find(`a[href="/webhooks/`+theirs.ID+`"]`).Length() != 1 || list.doc.Find(`a[href="/webhooks/`+mine.ID+`"]`).Length() != 0 {
+		t.Fatal("switching tenant did not change the list")
+	}
+	if v, _ := list.doc.Find(`select[name=tenant] option[selected]`).Attr("value"); v != "OU1243" {
+		t.Fatalf("switcher shows %q", v)
+	}
+	admin.post("/tenant", url.Values{"tenant": {"nope"}}).want(t, http.StatusNotFound, "")
+
+	viewer := newUIClient(t, s)
+	viewer.login("viewer@example.com")
+	page := viewer.get("/webhooks/"+theirs.ID).want(t, http.StatusOK, "")
+	if page.doc.Find(`form[method=post]`).Not(`[action="/logout"]`).Length() != 0 || page.doc.Find(`a[href$="/edit"]`).Length() != 0 {
+		t.Fatal("a viewer sees forms that change things")
+	}
+	if page.doc.Find(".tenant-pill").Text() != "OU1243" || page.doc.Find(`form[action="/tenant"]`).Length() != 0 {
+		t.Fatal("a bound user should see their tenant, not a switcher")
+	}
+	viewer.get("/webhooks/"+mine.ID).want(t, http.StatusNotFound, "")
+}
+
+func TestUISessionEndsAfterItsLifetime(t *testing.T) {
+	s := newTestServer(t, uiDev)
+	u := addUIUser(t, s.db, "ada@example.com", store.RoleAdmin, "")
+	// Forge what a sign-in 13 hours ago would have left, with the
+	// server's own keys: the cookie is valid, the sign-in too old.
+	cookie := func(signedIn time.Time) *http.Cookie {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		sess, err := s.srv.session(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess.Values[sessUserID] = u.ID
+		sess.Values[sessSignedIn] = signedIn.Unix()
+		rec := httptest.NewRecorder()
+		if err := sess.Save(req, rec); err != nil {
+			t.Fatal(err)
+		}
+		return rec.Result().Cookies()[0]
+	}
+	for _, tc := range []struct {
+		age  time.Duration
+		want int
+	}{{time.Hour, http.StatusOK}, {SessionLifetime + time.Hour, http.StatusFound}} {
+		req, _ := http.NewRequest(http.MethodGet, s.http.URL+"/webhooks", nil)
+		req.AddCookie(cookie(time.Now().Add(-tc.age)))
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("signed in %v ago: status %d, want %d", tc.age, resp.StatusCode, tc.want)
+		}
+	}
+}
