@@ -43,6 +43,8 @@ type Server struct {
 	wellKnown *http.ServeMux
 
 	ui *uiState // the web UI's sessions, login limits and routes
+
+	apiRoutes []string // every API route pattern, as registered
 }
 
 // New returns a Server that reads and writes db and wakes engine when new
@@ -76,12 +78,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.HandleFunc("GET /api/openapi.json", s.openAPI)
 	if s.cfg.Metrics != nil && !s.cfg.MetricsElsewhere {
 		s.mux.Handle("GET /metrics", s.cfg.Metrics.Handler())
 	}
 	s.jwksRoutes()
 
-	api := func(pattern string, h apiHandler) { s.mux.Handle(pattern, s.apiAuth(h)) }
+	api := func(pattern string, h apiHandler) {
+		s.apiRoutes = append(s.apiRoutes, pattern)
+		s.mux.Handle(pattern, s.apiAuth(h))
+	}
 	api("GET /api/v1/tenants", s.listTenants)
 	api("PUT /api/v1/tenants/{id}", s.putTenant)
 	api("POST /api/v1/webhooks", s.createWebhook)
@@ -106,6 +112,10 @@ func (s *Server) routes() {
 	})
 	s.uiRoutes()
 }
+
+// APIRoutes returns the pattern of every API route ("POST /api/v1/events"),
+// in the order registered, so tests can cover each one.
+func (s *Server) APIRoutes() []string { return append([]string(nil), s.apiRoutes...) }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
