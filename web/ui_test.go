@@ -664,3 +664,18 @@ func TestUISessionEndsAfterItsLifetime(t *testing.T) {
 		}
 	}
 }
+
+func TestUITestURLWithABigAnswerStillRedirects(t *testing.T) {
+	s := newTestServer(t, uiDev)
+	addUIUser(t, s.db, "ada@example.com", store.RoleAdmin, "")
+	recv := newUIReceiver(t, 503, strings.Repeat("é", 20000))
+	h := addUIWebhook(t, s, store.DefaultTenant, "Big", recv.srv.URL, "x")
+	c := newUIClient(t, s)
+	c.login("ada@example.com")
+	c.post("/webhooks/"+h.ID+"/test", nil).want(t, http.StatusSeeOther, "/webhooks/"+h.ID)
+	page := c.get("/webhooks/"+h.ID).want(t, http.StatusOK, "")
+	res := page.doc.Find("[data-test-result]")
+	if res.Find("[data-field=statusCode]").Text() != "503" || !strings.Contains(res.Find("[data-field=responseBody]").Text(), "(truncated") {
+		t.Fatalf("test result: %s", pageText(page.doc))
+	}
+}

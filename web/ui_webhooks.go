@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"hooks/delivery"
 	"hooks/store"
@@ -476,6 +477,10 @@ func (s *Server) testWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRe
 		writeJSON(w, http.StatusOK, out)
 		return nil
 	}
+	// The result rides in the cookie to the next page, and a cookie holds
+	// about 4 KB: keep the start of the body; the delivery log has it all.
+	out.ResponseBody = truncateText(out.ResponseBody, maxFlashBody)
+	out.Error = truncateText(out.Error, 300)
 	c.sess.Values[sessTestWebhook] = h.ID
 	c.sess.Values[sessTestResult] = jsonString(out)
 	if err := c.sess.Save(r, w); err != nil {
@@ -483,6 +488,21 @@ func (s *Server) testWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRe
 	}
 	http.Redirect(w, r, "/webhooks/"+h.ID+"#test", http.StatusSeeOther)
 	return nil
+}
+
+// maxFlashBody is how much of a Test URL response body the no-JS path
+// carries to the next page.
+const maxFlashBody = 1500
+
+// truncateText cuts s to at most n bytes on a UTF-8 boundary, marking the cut.
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "… (truncated; the delivery log has the whole body)"
 }
 
 // popTestResult takes a Test URL result for endpoint id out of the session.
