@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -23,17 +24,32 @@ func (db *DB) PutSetting(ctx context.Context, name string, value []byte) error {
 	return wrapDBError(err, "write setting")
 }
 
-// RandomSetting returns the setting name, first storing n random bytes
-// under it if it has no value yet. Two processes starting at once agree on
-// one value: the insert is a no-op when the other got there first.
+// RandomSetting returns the secret setting name, first storing n random
+// bytes under it if it has no value yet. Two processes starting at once
+// agree on one value: the insert is a no-op when the other got there
+// first. With a master key the value is stored encrypted, like endpoint
+// secrets, so a copy of the database alone can't forge session cookies.
 func (db *DB) RandomSetting(ctx context.Context, name string, n int) ([]byte, error) {
+	label := "settings.value:" + name
 	var v []byte
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`,
-			name, randomBytes(n)); err != nil {
+			name, db.seal(randomBytes(n), label)); err != nil {
 			return wrapDBError(err, "write setting")
 		}
-		return wrapDBError(tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v), "read setting")
+		if err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v); err != nil {
+			return wrapDBError(err, "read setting")
+		}
+		if db.aead != nil && !bytes.HasPrefix(v, []byte(sealedPrefix)) {
+			// Written before this database had a master key: seal it now.
+			v = db.seal(v, label)
+			_, err := tx.ExecContext(ctx, `UPDATE settings SET value = ? WHERE name = ?`, v, name)
+			return wrapDBError(err, "seal setting")
+		}
+		return nil
 	})
-	return v, err
+	if err != nil {
+		return nil, err
+	}
+	return db.open(v, label)
 }

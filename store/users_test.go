@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -163,5 +165,43 @@ func TestRecentAttemptsUsesTheTimeIndexAndTenant(t *testing.T) {
 	counts, err := db.DeliveryStatusCounts(ctx, []string{events[0].ID})
 	if err != nil || counts[events[0].ID][StatusSucceeded] != 1 {
 		t.Fatalf("DeliveryStatusCounts = %v, %v", counts, err)
+	}
+}
+
+func TestRandomSettingIsSealedUnderTheMasterKey(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "hooks.db")
+	plain, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := plain.RandomSetting(ctx, "k", 32)
+	plain.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := bytes.Repeat([]byte{7}, MasterKeySize)
+	db, err := Open(ctx, path, WithMasterKey(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, err := db.RandomSetting(ctx, "k", 32)
+	if err != nil || !bytes.Equal(got, before) {
+		t.Fatalf("value changed when the master key came: %x, %v", got, err)
+	}
+	fresh, err := db.RandomSetting(ctx, "fresh", 32)
+	if err != nil || len(fresh) != 32 {
+		t.Fatalf("fresh = %x, %v", fresh, err)
+	}
+	for _, name := range []string{"k", "fresh"} {
+		raw, err := db.Setting(ctx, name)
+		if err != nil || !bytes.HasPrefix(raw, []byte(sealedPrefix)) {
+			t.Fatalf("%s stored as %q, %v: not sealed", name, raw, err)
+		}
+	}
+	again, err := db.RandomSetting(ctx, "fresh", 32)
+	if err != nil || !bytes.Equal(again, fresh) {
+		t.Fatalf("second read = %x, %v", again, err)
 	}
 }
