@@ -3,12 +3,15 @@ package web
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"hooks/delivery"
@@ -145,6 +148,14 @@ func TestAsyncCallbackPendingTwiceThenDone(t *testing.T) {
 	}
 	if d.AttemptCount != 4 || d.NextAttemptAt != nil || d.Callback == nil || d.Callback.Polls != 3 {
 		t.Errorf("delivery = %+v", d)
+	}
+
+	// The answer, callback included, is what openapi.json describes.
+	raw, _ := io.ReadAll(s.do("GET", "/api/v1/deliveries/"+dlv, s.key, nil, nil).Body)
+	var v any
+	json.Unmarshal(raw, &v)
+	if err := loadOpenAPI(t).Components.Schemas["Delivery"].Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
+		t.Errorf("delivery with callback does not match the Delivery schema: %v", err)
 	}
 }
 
