@@ -226,7 +226,7 @@ type Outcome struct {
 	NextAttemptAt  time.Time
 	LastStatusCode int
 	Attempt        *Attempt
-	Callback       *Callback // with StatusAwaitingCallback: the callback state to save
+	Callback       *Callback // callback state to save: at the start of a wait and after each poll
 }
 
 // RecordOutcomes writes a batch of outcomes in one transaction (group
