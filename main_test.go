@@ -3,12 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"hooks/delivery"
+	"hooks/delivery/jobs"
+	"hooks/delivery/sign"
 	"hooks/store"
 )
 
@@ -125,6 +133,42 @@ func TestUserCreateReadsThePasswordFromStdin(t *testing.T) {
 	} {
 		if err := userCreate(ctx, tc.args, strings.NewReader(tc.stdin), &stdout, &stderr); err == nil {
 			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+// TestServeSchedulesContractJobs checks serve's periodic work for the
+// provider contracts: an overdue JWT key is replaced at start-up, and the
+// key rotation and callback poll jobs are on the scheduler.
+func TestServeSchedulesContractJobs(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "hooks.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ring := sign.NewKeyRing(db, time.Hour)
+	// The tenant's key was made two hours ago, beyond its one-hour period.
+	h := http.Header{}
+	if err := sign.NewJWT(ring, "https://hooks.example").Sign(h, nil, sign.Meta{TenantID: "default", Timestamp: time.Now().Add(-2 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	sched, err := jobs.New(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sched.Stop()
+	if err := addContractJobs(ctx, sched, ring, delivery.New(db, delivery.Config{}), slog.Default()); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := db.SigningKeys(ctx, "default")
+	if err != nil || len(keys) != 2 || !keys[0].RetiredAt.IsZero() || keys[1].RetiredAt.IsZero() {
+		t.Fatalf("after start-up rotation: %d keys, %v; want a new current key and the old one retired", len(keys), err)
+	}
+	names := sched.Names()
+	for _, want := range []string{"jwt-key-rotation", "callback-polls"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("job %q is not scheduled (jobs: %v)", want, names)
 		}
 	}
 }
