@@ -45,6 +45,10 @@ Usage:
   hooks serve [flags]            run the server (API, delivery engine, web UI)
   hooks apikey create [flags]    create an API key and print it
   hooks config print [flags]     print the effective serve configuration (secrets masked)
+  hooks send --topic T [flags]   post an event to a running server (--url, --key or HOOKS_URL, HOOKS_KEY)
+  hooks listen --secret S        run a local receiver that prints deliveries and checks signatures
+  hooks endpoints list|create|disable [flags]   manage endpoints on a running server
+  hooks deliveries list|redeliver [flags]       inspect and redeliver deliveries
   hooks user create [flags]      create a web UI user; reads the password from stdin
   hooks version                  print the version
 
@@ -70,6 +74,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = apikey(ctx, args[1:], stdout, stderr)
 	case "config":
 		err = configPrint(args[1:], stdout, stderr)
+	case "send":
+		err = cli.Send(ctx, args[1:], stdout, stderr, version)
+	case "listen":
+		err = cli.RunListen(ctx, args[1:], stdout, stderr)
+	case "endpoints":
+		err = cli.Endpoints(ctx, args[1:], stdout, stderr, version)
+	case "deliveries":
+		err = cli.Deliveries(ctx, args[1:], stdout, stderr, version)
 	case "user":
 		err = userCreate(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version", "-v":

@@ -39,16 +39,38 @@ func EnvName(flagName string) string {
 // flag naming a file, from that TOML file, whose keys are the flag names:
 // flags beat the environment, which beats the file, which beats defaults.
 func Parse(fs *flag.FlagSet, args []string) (Sources, error) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
+	src, _, err := ParseArgs(fs, args, 0)
+	return src, err
+}
+
+// ParseArgs is Parse for commands that also take up to maxArgs positional
+// arguments (an id), which may come before, between or after the flags.
+func ParseArgs(fs *flag.FlagSet, args []string, maxArgs int) (Sources, []string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, nil, err
+			}
+			return nil, nil, ErrUsage
 		}
-		return nil, ErrUsage
+		if fs.NArg() == 0 {
+			break
+		}
+		if len(positional) == maxArgs {
+			fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
+			return nil, nil, ErrUsage
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
-		return nil, ErrUsage
-	}
+	src, err := layer(fs)
+	return src, positional, err
+}
+
+// layer fills the flags not set on the command line from the environment,
+// then from the config file.
+func layer(fs *flag.FlagSet) (Sources, error) {
 	src := Sources{}
 	fs.Visit(func(f *flag.Flag) { src[f.Name] = "flag" })
 	var errs []error
