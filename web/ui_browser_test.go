@@ -191,12 +191,15 @@ func TestBrowserFirstAdminToRedeliver(t *testing.T) {
 	b.waitFor("topics become chips", `document.querySelectorAll(".chips .chip").length === 2`)
 	// CDP types the comma as a character after the key handler took it;
 	// a person's keyboard doesn't, so clear it for a true-to-life shot.
-	b.do("clear the chip input", chromedp.SetValue("#f-events", ""))
+	eval[bool](b, `(document.querySelector("#f-events").value = "", true)`)
 	b.shot("webhook-new")
 	b.do("create the webhook", chromedp.Click(`.form-footer button[type=submit]`), chromedp.WaitVisible("#test-form"))
 	hooks, _, err := s.db.Webhooks(ctx, store.DefaultTenant, "", 10)
-	if err != nil || len(hooks) != 1 || strings.Join(hooks[0].Topics, ",") != "orders/*,stock/changed" {
-		t.Fatalf("stored webhooks: %+v, %v", hooks, err)
+	if err != nil || len(hooks) != 1 {
+		t.Fatalf("stored webhooks: %d, %v", len(hooks), err)
+	}
+	if got := strings.Join(hooks[0].Topics, ","); got != "orders/*,stock/changed" {
+		t.Fatalf("stored topics %q", got)
 	}
 	hook := hooks[0]
 
