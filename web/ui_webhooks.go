@@ -425,8 +425,9 @@ func (s *Server) setWebhookEnabled(w http.ResponseWriter, r *http.Request, c *ui
 	msg := "Webhook “" + h.Name + "” disabled. It receives nothing until you enable it."
 	if enabled {
 		h.Enabled, h.DisabledReason, h.DisabledAt = true, "", time.Time{}
-		err = s.db.UpdateWebhook(r.Context(), h)
-		s.engine.Wake()
+		if err = s.db.UpdateWebhook(r.Context(), h); err == nil {
+			s.engine.Wake() // its waiting deliveries may go now
+		}
 		msg = "Webhook “" + h.Name + "” enabled."
 	} else {
 		err = s.db.DisableWebhook(r.Context(), c.tenant, h.ID, userDisabledReason)
