@@ -156,3 +156,22 @@ func (db *DB) DeliveriesNewerCursor(ctx context.Context, f DeliveryFilter) (stri
 	}
 	return id, nil
 }
+
+// EventsNewerCursor returns the cursor of the page of the tenant's events
+// before the one that cursor starts (NewestPage when that is the first
+// page), reading at most limit+1 ids up the events_by_tenant index.
+func (db *DB) EventsNewerCursor(ctx context.Context, tenantID, cursor string, limit int) (string, error) {
+	if cursor == "" || cursor == NewestPage {
+		return "", nil
+	}
+	var id string
+	err := db.read.QueryRowContext(ctx, `SELECT id FROM events WHERE tenant_id = ? AND id >= ? ORDER BY id LIMIT 1 OFFSET ?`,
+		tenantID, cursor, limit).Scan(&id)
+	switch {
+	case err == sql.ErrNoRows:
+		return NewestPage, nil
+	case err != nil:
+		return "", wrapDBError(err, "read newer page")
+	}
+	return id, nil
+}

@@ -192,8 +192,8 @@ func (s *Server) renderEvents(w http.ResponseWriter, r *http.Request, c *uiReque
 		return err
 	}
 	v := templates.EventsPage{Page: s.page(r, c, "Events", templates.NavEvents), OlderCursor: next, Form: form, Errors: errs}
-	if pageCursor(r) != "" {
-		v.NewerCursor = store.NewestPage
+	if v.NewerCursor, err = s.db.EventsNewerCursor(r.Context(), c.tenant, pageCursor(r), uiPageSize); err != nil {
+		return err
 	}
 	if v.KnownTopics, err = s.knownTopics(r, c.tenant); err != nil {
 		return err

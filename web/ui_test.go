@@ -679,3 +679,37 @@ func TestUITestURLWithABigAnswerStillRedirects(t *testing.T) {
 		t.Fatalf("test result: %s", pageText(page.doc))
 	}
 }
+
+func TestUIEventsPageBothWays(t *testing.T) {
+	s := newTestServer(t, uiDev)
+	addUIUser(t, s.db, "ada@example.com", store.RoleViewer, "")
+	var events []*store.Event
+	for range 2*uiPageSize + 3 {
+		events = append(events, &store.Event{TenantID: store.DefaultTenant, Topic: "t", Payload: []byte(`{}`)})
+	}
+	if _, err := s.db.CreateEvents(context.Background(), events); err != nil {
+		t.Fatal(err)
+	}
+	c := newUIClient(t, s)
+	c.login("ada@example.com")
+	firstRow := func(r *uiResponse) string { return r.doc.Find("tbody tr td.mono").First().Text() }
+	var pages []*uiResponse
+	r := c.get("/events").want(t, http.StatusOK, "")
+	for {
+		pages = append(pages, r)
+		older, ok := r.doc.Find("a[rel=next]").Attr("href")
+		if !ok {
+			break
+		}
+		r = c.get(older).want(t, http.StatusOK, "")
+	}
+	if len(pages) != 3 || pages[2].doc.Find("tbody tr").Length() != 3 {
+		t.Fatalf("%d pages", len(pages))
+	}
+	for i := 2; i > 0; i-- {
+		newer, _ := pages[i].doc.Find("a[rel=prev]").Attr("href")
+		if got, want := firstRow(c.get(newer)), firstRow(pages[i-1]); got != want {
+			t.Fatalf("newer from page %d starts at %s, want %s", i+1, got, want)
+		}
+	}
+}
