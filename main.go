@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -28,6 +29,7 @@ import (
 	"hooks/delivery/sign"
 	"hooks/store"
 	"hooks/web"
+	"hooks/web/bench"
 	"hooks/web/cli"
 	"hooks/web/metrics"
 )
@@ -44,6 +46,7 @@ const usage = `hooks — self-hosted webhook delivery
 Usage:
   hooks serve [flags]            run the server (API, delivery engine, web UI)
   hooks apikey create [flags]    create an API key and print it
+  hooks bench [flags]            measure throughput and latency end to end
   hooks config print [flags]     print the effective serve configuration (secrets masked)
   hooks send --topic T [flags]   post an event to a running server (--url, --key or HOOKS_URL, HOOKS_KEY)
   hooks listen --secret S        run a local receiver that prints deliveries and checks signatures
@@ -72,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serve(ctx, args[1:], stderr)
 	case "apikey":
 		err = apikey(ctx, args[1:], stdout, stderr)
+	case "bench":
+		err = benchmark(ctx, args[1:], stdout, stderr)
 	case "config":
 		err = configPrint(args[1:], stdout, stderr)
 	case "send":
@@ -483,4 +488,71 @@ func readPassword(in io.Reader, prompt io.Writer) (string, error) {
 		return "", fmt.Errorf("read the password from stdin: %w", err)
 	}
 	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func benchmark(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c bench.Config
+	fs := flag.NewFlagSet("hooks bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.URL, "url", "", "target a running server (started with --dev, so it may call the loopback receiver) instead of one in this process")
+	fs.StringVar(&c.Key, "key", "", "API key for --url")
+	fs.StringVar(&c.DB, "db", "", "in-process: SQLite file to use (default: a temporary file, removed afterwards)")
+	fs.IntVar(&c.Workers, "workers", 128, "in-process: concurrent outgoing requests")
+	fs.IntVar(&c.Events, "events", 0, "events to post (default: as many as --duration allows)")
+	fs.DurationVar(&c.Duration, "duration", 0, "how long to post events (default 10s when --events is not set)")
+	fs.Float64Var(&c.Rate, "rate", 0, "events per second (default: as fast as the server accepts them)")
+	fs.IntVar(&c.Fanout, "fanout", 1, "healthy endpoints subscribed to every event")
+	fs.IntVar(&c.FailEndpoints, "endpoints-fail", 0, "extra endpoints that answer 500 to everything")
+	fs.IntVar(&c.HangEndpoints, "endpoints-hang", 0, "extra endpoints that never answer (each attempt waits for --timeout)")
+	fs.DurationVar(&c.Timeout, "timeout", 5*time.Second, "the endpoints' request timeout")
+	fs.IntVar(&c.PayloadBytes, "payload-bytes", 1024, "size of each event's data")
+	fs.IntVar(&c.Batch, "batch", 1, "events per API request: 1 posts to /api/v1/events, more to /api/v1/events/batch")
+	fs.IntVar(&c.Concurrency, "concurrency", 32, "API requests in flight")
+	fs.IntVar(&c.Backlog, "backlog", 0, "backlog mode: queue this many deliveries with the receiver down, measure, then time the drain")
+	fs.DurationVar(&c.Drain, "drain", 2*time.Minute, "how long to wait for deliveries once posting stops")
+	fs.IntVar(&c.VerifyEvery, "verify-every", 100, "the receiver verifies one signature in this many requests (-1: none)")
+	fs.StringVar(&c.ReceiverAddr, "receiver-addr", "127.0.0.1:0", "where the receiver listens")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server included, in-process) to this file")
+	// Unlike the other commands, bench ignores HOOKS_* variables: a
+	// server's HOOKS_DB must never be benchmarked by accident.
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	if (c.URL == "") != (c.Key == "") {
+		return errors.New("--url and --key go together")
+	}
+	c.Out, c.Progress = stdout, stderr
+	if f, ok := stderr.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			c.TTY = true
+		}
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := bench.Run(ctx, c)
+	if res != nil {
+		res.WriteTable(stdout)
+	}
+	if errors.Is(err, context.Canceled) {
+		return nil // interrupted: the table shows what was measured
+	}
+	return err
 }

@@ -44,8 +44,14 @@ func (db *DB) CreateAPIKey(ctx context.Context, tenantID, name string) (*APIKey,
 // APIKeyBySecret returns the key whose secret is secret, or EUNAUTHORIZED.
 // The lookup is by SHA-256 of a 256-bit random key: an index seek on a hash
 // leaks nothing useful through timing, unlike comparing the keys themselves.
+//
+// A key found is remembered for a few seconds (lookupCacheTTL).
 func (db *DB) APIKeyBySecret(ctx context.Context, secret string) (*APIKey, error) {
 	hash := sha256.Sum256([]byte(secret))
+	now := db.now()
+	if k, ok := db.apiKeys.get(hash, now); ok {
+		return &k, nil
+	}
 	k := &APIKey{}
 	var tenant sql.NullString
 	var createdAt int64
@@ -65,6 +71,7 @@ func (db *DB) APIKeyBySecret(ctx context.Context, secret string) (*APIKey, error
 		return nil, Errorf(EUNAUTHORIZED, "invalid API key")
 	}
 	k.TenantID, k.CreatedAt, k.LastUsedAt = tenant.String, fromMS(createdAt), fromNullMS(lastUsed)
+	db.apiKeys.put(hash, *k, now)
 	return k, nil
 }
 

@@ -179,7 +179,7 @@ func (db *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, st
 // first, to owner until now+lease. A claimer that dies leaves its leases to
 // expire, and the deliveries fall due again: delivery is at-least-once.
 func (db *DB) ClaimDue(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*Delivery, error) {
-	rows, err := db.write.QueryContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, lease_owner = ?
+	rows, err := db.query(ctx, db.write, `UPDATE deliveries SET next_attempt_at = ?, lease_owner = ?
 		WHERE id IN (SELECT id FROM deliveries WHERE status IN ('pending', 'retrying') AND next_attempt_at <= ?
 			ORDER BY next_attempt_at LIMIT ?)
 		RETURNING `+deliveryColumns, ms(now.Add(lease)), owner, ms(now), limit)
@@ -193,7 +193,14 @@ func (db *DB) ClaimDue(ctx context.Context, owner string, now time.Time, lease t
 // zero time when none is scheduled.
 func (db *DB) NextDueAt(ctx context.Context) (time.Time, error) {
 	var next sql.NullInt64
-	err := db.read.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM deliveries WHERE status IN ('pending', 'retrying')`).Scan(&next)
+	rows, err := db.query(ctx, db.read, `SELECT MIN(next_attempt_at) FROM deliveries WHERE status IN ('pending', 'retrying')`)
+	if err == nil {
+		defer rows.Close()
+		if rows.Next() {
+			err = rows.Scan(&next)
+		}
+		err = errors.Join(err, rows.Err())
+	}
 	return fromNullMS(next), wrapDBError(err, "read next due time")
 }
 
@@ -229,40 +236,56 @@ type Outcome struct {
 	Callback       *Callback // callback state to save: at the start of a wait and after each poll
 }
 
+// Statements of RecordOutcomes, prepared once on the writer.
+const (
+	insertAttemptSQL = `INSERT INTO attempts (id, delivery_id, trigger, url, status_code, duration_ms, error,
+		request_headers, request_body, response_headers, response_body, response_truncated, started_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	updateDeliverySQL = `UPDATE deliveries SET status = ?, attempt_count = attempt_count + ?, next_attempt_at = ?,
+		next_trigger = 'scheduled', lease_owner = NULL, last_status_code = CASE WHEN ? THEN ? ELSE last_status_code END, updated_at = ?
+		WHERE id = ?`
+)
+
 // RecordOutcomes writes a batch of outcomes in one transaction (group
 // commit): each attempt row and its delivery's new state.
 func (db *DB) RecordOutcomes(ctx context.Context, outcomes []Outcome) error {
+	stmts, err := db.preparedAll(ctx, db.write, insertAttemptSQL, updateDeliverySQL)
+	if err != nil {
+		return err
+	}
+	// Encode outside the transaction, which holds the only writer.
+	headers := make([][2]string, len(outcomes))
+	for i, o := range outcomes {
+		if a := o.Attempt; a != nil {
+			headers[i] = [2]string{jsonText(a.RequestHeaders), jsonText(a.ResponseHeaders)}
+		}
+	}
 	now := ms(db.clock())
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		insertAttempt, err := tx.PrepareContext(ctx, `INSERT INTO attempts (id, delivery_id, trigger, url, status_code, duration_ms, error,
-			request_headers, request_body, response_headers, response_body, response_truncated, started_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return wrapDBError(err, "prepare insert attempt")
-		}
-		defer insertAttempt.Close()
-		update, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = ?, attempt_count = attempt_count + ?, next_attempt_at = ?,
-			next_trigger = 'scheduled', lease_owner = NULL, last_status_code = CASE WHEN ? THEN ? ELSE last_status_code END, updated_at = ?
-			WHERE id = ?`)
-		if err != nil {
-			return wrapDBError(err, "prepare update delivery")
-		}
-		defer update.Close()
-		for _, o := range outcomes {
+		insertAttempt, update := tx.StmtContext(ctx, stmts[0]), tx.StmtContext(ctx, stmts[1])
+		for i, o := range outcomes {
 			attempted := 0
-			if a := o.Attempt; a != nil {
+			if o.Attempt != nil {
 				attempted = 1
+			}
+			res, err := update.ExecContext(ctx, o.Status, attempted, nullMS(o.NextAttemptAt), attempted == 1, o.LastStatusCode, now, o.DeliveryID)
+			if err != nil {
+				return wrapDBError(err, "update delivery")
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				// Deleted with its endpoint while the attempt was in flight:
+				// there is nothing left to record it against.
+				continue
+			}
+			if a := o.Attempt; a != nil {
 				if a.ID == "" {
 					a.ID = NewID(PrefixAttempt)
 				}
 				if _, err := insertAttempt.ExecContext(ctx, a.ID, o.DeliveryID, a.Trigger, a.URL, a.StatusCode, a.Duration.Milliseconds(),
-					a.Error, jsonText(a.RequestHeaders), a.RequestBody, jsonText(a.ResponseHeaders), a.ResponseBody, a.ResponseTruncated,
+					a.Error, headers[i][0], a.RequestBody, headers[i][1], a.ResponseBody, a.ResponseTruncated,
 					ms(a.StartedAt)); err != nil {
 					return wrapDBError(err, "insert attempt")
 				}
-			}
-			if _, err := update.ExecContext(ctx, o.Status, attempted, nullMS(o.NextAttemptAt), attempted == 1, o.LastStatusCode, now, o.DeliveryID); err != nil {
-				return wrapDBError(err, "update delivery")
 			}
 			if o.Callback != nil {
 				if err := saveCallback(ctx, tx, &o); err != nil {

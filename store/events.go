@@ -19,90 +19,6 @@ type Event struct {
 	TriggeredAt    time.Time
 }
 
-// CreateEvents stores events, each with one pending delivery per enabled
-// endpoint of its tenant that subscribes to its topic, in one transaction,
-// so an event is never durable without its deliveries. An event whose
-// idempotency key its tenant used before is not stored again: its slot in
-// events is replaced by the first event, and created[i] is false.
-func (db *DB) CreateEvents(ctx context.Context, events []*Event) (created []bool, err error) {
-	now := db.clock()
-	created = make([]bool, len(events))
-	err = db.tx(ctx, func(tx *sql.Tx) error {
-		insertEvent, err := tx.PrepareContext(ctx, `INSERT INTO events (id, tenant_id, topic, sub_topic, payload, idempotency_key, delivery_count, triggered_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-		if err != nil {
-			return wrapDBError(err, "prepare insert event")
-		}
-		defer insertEvent.Close()
-		insertDelivery, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, topic, sub_topic, status, next_attempt_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`)
-		if err != nil {
-			return wrapDBError(err, "prepare insert delivery")
-		}
-		defer insertDelivery.Close()
-		subscribers := map[string][]*Webhook{}
-		for i, e := range events {
-			hooks, ok := subscribers[e.TenantID]
-			if !ok {
-				if hooks, err = enabledWebhooks(ctx, tx, e.TenantID); err != nil {
-					return err
-				}
-				subscribers[e.TenantID] = hooks
-			}
-			var matched []*Webhook
-			for _, w := range hooks {
-				if w.Subscribed(e.Topic, e.SubTopic) {
-					matched = append(matched, w)
-				}
-			}
-			e.ID = NewID(PrefixEvent)
-			if e.TriggeredAt.IsZero() {
-				e.TriggeredAt = now
-			}
-			e.DeliveryCount = len(matched)
-			res, err := insertEvent.ExecContext(ctx, e.ID, e.TenantID, e.Topic, e.SubTopic, e.Payload,
-				sql.NullString{String: e.IdempotencyKey, Valid: e.IdempotencyKey != ""}, e.DeliveryCount, ms(e.TriggeredAt))
-			if err != nil {
-				return wrapDBError(err, "insert event")
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				first, err := eventByIdempotencyKey(ctx, tx, e.TenantID, e.IdempotencyKey)
-				if err != nil {
-					return err
-				}
-				*e = *first
-				continue
-			}
-			created[i] = true
-			for _, w := range matched {
-				if _, err := insertDelivery.ExecContext(ctx, NewID(PrefixDelivery), e.TenantID, e.ID, w.ID, e.Topic, e.SubTopic,
-					ms(now), ms(now), ms(now)); err != nil {
-					return wrapDBError(err, "insert delivery")
-				}
-			}
-		}
-		return nil
-	})
-	return created, err
-}
-
-func enabledWebhooks(ctx context.Context, tx *sql.Tx, tenantID string) ([]*Webhook, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+webhookColumns+` FROM endpoints WHERE tenant_id = ? AND enabled = 1`, tenantID)
-	if err != nil {
-		return nil, wrapDBError(err, "read subscribers")
-	}
-	defer rows.Close()
-	var out []*Webhook
-	for rows.Next() {
-		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, wrapDBError(rows.Err(), "read subscribers")
-}
-
 const eventColumns = `id, tenant_id, topic, sub_topic, payload, COALESCE(idempotency_key, ''), delivery_count, triggered_at`
 
 func scanEvent(row rowScanner) (*Event, error) {
@@ -135,7 +51,7 @@ func (db *DB) EventsByIDs(ctx context.Context, ids []string) (map[string]*Event,
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id IN (SELECT value FROM json_each(?))`, jsonText(ids))
+	rows, err := db.query(ctx, db.read, `SELECT `+eventColumns+` FROM events WHERE id IN (SELECT value FROM json_each(?))`, jsonText(ids))
 	if err != nil {
 		return nil, wrapDBError(err, "read events")
 	}

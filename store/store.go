@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -35,6 +36,11 @@ type DB struct {
 
 	masterKey []byte      // from WithMasterKey; nil = secrets stored as given
 	aead      cipher.AEAD // built from masterKey by Open
+
+	ingest  *ingester                  // group commit of CreateEvents (ingest.go)
+	stmts   sync.Map                   // prepared statements by stmtKey (stmt.go)
+	apiKeys ttlCache[[32]byte, APIKey] // by SHA-256 of the secret (apikeys.go)
+	tenants ttlCache[string, Tenant]   // by id (tenants.go)
 }
 
 // Option changes how Open sets up a DB.
@@ -83,11 +89,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	}
 	db.read.SetMaxOpenConns(8)
 	db.read.SetMaxIdleConns(8)
+	db.startIngester()
 	return db, nil
 }
 
 // Close closes both connection pools.
 func (db *DB) Close() error {
+	db.stopIngester()
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 

@@ -35,6 +35,7 @@ func (db *DB) PutTenant(ctx context.Context, t *Tenant) (created bool, err error
 	if len(t.Name) > 200 {
 		return false, FieldErrorf("name", "name is longer than 200 characters")
 	}
+	defer db.tenants.forget(t.ID)
 	err = db.tx(ctx, func(tx *sql.Tx) error {
 		var createdAt int64
 		err := tx.QueryRowContext(ctx, `SELECT created_at FROM tenants WHERE id = ?`, t.ID).Scan(&createdAt)
@@ -54,8 +55,13 @@ func (db *DB) PutTenant(ctx context.Context, t *Tenant) (created bool, err error
 	return created, err
 }
 
-// TenantByID returns one tenant or ENOTFOUND.
+// TenantByID returns one tenant or ENOTFOUND. A tenant found is
+// remembered for a few seconds (lookupCacheTTL).
 func (db *DB) TenantByID(ctx context.Context, id string) (*Tenant, error) {
+	now := db.now()
+	if t, ok := db.tenants.get(id, now); ok {
+		return &t, nil
+	}
 	t := &Tenant{}
 	var createdAt int64
 	err := db.read.QueryRowContext(ctx, `SELECT id, name, created_at FROM tenants WHERE id = ?`, id).Scan(&t.ID, &t.Name, &createdAt)
@@ -66,6 +72,7 @@ func (db *DB) TenantByID(ctx context.Context, id string) (*Tenant, error) {
 		return nil, wrapDBError(err, "read tenant")
 	}
 	t.CreatedAt = fromMS(createdAt)
+	db.tenants.put(id, *t, now)
 	return t, nil
 }
 

@@ -137,7 +137,7 @@ func (db *DB) WebhooksByIDs(ctx context.Context, ids []string) (map[string]*Webh
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+webhookColumns+` FROM endpoints WHERE id IN (SELECT value FROM json_each(?))`, jsonText(ids))
+	rows, err := db.query(ctx, db.read, `SELECT `+webhookColumns+` FROM endpoints WHERE id IN (SELECT value FROM json_each(?))`, jsonText(ids))
 	if err != nil {
 		return nil, wrapDBError(err, "read webhooks")
 	}

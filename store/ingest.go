@@ -1,0 +1,244 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sync"
+)
+
+// ingester group-commits CreateEvents: one goroutine takes every call that
+// arrived while the previous transaction was committing and stores them all
+// in one transaction. With many producers posting at once this turns N
+// commits (each a WAL append) into one, and each caller still returns only
+// after its own events are committed.
+type ingester struct {
+	calls chan *ingestCall
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+}
+
+type ingestCall struct {
+	events  []*Event
+	created []bool
+	err     error
+	done    chan struct{}
+}
+
+// maxIngestBatch bounds the events merged into one transaction, so a
+// transaction never holds the single writer for long. One call is never
+// split, however large.
+const maxIngestBatch = 1000
+
+func (db *DB) startIngester() {
+	in := &ingester{calls: make(chan *ingestCall), stop: make(chan struct{}), done: make(chan struct{})}
+	db.ingest = in
+	go func() {
+		defer close(in.done)
+		var calls []*ingestCall
+		for {
+			var c *ingestCall
+			select {
+			case c = <-in.calls:
+			case <-in.stop:
+				return
+			}
+			calls, n := append(calls[:0], c), len(c.events)
+		gather:
+			for n < maxIngestBatch {
+				select {
+				case c := <-in.calls:
+					calls = append(calls, c)
+					n += len(c.events)
+				default:
+					break gather
+				}
+			}
+			db.commitIngest(calls)
+			clear(calls)
+		}
+	}()
+}
+
+// stopIngester waits for the transaction in progress, if any; later calls
+// fail with EUNAVAILABLE.
+func (db *DB) stopIngester() {
+	if db.ingest == nil {
+		return
+	}
+	db.ingest.once.Do(func() { close(db.ingest.stop) })
+	<-db.ingest.done
+}
+
+// CreateEvents stores events, each with one pending delivery per enabled
+// endpoint of its tenant that subscribes to its topic, in one transaction,
+// so an event is never durable without its deliveries. An event whose
+// idempotency key its tenant used before is not stored again: its slot in
+// events is replaced by the first event, and created[i] is false.
+//
+// Concurrent calls are committed together (see ingester); when it returns
+// without error, the events are committed.
+func (db *DB) CreateEvents(ctx context.Context, events []*Event) (created []bool, err error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c := &ingestCall{events: events, done: make(chan struct{})}
+	select {
+	case db.ingest.calls <- c:
+	case <-db.ingest.stop:
+		return nil, Errorf(EUNAVAILABLE, "the database is closing")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case <-c.done:
+		return c.created, c.err
+	case <-ctx.Done():
+		// The events may still be committed: a client that retries with
+		// the same idempotency key gets the stored event back.
+		return nil, ctx.Err()
+	}
+}
+
+// commitIngest stores the events of calls in one transaction. If that
+// fails, each call is retried in its own transaction, so one call's bad
+// input can't fail the others.
+func (db *DB) commitIngest(calls []*ingestCall) {
+	defer func() {
+		for _, c := range calls {
+			close(c.done)
+		}
+	}()
+	ctx := context.Background()
+	if len(calls) == 1 {
+		c := calls[0]
+		c.created, c.err = db.createEvents(ctx, c.events)
+		return
+	}
+	// Work on copies: a failed attempt must leave the callers' events as
+	// they were for the retries one by one.
+	var all []*Event
+	for _, c := range calls {
+		for _, e := range c.events {
+			cp := *e
+			all = append(all, &cp)
+		}
+	}
+	created, err := db.createEvents(ctx, all)
+	if err == nil {
+		i := 0
+		for _, c := range calls {
+			c.created = created[i : i+len(c.events)]
+			for _, e := range c.events {
+				*e = *all[i]
+				i++
+			}
+		}
+		return
+	}
+	for _, c := range calls {
+		c.created, c.err = db.createEvents(ctx, c.events)
+	}
+}
+
+// Hot statements of createEvents, prepared once on the writer.
+const (
+	insertEventSQL = `INSERT INTO events (id, tenant_id, topic, sub_topic, payload, idempotency_key, delivery_count, triggered_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	insertDeliverySQL = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, topic, sub_topic, status, next_attempt_at,
+		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`
+	subscribersSQL = `SELECT id, topics, sub_topics FROM endpoints WHERE tenant_id = ? AND enabled = 1`
+)
+
+// createEvents is CreateEvents in one transaction of its own.
+func (db *DB) createEvents(ctx context.Context, events []*Event) (created []bool, err error) {
+	stmts, err := db.preparedAll(ctx, db.write, insertEventSQL, insertDeliverySQL, subscribersSQL)
+	if err != nil {
+		return nil, err
+	}
+	created = make([]bool, len(events))
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		// Taken inside the transaction, which holds the only writer, so a
+		// delivery is never stored as due earlier than a claim that ran
+		// before it.
+		now := db.clock()
+		insertEvent, insertDelivery := tx.StmtContext(ctx, stmts[0]), tx.StmtContext(ctx, stmts[1])
+		subscribersQuery := tx.StmtContext(ctx, stmts[2])
+		subsByTenant := map[string][]*Webhook{}
+		var matched []string
+		for i, e := range events {
+			subs, ok := subsByTenant[e.TenantID]
+			if !ok {
+				if subs, err = subscribers(ctx, subscribersQuery, e.TenantID); err != nil {
+					return err
+				}
+				subsByTenant[e.TenantID] = subs
+			}
+			matched = matched[:0]
+			for _, s := range subs {
+				if s.Subscribed(e.Topic, e.SubTopic) {
+					matched = append(matched, s.ID)
+				}
+			}
+			e.ID = NewID(PrefixEvent)
+			if e.TriggeredAt.IsZero() {
+				e.TriggeredAt = now
+			}
+			e.DeliveryCount = len(matched)
+			res, err := insertEvent.ExecContext(ctx, e.ID, e.TenantID, e.Topic, e.SubTopic, e.Payload,
+				sql.NullString{String: e.IdempotencyKey, Valid: e.IdempotencyKey != ""}, e.DeliveryCount, ms(e.TriggeredAt))
+			if err != nil {
+				return wrapDBError(err, "insert event")
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				first, err := eventByIdempotencyKey(ctx, tx, e.TenantID, e.IdempotencyKey)
+				if err != nil {
+					return err
+				}
+				*e = *first
+				continue
+			}
+			created[i] = true
+			for _, id := range matched {
+				if _, err := insertDelivery.ExecContext(ctx, NewID(PrefixDelivery), e.TenantID, e.ID, id, e.Topic, e.SubTopic,
+					ms(now), ms(now), ms(now)); err != nil {
+					return wrapDBError(err, "insert delivery")
+				}
+			}
+		}
+		return nil
+	})
+	return created, err
+}
+
+// subscribers returns the tenant's enabled endpoints with only ID, Topics
+// and SubTopics set: fan-out needs no secrets decrypted, no options decoded.
+// query is subscribersSQL.
+func subscribers(ctx context.Context, query *sql.Stmt, tenantID string) ([]*Webhook, error) {
+	rows, err := query.QueryContext(ctx, tenantID)
+	if err != nil {
+		return nil, wrapDBError(err, "read subscribers")
+	}
+	defer rows.Close()
+	var out []*Webhook
+	for rows.Next() {
+		w := &Webhook{}
+		var topics, subTopics []byte
+		if err := rows.Scan(&w.ID, &topics, &subTopics); err != nil {
+			return nil, wrapDBError(err, "read subscribers")
+		}
+		if err := json.Unmarshal(topics, &w.Topics); err != nil {
+			return nil, fmt.Errorf("webhook %s: decode topics: %w", w.ID, err)
+		}
+		if err := json.Unmarshal(subTopics, &w.SubTopics); err != nil {
+			return nil, fmt.Errorf("webhook %s: decode sub-topics: %w", w.ID, err)
+		}
+		out = append(out, w)
+	}
+	return out, wrapDBError(rows.Err(), "read subscribers")
+}

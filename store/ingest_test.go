@@ -1,0 +1,206 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+func createTestWebhook(t testing.TB, db *DB, topics ...string) *Webhook {
+	t.Helper()
+	w := &Webhook{TenantID: DefaultTenant, Name: "w", URL: "https://example.com/hook", Topics: topics, Enabled: true,
+		Signing: Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		Envelope: Envelope{Type: "raw"}, Retry: RetryPolicy{Schedule: "exponential", MaxAttempts: 3, RetryOn: "5xx"},
+		Timeout: 5 * time.Second}
+	if err := db.CreateWebhook(context.Background(), w); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func TestCreateEventsFromManyCallersAllCommitWithTheirDeliveries(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	createTestWebhook(t, db, "orders/*")
+	createTestWebhook(t, db, "orders/placed")
+	createTestWebhook(t, db, "users/*")
+
+	const callers, each = 40, 5
+	var wg sync.WaitGroup
+	errs := make(chan error, callers)
+	ids := make(chan string, callers*each)
+	for c := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			events := make([]*Event, each)
+			for i := range events {
+				events[i] = &Event{TenantID: DefaultTenant, Topic: "orders/placed", Payload: []byte(`{}`),
+					IdempotencyKey: fmt.Sprintf("k-%d-%d", c, i)}
+			}
+			created, err := db.CreateEvents(ctx, events)
+			if err != nil {
+				errs <- err
+				return
+			}
+			for i, e := range events {
+				if !created[i] || e.ID == "" || e.DeliveryCount != 2 {
+					errs <- fmt.Errorf("event %d of caller %d: created %v, id %q, %d deliveries", i, c, created[i], e.ID, e.DeliveryCount)
+				}
+				ids <- e.ID
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	close(ids)
+	for err := range errs {
+		t.Error(err)
+	}
+	seen := map[string]bool{}
+	for id := range ids {
+		if seen[id] {
+			t.Errorf("event id %s given twice", id)
+		}
+		seen[id] = true
+	}
+	var nEvents, nDeliveries int
+	db.read.QueryRow(`SELECT COUNT(*) FROM events`).Scan(&nEvents)
+	db.read.QueryRow(`SELECT COUNT(*) FROM deliveries`).Scan(&nDeliveries)
+	if nEvents != callers*each || nDeliveries != 2*callers*each {
+		t.Errorf("stored %d events and %d deliveries, want %d and %d", nEvents, nDeliveries, callers*each, 2*callers*each)
+	}
+}
+
+func TestCreateEventsInOneBatchReplaysAnIdempotencyKeyUsedEarlierInIt(t *testing.T) {
+	db := openTestDB(t)
+	createTestWebhook(t, db, "*")
+	first := &ingestCall{events: []*Event{{TenantID: DefaultTenant, Topic: "a", Payload: []byte(`1`), IdempotencyKey: "same"}}, done: make(chan struct{})}
+	second := &ingestCall{events: []*Event{{TenantID: DefaultTenant, Topic: "a", Payload: []byte(`2`), IdempotencyKey: "same"}}, done: make(chan struct{})}
+	db.commitIngest([]*ingestCall{first, second})
+	if first.err != nil || second.err != nil {
+		t.Fatal(first.err, second.err)
+	}
+	if !first.created[0] || second.created[0] {
+		t.Errorf("created = %v, %v; want true, false", first.created, second.created)
+	}
+	if second.events[0].ID != first.events[0].ID || string(second.events[0].Payload) != "1" {
+		t.Errorf("replayed event = %s %s, want the first (%s, payload 1)", second.events[0].ID, second.events[0].Payload, first.events[0].ID)
+	}
+}
+
+func TestCreateEventsBadCallInABatchFailsAlone(t *testing.T) {
+	db := openTestDB(t)
+	createTestWebhook(t, db, "*")
+	good := &ingestCall{events: []*Event{{TenantID: DefaultTenant, Topic: "a", Payload: []byte(`{}`)}}, done: make(chan struct{})}
+	bad := &ingestCall{events: []*Event{{TenantID: "no-such-tenant", Topic: "a", Payload: []byte(`{}`)}}, done: make(chan struct{})}
+	alsoGood := &ingestCall{events: []*Event{{TenantID: DefaultTenant, Topic: "b", Payload: []byte(`{}`)}}, done: make(chan struct{})}
+	db.commitIngest([]*ingestCall{good, bad, alsoGood})
+	if good.err != nil || alsoGood.err != nil {
+		t.Fatalf("good calls failed: %v, %v", good.err, alsoGood.err)
+	}
+	if bad.err == nil {
+		t.Fatal("an event of a tenant that does not exist was stored")
+	}
+	for _, c := range []*ingestCall{good, alsoGood} {
+		if _, err := db.EventByID(context.Background(), DefaultTenant, c.events[0].ID); err != nil {
+			t.Errorf("event %s: %v", c.events[0].ID, err)
+		}
+	}
+}
+
+func TestCreateEventsReturnsWhenTheCallerGivesUp(t *testing.T) {
+	db := openTestDB(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := db.CreateEvents(ctx, []*Event{{TenantID: DefaultTenant, Topic: "a", Payload: []byte(`{}`)}}); err == nil {
+		t.Error("CreateEvents with a cancelled context succeeded")
+	}
+}
+
+func TestCreateEventsAfterCloseIsUnavailable(t *testing.T) {
+	db, err := Open(context.Background(), t.TempDir()+"/hooks.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = db.CreateEvents(context.Background(), []*Event{{TenantID: DefaultTenant, Topic: "a", Payload: []byte(`{}`)}})
+	if ErrorCode(err) != EUNAVAILABLE {
+		t.Errorf("CreateEvents after Close = %v, want %s", err, EUNAVAILABLE)
+	}
+}
+
+func TestLookupsAreCachedBriefly(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	db := openTestDB(t, WithClock(func() time.Time { return now }))
+	ctx := context.Background()
+	_, secret, err := db.CreateAPIKey(ctx, "", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.APIKeyBySecret(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.write.Exec(`DELETE FROM api_keys`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.APIKeyBySecret(ctx, secret); err != nil {
+		t.Errorf("within the TTL: %v", err)
+	}
+	now = now.Add(lookupCacheTTL + time.Millisecond)
+	if _, err := db.APIKeyBySecret(ctx, secret); ErrorCode(err) != EUNAUTHORIZED {
+		t.Errorf("after the TTL: %v, want %s", err, EUNAUTHORIZED)
+	}
+	if _, err := db.APIKeyBySecret(ctx, "hk_wrong"); ErrorCode(err) != EUNAUTHORIZED {
+		t.Errorf("wrong key: %v", err)
+	}
+
+	if _, err := db.PutTenant(ctx, &Tenant{ID: "OU1", Name: "one"}); err != nil {
+		t.Fatal(err)
+	}
+	if tn, err := db.TenantByID(ctx, "OU1"); err != nil || tn.Name != "one" {
+		t.Fatal(tn, err)
+	}
+	if _, err := db.PutTenant(ctx, &Tenant{ID: "OU1", Name: "renamed"}); err != nil {
+		t.Fatal(err)
+	}
+	if tn, err := db.TenantByID(ctx, "OU1"); err != nil || tn.Name != "renamed" {
+		t.Errorf("after a rename: %v, %v", tn, err)
+	}
+}
+
+func TestRecordOutcomesSkipsADeliveryDeletedInFlight(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	gone := createTestWebhook(t, db, "*")
+	kept := createTestWebhook(t, db, "*")
+	if _, err := db.CreateEvents(ctx, []*Event{{TenantID: DefaultTenant, Topic: "a", Payload: []byte(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := db.ClaimDue(ctx, "test", time.Now(), time.Minute, 10)
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	if err := db.DeleteWebhook(ctx, DefaultTenant, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	var outcomes []Outcome
+	for _, d := range claimed {
+		outcomes = append(outcomes, Outcome{DeliveryID: d.ID, Status: StatusSucceeded, LastStatusCode: 204,
+			Attempt: &Attempt{Trigger: TriggerScheduled, URL: "https://example.com/hook", StatusCode: 204, StartedAt: time.Now()}})
+	}
+	if err := db.RecordOutcomes(ctx, outcomes); err != nil {
+		t.Fatalf("recording an outcome of a deleted delivery: %v", err)
+	}
+	for _, d := range claimed {
+		if d.WebhookID != kept.ID {
+			continue
+		}
+		got, err := db.DeliveryByID(ctx, DefaultTenant, d.ID)
+		if err != nil || got.Status != StatusSucceeded || got.AttemptCount != 1 {
+			t.Errorf("kept delivery: %+v, %v", got, err)
+		}
+	}
+}

@@ -1,0 +1,108 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRunDeliversEveryEventToEveryHealthyEndpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server")
+	}
+	var out, progress bytes.Buffer
+	res, err := Run(context.Background(), Config{
+		Events: 300, Fanout: 3, Batch: 10, Concurrency: 4, Workers: 16, VerifyEvery: 7,
+		Out: &out, Progress: &progress,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.EventsAccepted < 300 || res.Completed != res.Expected || res.Expected != 3*res.EventsAccepted {
+		t.Errorf("accepted %d events, completed %d of %d deliveries", res.EventsAccepted, res.Completed, res.Expected)
+	}
+	if res.Missing+res.Duplicates+res.BadSigs+res.APIErrors != 0 || res.Verified == 0 {
+		t.Errorf("missing %d, duplicates %d, bad signatures %d (of %d checked), API errors %d (%s)",
+			res.Missing, res.Duplicates, res.BadSigs, res.Verified, res.APIErrors, res.FirstError)
+	}
+	if res.Latency.Count() != res.Completed || res.Latency.Quantile(0.5) <= 0 {
+		t.Errorf("%d latencies recorded for %d deliveries, p50 %s", res.Latency.Count(), res.Completed, res.Latency.Quantile(0.5))
+	}
+	if err := res.WriteTable(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"events accepted", "deliveries completed", "latency post→first attempt", "peak RSS"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestRunKeepsHealthyEndpointsGoingBesideFailingAndHangingOnes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server")
+	}
+	res, err := Run(context.Background(), Config{
+		Events: 200, Fanout: 2, FailEndpoints: 1, HangEndpoints: 1, Timeout: time.Second, Concurrency: 4, Workers: 16,
+		Drain: 30 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Completed != res.Expected || res.Expected != 2*res.EventsAccepted {
+		t.Errorf("healthy endpoints got %d of %d deliveries", res.Completed, res.Expected)
+	}
+}
+
+func TestPayloadCarriesSendTimeAndSequence(t *testing.T) {
+	sent := time.Unix(1_700_000_000, 123456789)
+	p := makePayload(nil, sent, 42, 200)
+	if len(p) != 200 {
+		t.Errorf("payload is %d bytes, want 200", len(p))
+	}
+	at, seq, ok := parsePayload(p)
+	if !ok || at != sent.UnixNano() || seq != 42 {
+		t.Errorf("parsePayload(%s) = %d, %d, %v", p, at, seq, ok)
+	}
+	if _, _, ok := parsePayload([]byte(`{"other":1}`)); ok {
+		t.Error("parsed a foreign payload")
+	}
+}
+
+func TestHistogramQuantiles(t *testing.T) {
+	var h histogram
+	for i := 1; i <= 1000; i++ {
+		h.Record(time.Duration(i) * time.Millisecond)
+	}
+	for _, c := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 500 * time.Millisecond}, {0.9, 900 * time.Millisecond}, {0.99, 990 * time.Millisecond}, {1, time.Second}} {
+		got := h.Quantile(c.q)
+		if got < c.want || float64(got) > float64(c.want)*1.02 {
+			t.Errorf("Quantile(%v) = %s, want %s within 2%%", c.q, got, c.want)
+		}
+	}
+	if h.Max() != time.Second || h.Count() != 1000 {
+		t.Errorf("max %s, count %d", h.Max(), h.Count())
+	}
+	for v := int64(0); v < 1<<20; v = v*3/2 + 1 {
+		if got := histValue(histIndex(v)); got < v || float64(got-v) > float64(v)/60+1 {
+			t.Fatalf("value %d lands in a bucket ending at %d", v, got)
+		}
+	}
+}
+
+func TestBitsetReportsFirstSightingOnly(t *testing.T) {
+	var b bitset
+	for _, i := range []uint64{0, 63, 64, 1 << 30} {
+		if !b.set(i) {
+			t.Errorf("set(%d) the first time = false", i)
+		}
+		if b.set(i) {
+			t.Errorf("set(%d) the second time = true", i)
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// WriteTable prints the result as a two-column table.
+func (r *Result) WriteTable(w io.Writer) error {
+	c := r.Config
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(name, format string, args ...any) {
+		fmt.Fprintf(tw, "%s\t%s\n", name, fmt.Sprintf(format, args...))
+	}
+
+	target := r.Target
+	if r.Target == "in-process" {
+		target = fmt.Sprintf("in-process server (SQLite, %d workers), receiver on loopback", c.Workers)
+	}
+	row("target", "%s, %d CPUs", target, r.CPUs)
+	endpoints := fmt.Sprintf("fan-out %d", c.Fanout)
+	if c.FailEndpoints > 0 {
+		endpoints += fmt.Sprintf(" + %d answering 500", c.FailEndpoints)
+	}
+	if c.HangEndpoints > 0 {
+		endpoints += fmt.Sprintf(" + %d hanging (timeout %s)", c.HangEndpoints, c.Timeout)
+	}
+	how := "1 event per request"
+	if c.Batch > 1 {
+		how = fmt.Sprintf("batches of %d", c.Batch)
+	}
+	rate := "as fast as accepted"
+	if c.Rate > 0 {
+		rate = count(uint64(c.Rate)) + " events/s"
+	}
+	if c.Backlog > 0 {
+		row("load", "backlog of %s deliveries queued with the receiver down, then drained; %s, %s, %d B payload",
+			count(uint64(c.Backlog)), endpoints, how, c.PayloadBytes)
+	} else {
+		length := c.Duration.String()
+		if c.Events > 0 {
+			length = count(uint64(c.Events)) + " events"
+		}
+		row("load", "%s, %s, %s, %s, %d B payload, %d connections", length, endpoints, rate, how, c.PayloadBytes, c.Concurrency)
+	}
+	row("", "")
+
+	row("events accepted", "%s in %s = %s/s", count(r.EventsAccepted), secs(r.Posting), perSec(r.EventsAccepted, r.Posting))
+	if c.Backlog > 0 {
+		row("backlog pending", "%s deliveries, RSS %s", count(r.BacklogDeliveries), mib(r.RSSFull))
+		row("drain (receiver back)", "%s deliveries in %s = %s/s", count(r.Completed), secs(r.DrainTime), perSec(r.Completed, r.DrainTime))
+		row("order", "%s of first attempts arrived within %s events of the newest; p99 %s, max %s behind",
+			pct(r.Behind, 1000), count(1000), count(uint64(r.Behind.QuantileValue(0.99))), count(uint64(r.Behind.max.Load())))
+	} else {
+		row("deliveries completed", "%s in %s = %s/s  (2xx, attempt recorded)", count(r.Completed), secs(r.Elapsed), perSec(r.Completed, r.Elapsed))
+		row("latency post→first attempt", "p50 %s  p90 %s  p99 %s  max %s", ms(r.Latency.Quantile(0.5)), ms(r.Latency.Quantile(0.9)),
+			ms(r.Latency.Quantile(0.99)), ms(r.Latency.Max()))
+	}
+	row("API ingest request", "p50 %s  p99 %s  max %s", ms(r.Ingest.Quantile(0.5)), ms(r.Ingest.Quantile(0.99)), ms(r.Ingest.Max()))
+	if r.ProbeList != nil && r.ProbeList.Count() > 0 {
+		row("API list deliveries", "p50 %s  p99 %s  max %s  (%s probes)", ms(r.ProbeList.Quantile(0.5)), ms(r.ProbeList.Quantile(0.99)),
+			ms(r.ProbeList.Max()), count(r.ProbeList.Count()))
+		row("API create event", "p50 %s  p99 %s  max %s  (%s probes)", ms(r.ProbeCreate.Quantile(0.5)), ms(r.ProbeCreate.Quantile(0.99)),
+			ms(r.ProbeCreate.Max()), count(r.ProbeCreate.Count()))
+	}
+	errs := r.APIErrors + r.ProbeErrors + r.Missing + r.Duplicates + r.BadSigs
+	detail := fmt.Sprintf("API %s, missing %s, duplicate %s, bad signature %s (%s checked)",
+		count(r.APIErrors+r.ProbeErrors), count(r.Missing), count(r.Duplicates), count(r.BadSigs), count(r.Verified+r.BadSigs))
+	row("errors", "%s  (%s)", count(errs), detail)
+	if r.Retrying > 0 {
+		row("waiting for retry", "%s deliveries attempted while the receiver was down", count(r.Retrying))
+	}
+	if r.FirstError != "" {
+		row("first error", "%s", r.FirstError)
+	}
+	if r.Target == "in-process" {
+		row("peak RSS", "%s  (whole process: server, receiver and load)", mib(r.PeakRSS))
+	}
+	return tw.Flush()
+}
+
+// count formats n with thousands separators.
+func count(n uint64) string {
+	s := strconv.FormatUint(n, 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func perSec(n uint64, d time.Duration) string {
+	if d <= 0 {
+		return "0"
+	}
+	return count(uint64(float64(n)/d.Seconds() + 0.5))
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
+
+// ms formats a latency with a sensible precision.
+func ms(d time.Duration) string {
+	switch {
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+	case d < time.Second:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+// pct is the share of h's values at or below v, as a percentage.
+func pct(h *histogram, v int64) string {
+	n := h.Count()
+	if n == 0 {
+		return "n/a"
+	}
+	var below uint64
+	for i := range h.counts {
+		if histValue(i) > v {
+			break
+		}
+		below += h.counts[i].Load()
+	}
+	return fmt.Sprintf("%.2f%%", 100*float64(below)/float64(n))
+}
