@@ -1,0 +1,253 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"hooks/delivery"
+	"hooks/store"
+	"hooks/templates"
+)
+
+func (s *Server) renderWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest, status int, id string, f templates.WebhookForm, errs templates.FieldErrors) error {
+	topics, err := s.knownTopics(r, c.tenant)
+	if err != nil {
+		return err
+	}
+	title := "Create webhook"
+	if id != "" {
+		title = "Edit webhook"
+	}
+	v := templates.WebhookFormPage{Page: s.page(r, c, title, templates.NavWebhooks), ID: id, Form: f, Errors: errs, KnownTopics: topics,
+		JWKSURL: s.cfg.PublicURL + "/" + c.tenant + "/.well-known/jwks.json"}
+	s.render(w, r, status, templates.WebhookFormView(v))
+	return nil
+}
+
+// knownTopics are the topics a form suggests: recent events' topics and
+// the patterns endpoints subscribe to.
+func (s *Server) knownTopics(r *http.Request, tenant string) ([]string, error) {
+	topics, err := s.db.RecentTopics(r.Context(), tenant)
+	if err != nil {
+		return nil, err
+	}
+	hooks, _, err := s.db.Webhooks(r.Context(), tenant, "", MaxWebhooksPerTenant)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hooks {
+		topics = append(topics, h.Topics...)
+	}
+	slices.Sort(topics)
+	return slices.Compact(topics), nil
+}
+
+func (s *Server) headerPrefix() string {
+	if s.cfg.HeaderPrefix == "" {
+		return "X-Hooks-"
+	}
+	return s.cfg.HeaderPrefix
+}
+
+// webhookToForm fills the form from a stored endpoint (the secret stays out).
+func (s *Server) webhookToForm(h *store.Webhook) templates.WebhookForm {
+	f := templates.WebhookForm{
+		Name: h.Name, URL: h.URL, Events: templates.JoinList(h.Topics), SubTopics: templates.JoinList(h.SubTopics), Enabled: h.Enabled,
+		Scheme: h.Signing.Scheme, SignatureHeader: h.Signing.Header, Encoding: h.Signing.Encoding, Prefix: h.Signing.Prefix,
+		HeaderPrefix: s.headerPrefix(), Envelope: h.Envelope.Type, Template: h.Envelope.Template,
+		RetrySchedule: h.Retry.Schedule, MaxAttempts: strconv.Itoa(h.Retry.MaxAttempts), RetryOn: "default",
+		Timeout: strconv.Itoa(int(h.Timeout / time.Second)), Headers: templates.FormatPairs(sortedPairs(h.Headers), ':'),
+		Metadata: templates.FormatPairs(sortedPairs(h.Metadata), '='),
+	}
+	if f.Encoding == "" {
+		f.Encoding = "hex"
+	}
+	f.RetryInterval = "30"
+	if h.Retry.IntervalSeconds > 0 {
+		f.RetryInterval = strconv.Itoa(h.Retry.IntervalSeconds)
+	}
+	if h.Retry.RetryOn == delivery.RetryOnNon2xx {
+		f.RetryOn = "non2xx"
+	}
+	if h.RateLimit > 0 {
+		f.RateLimit = strconv.Itoa(h.RateLimit)
+	}
+	return f
+}
+
+func sortedPairs(m map[string]string) []templates.Header {
+	out := make([]templates.Header, 0, len(m))
+	for k, v := range m {
+		out = append(out, templates.Header{Name: k, Value: v})
+	}
+	slices.SortFunc(out, func(a, b templates.Header) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// applyWebhookForm copies the form onto h, collecting the errors that the
+// form itself can tell (numbers, line formats); the engine checks the rest.
+func (s *Server) applyWebhookForm(f templates.WebhookForm, h *store.Webhook) templates.FieldErrors {
+	errs := templates.FieldErrors{}
+	h.Name, h.URL = f.Name, f.URL
+	h.Topics, h.SubTopics = templates.SplitList(f.Events), templates.SplitList(f.SubTopics)
+	if f.Enabled != h.Enabled || h.ID == "" {
+		h.Enabled = f.Enabled
+		h.DisabledReason, h.DisabledAt = "", time.Time{}
+		if !f.Enabled {
+			h.DisabledReason, h.DisabledAt = userDisabledReason, time.Now().UTC()
+		}
+	}
+	if f.Scheme != h.Signing.Scheme && h.ID != "" && f.Secret == "" {
+		// Standard Webhooks secrets and the others have different shapes:
+		// a new scheme gets a new generated secret.
+		h.Secret = ""
+	}
+	if f.Secret != "" {
+		h.Secret = strings.TrimSpace(f.Secret)
+	}
+	h.Signing = store.Signing{Scheme: f.Scheme}
+	switch f.Scheme {
+	case templates.SchemeHMAC:
+		h.Signing.Header, h.Signing.Encoding, h.Signing.Prefix = f.SignatureHeader, f.Encoding, f.Prefix
+	case templates.SchemeSharedSecret:
+		h.Signing.Header = f.SignatureHeader
+	}
+	if f.HeaderPrefix != "" && !strings.EqualFold(f.HeaderPrefix, s.headerPrefix()) {
+		errs["header_prefix"] = "The metadata header prefix is set for the whole server (hooks serve --header-prefix); this server uses " + s.headerPrefix() + "."
+	}
+	h.Envelope = store.Envelope{Type: f.Envelope}
+	if f.Envelope == "template" {
+		h.Envelope.Template = f.Template
+	}
+	number := func(field, value string, dst *int, min, max int, empty int) {
+		if value == "" {
+			*dst = empty
+			return
+		}
+		n, err := strconv.Atoi(value)
+		if err != nil || n < min || n > max {
+			errs[field] = "Enter a whole number from " + strconv.Itoa(min) + " to " + strconv.Itoa(max) + "."
+			return
+		}
+		*dst = n
+	}
+	h.Retry = store.RetryPolicy{Schedule: f.RetrySchedule, RetryOn: delivery.RetryOn5xx}
+	if f.RetryOn == "non2xx" {
+		h.Retry.RetryOn = delivery.RetryOnNon2xx
+	}
+	if f.RetrySchedule == delivery.ScheduleFixed {
+		number("retry_interval", f.RetryInterval, &h.Retry.IntervalSeconds, 1, 7*24*3600, 0)
+	}
+	number("max_attempts", f.MaxAttempts, &h.Retry.MaxAttempts, 1, delivery.MaxAttemptsLimit, 0)
+	var timeout int
+	number("timeout", f.Timeout, &timeout, 1, int(delivery.MaxTimeout/time.Second), 0)
+	h.Timeout = time.Duration(timeout) * time.Second
+	number("rate_limit", f.RateLimit, &h.RateLimit, 0, 100000, 0)
+	pairs := func(field, text string, sep byte) map[string]string {
+		list, err := templates.ParsePairs(text, sep)
+		if err != nil {
+			errs[field] = strings.ToUpper(err.Error()[:1]) + err.Error()[1:] + "."
+			return nil
+		}
+		m := make(map[string]string, len(list))
+		for _, p := range list {
+			m[p.Name] = p.Value
+		}
+		return m
+	}
+	h.Headers = pairs("headers", f.Headers, ':')
+	h.Metadata = pairs("metadata", f.Metadata, '=')
+	return errs
+}
+
+// formField maps a field named by the engine's validation (API names) to
+// the form's input.
+func formField(e *store.Error, f templates.WebhookForm) string {
+	msg := e.Message
+	switch e.Field {
+	case "subTopics":
+		return "sub_topics"
+	case "signing":
+		switch {
+		case strings.Contains(msg, "scheme"):
+			return "signing_scheme"
+		case strings.Contains(msg, "encoding"):
+			return "signing_encoding"
+		case strings.Contains(msg, "prefix"):
+			return "signing_prefix"
+		}
+		return "signing_header"
+	case "envelope":
+		if f.Envelope == "template" {
+			return "template"
+		}
+		return "envelope"
+	case "retry":
+		switch {
+		case strings.Contains(msg, "interval"):
+			return "retry_interval"
+		case strings.Contains(msg, "maxAttempts"):
+			return "max_attempts"
+		case strings.Contains(msg, "retryOn"):
+			return "retry_on"
+		}
+		return "retry_schedule"
+	case "timeoutSeconds":
+		return "timeout"
+	case "rateLimit":
+		return "rate_limit"
+	case "":
+		return ""
+	}
+	return e.Field
+}
+
+// saveWebhookForm validates and stores the posted form onto h (new when
+// h.ID is ""). On a problem it re-renders the form with the errors and
+// what the user typed, and returns saved=false.
+func (s *Server) saveWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest, h *store.Webhook) (saved bool, err error) {
+	if err := parseForm(r); err != nil {
+		return false, err
+	}
+	f := templates.WebhookFormFromValues(r.PostForm)
+	errs := s.applyWebhookForm(f, h)
+	if len(errs) == 0 {
+		err := s.engine.ValidateWebhook(h)
+		if err == nil && h.ID == "" {
+			err = s.checkWebhookLimit(r, c.tenant)
+		}
+		if err == nil {
+			if h.ID == "" {
+				err = s.db.CreateWebhook(r.Context(), h)
+			} else {
+				err = s.db.UpdateWebhook(r.Context(), h)
+			}
+		}
+		var se *store.Error
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.As(err, &se) && se.Code == store.EINVALID:
+			errs[formField(se, f)] = se.Message
+		default:
+			return false, err
+		}
+	}
+	status := http.StatusUnprocessableEntity
+	return false, s.renderWebhookForm(w, r, c, status, h.ID, f, errs)
+}
+
+func (s *Server) checkWebhookLimit(r *http.Request, tenant string) error {
+	n, err := s.db.CountWebhooks(r.Context(), tenant)
+	if err != nil {
+		return err
+	}
+	if n >= MaxWebhooksPerTenant {
+		return store.Errorf(store.ELIMIT, "tenant %s has %d webhooks, the most allowed", tenant, MaxWebhooksPerTenant)
+	}
+	return nil
+}
