@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/a-h/templ"
 
@@ -118,7 +120,21 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, c *uiReques
 			msg = ""
 		}
 	}
-	s.renderStatus(w, r, c, status, msg)
+	s.renderStatus(w, r, c, status, sentence(msg))
+}
+
+// sentence turns a store message ("webhook x not found") into one that
+// reads well on its own on a page ("Webhook x not found.").
+func sentence(msg string) string {
+	if msg == "" {
+		return ""
+	}
+	r, n := utf8.DecodeRuneInString(msg)
+	msg = string(unicode.ToUpper(r)) + msg[n:]
+	if !strings.HasSuffix(msg, ".") && !strings.HasSuffix(msg, ")") {
+		msg += "."
+	}
+	return msg
 }
 
 // renderStatus shows the error page for status with an optional message.

@@ -260,11 +260,18 @@ func TestBrowserFirstAdminToRedeliver(t *testing.T) {
 	}
 	b.do("enable it again", chromedp.Click(`.page-actions form[action="/webhooks/`+hook.ID+`/enable"] button`), chromedp.WaitVisible(".flash-success"))
 
+	b.do("count failed deliveries to recover", chromedp.Navigate(s.http.URL+"/webhooks/"+hook.ID+"/recover"), chromedp.WaitVisible(".recover-count"))
+	b.shot("recover")
+	b.do("confirm deletion", chromedp.Navigate(s.http.URL+"/webhooks/"+hook.ID+"/delete"), chromedp.WaitVisible(".confirm-card"))
+	b.shot("delete")
 	b.do("open the list", chromedp.Navigate(s.http.URL+"/webhooks"), chromedp.WaitVisible("tbody tr"))
 	b.shot("webhooks")
 	b.do("open the dashboard", chromedp.Navigate(s.http.URL+"/"), chromedp.WaitVisible(".kpis"))
 	b.shot("dashboard")
 	b.checkConsole("end")
+	// Last, since the browser logs the 404 of the document as a console error.
+	b.do("a page that does not exist", chromedp.Navigate(s.http.URL+"/webhooks/wbh_nope"), chromedp.WaitVisible(".error-code"))
+	b.shot("not-found")
 	t.Logf("screenshots in %s", b.shots)
 }
 
