@@ -80,7 +80,13 @@ func (c *Config) setDefaults() {
 		c.Rand = defaultRand
 	}
 	if c.Client == nil {
-		c.Client = netguard.NewClient(c.Policy, 0)
+		p := *c.Policy
+		if p.MaxIdleConnsPerHost == 0 {
+			// Many endpoints can share a host (one SaaS receiver; loopback in
+			// a benchmark): let every worker keep its connection alive.
+			p.MaxIdleConnsPerHost = max(c.Workers, netguard.DefaultMaxIdleConnsPerHost)
+		}
+		c.Client = netguard.NewClient(&p, 0)
 	}
 	if c.CallbackMaxWait <= 0 {
 		c.CallbackMaxWait = DefaultCallbackMaxWait
@@ -105,6 +111,8 @@ type Engine struct {
 	closing   bool                      // Run is shutting down: start nothing new
 	claimed   int                       // claimed and not yet recorded
 	endpoints map[string]*endpointQueue // per-endpoint concurrency
+	toPark    map[string][]*job         // by endpoint: to hand back to the database (congestion.go)
+	toUnpark  map[string]bool           // endpoints whose parked deliveries to bring back
 	space     chan struct{}             // signalled when claimed drops
 }
 
@@ -113,6 +121,8 @@ type Engine struct {
 type endpointQueue struct {
 	active  int
 	waiting []*job
+	parked  int // deliveries parked in the database while it was congested (congestion.go)
+	unparkN int // how many to unpark next
 }
 
 // New returns an engine that delivers the deliveries stored in db.
@@ -125,6 +135,8 @@ func New(db *store.DB, cfg Config) *Engine {
 		wake:      make(chan struct{}, 1),
 		preps:     newPrepCache(),
 		endpoints: map[string]*endpointQueue{},
+		toPark:    map[string][]*job{},
+		toUnpark:  map[string]bool{},
 		space:     make(chan struct{}, 1),
 	}
 }
@@ -193,6 +205,7 @@ func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
 	<-writerDone
 	releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	e.unparkAll(releaseCtx)
 	if n, err := e.db.ReleaseLeases(releaseCtx, e.cfg.Owner); err != nil {
 		return err
 	} else if n > 0 {
@@ -205,12 +218,18 @@ func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
 func (e *Engine) dispatch(ctx context.Context) {
 	const idlePoll = time.Second // catches work stored by other processes
 	for ctx.Err() == nil {
+		e.parkAndUnpark(ctx)
 		room := e.maxClaimed() - e.claimedCount()
 		if room <= 0 {
+			// Wake up to trim congested endpoints too: their queues may be
+			// what fills the budget.
+			timer := time.NewTimer(congestAfter)
 			select {
 			case <-ctx.Done():
 			case <-e.space:
+			case <-timer.C:
 			}
+			timer.Stop()
 			continue
 		}
 		n, err := e.claimBatch(ctx, min(room, e.cfg.ClaimBatch))
@@ -275,24 +294,21 @@ func (e *Engine) claimBatch(ctx context.Context, limit int) (int, error) {
 }
 
 func (e *Engine) enqueueLocked(j *job) {
-	q := e.endpoints[j.delivery.WebhookID]
-	if q == nil {
-		q = &endpointQueue{}
-		e.endpoints[j.delivery.WebhookID] = q
-	}
+	q := e.endpointLocked(j.delivery.WebhookID)
 	if q.active < e.cfg.MaxPerEndpoint {
 		q.active++
 		e.jobs <- j // never blocks: the channel holds maxClaimed jobs
 		return
 	}
-	q.waiting = append(q.waiting, j)
+	e.waitOrParkLocked(q, j.delivery.WebhookID, j, e.cfg.Now())
 }
 
 // finished frees j's endpoint slot and starts the endpoint's next job.
 func (e *Engine) finished(j *job) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	q := e.endpoints[j.delivery.WebhookID]
+	id := j.delivery.WebhookID
+	q := e.endpoints[id]
 	q.active--
 	if len(q.waiting) > 0 && !e.closing {
 		next := q.waiting[0]
@@ -300,11 +316,9 @@ func (e *Engine) finished(j *job) {
 		q.waiting = q.waiting[1:]
 		q.active++
 		e.jobs <- next
-		return
 	}
-	if q.active == 0 {
-		delete(e.endpoints, j.delivery.WebhookID)
-	}
+	e.finishedLocked(q, id, e.cfg.Now())
+	e.dropIdleLocked(id, q)
 }
 
 // work runs jobs until the job channel closes. After ctx is done, jobs that
@@ -373,6 +387,13 @@ func (e *Engine) record(batch []store.Outcome) {
 			}
 			break
 		}
+		if store.ErrorCode(err) != store.EUNAVAILABLE {
+			// Not the disk: an outcome in the batch can't be stored (say its
+			// endpoint was deleted while the attempt was in flight). Record
+			// the others one by one, so one such row never stalls them all.
+			batch = e.recordEach(ctx, batch)
+			break
+		}
 		// The attempts happened; losing their record would resend them after
 		// the lease expires, so keep trying (disk full, locked database).
 		e.log.Error("record attempts; retrying", "count", len(batch), "err", err)
@@ -383,6 +404,29 @@ func (e *Engine) record(batch []store.Outcome) {
 			e.cfg.OnOutcome(o)
 		}
 	}
+}
+
+// recordEach records outcomes one at a time, retrying while the database
+// is unavailable and dropping (with a log line) an outcome that can't be
+// stored at all. It returns the outcomes it stored.
+func (e *Engine) recordEach(ctx context.Context, batch []store.Outcome) []store.Outcome {
+	kept := batch[:0]
+	for _, o := range batch {
+		for {
+			err := e.db.RecordOutcomes(ctx, []store.Outcome{o})
+			if err == nil {
+				kept = append(kept, o)
+				break
+			}
+			if store.ErrorCode(err) != store.EUNAVAILABLE {
+				e.log.Warn("dropped an attempt record that can't be stored", "delivery", o.DeliveryID, "err", err)
+				break
+			}
+			e.log.Error("record attempt; retrying", "delivery", o.DeliveryID, "err", err)
+			time.Sleep(time.Second)
+		}
+	}
+	return kept
 }
 
 // NewSecret returns a new random secret for scheme: whsec_<base64 of 32
