@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,7 +31,7 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // encodes without registration.
 const (
 	sessUserID    = "uid"
-	sessSignedIn  = "at" // unix seconds of the sign-in
+	sessSignedIn  = "at" // unix milliseconds of the sign-in
 	sessTenant    = "tenant"
 	sessFlashKind = "fk"
 	sessFlashText = "fm"
@@ -184,12 +185,12 @@ func (s *Server) signedIn(access int, h uiHandler) http.Handler {
 }
 
 // sessionUser returns the signed-in user of sess, or nil when nobody is
-// signed in: no user id, a sign-in older than SessionLifetime, or a user
-// that no longer exists.
+// signed in: no user id, a sign-in older than SessionLifetime or than the
+// user's last sign-out, or a user that no longer exists.
 func (s *Server) sessionUser(ctx context.Context, sess *sessions.Session) (*uiRequest, error) {
 	id, _ := sess.Values[sessUserID].(string)
 	at, _ := sess.Values[sessSignedIn].(int64)
-	if id == "" || time.Since(time.Unix(at, 0)) > SessionLifetime {
+	if id == "" || time.Since(time.UnixMilli(at)) > SessionLifetime {
 		return nil, nil
 	}
 	u, err := s.db.UserByID(ctx, id)
@@ -197,6 +198,17 @@ func (s *Server) sessionUser(ctx context.Context, sess *sessions.Session) (*uiRe
 		return nil, nil
 	}
 	if err != nil {
+		return nil, err
+	}
+	out, err := s.db.Setting(ctx, signedOutSetting(u.ID))
+	switch {
+	case err == nil:
+		// A cookie is valid until it expires wherever it was copied to;
+		// signing out ends every session that began before it.
+		if ms, _ := strconv.ParseInt(string(out), 10, 64); at <= ms {
+			return nil, nil
+		}
+	case store.ErrorCode(err) != store.ENOTFOUND:
 		return nil, err
 	}
 	c := &uiRequest{user: u, sess: sess, tenant: u.TenantID}
@@ -210,6 +222,10 @@ func (s *Server) sessionUser(ctx context.Context, sess *sessions.Session) (*uiRe
 	}
 	return c, nil
 }
+
+// signedOutSetting names the setting that holds when the user last signed
+// out, in unix milliseconds.
+func signedOutSetting(userID string) string { return "signed_out:" + userID }
 
 // loginURL is /login, with next when there is a page to return to.
 func loginURL(next string) string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"hooks/store"
@@ -108,7 +109,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *store.U
 	}
 	clear(sess.Values)
 	sess.Values[sessUserID] = u.ID
-	sess.Values[sessSignedIn] = time.Now().Unix()
+	sess.Values[sessSignedIn] = time.Now().UnixMilli()
 	if welcome != "" {
 		sess.Values[sessFlashKind] = string(templates.FlashSuccess)
 		sess.Values[sessFlashText] = welcome
@@ -117,6 +118,9 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *store.U
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
+	if err := s.db.PutSetting(r.Context(), signedOutSetting(c.user.ID), []byte(strconv.FormatInt(time.Now().UnixMilli(), 10))); err != nil {
+		return err
+	}
 	clear(c.sess.Values)
 	s.setFlash(w, r, c.sess, templates.FlashSuccess, "You are signed out.")
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

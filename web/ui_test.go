@@ -462,7 +462,7 @@ func TestUISessionEndsAfterItsLifetime(t *testing.T) {
 			t.Fatal(err)
 		}
 		sess.Values[sessUserID] = u.ID
-		sess.Values[sessSignedIn] = signedIn.Unix()
+		sess.Values[sessSignedIn] = signedIn.UnixMilli()
 		rec := httptest.NewRecorder()
 		if err := sess.Save(req, rec); err != nil {
 			t.Fatal(err)
@@ -533,4 +533,31 @@ func TestUIEventsPageBothWays(t *testing.T) {
 			t.Fatalf("newer from page %d starts at %s, want %s", i+1, got, want)
 		}
 	}
+}
+
+func TestUILogoutEndsCopiesOfTheSession(t *testing.T) {
+	s := newTestServer(t, uiDev)
+	addUIUser(t, s.db, "ada@example.com", store.RoleAdmin, "")
+	c := newUIClient(t, s)
+	login := c.post("/login", url.Values{"email": {"ada@example.com"}, "password": {uiPassword}}).want(t, http.StatusSeeOther, "/")
+	stolen := login.Cookies()[0]
+	replay := func() int {
+		req, _ := http.NewRequest(http.MethodGet, s.http.URL+"/webhooks", nil)
+		req.AddCookie(stolen)
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := replay(); got != http.StatusOK {
+		t.Fatalf("copied cookie before logout: %d", got)
+	}
+	c.post("/logout", nil).want(t, http.StatusSeeOther, "/login")
+	if got := replay(); got != http.StatusFound {
+		t.Fatalf("copied cookie after logout: %d, want 302 to /login", got)
+	}
+	c.login("ada@example.com")
+	c.get("/webhooks").want(t, http.StatusOK, "")
 }
