@@ -28,6 +28,9 @@ func (s *Server) apiAuth(h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := s.authenticate(r.Context(), r)
 		if err == nil {
+			err = s.checkRate(w, c)
+		}
+		if err == nil {
 			err = h(w, r, c)
 		}
 		if err != nil {

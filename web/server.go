@@ -23,6 +23,9 @@ type Config struct {
 	Logger       *slog.Logger
 	JWKS         KeySets // the JWT scheme's public keys; empty key sets if nil
 	HeaderPrefix string  // the engine's metadata header prefix, shown in the UI; "X-Hooks-"
+	// APIRateLimit is the API requests per second allowed per key (bursts
+	// of twice as many); 0 means no limit. See DefaultAPIRateLimit.
+	APIRateLimit float64
 
 	// Metrics counts ingested events and, unless MetricsElsewhere, is
 	// served at /metrics. Nil turns both off.
@@ -44,7 +47,8 @@ type Server struct {
 
 	ui *uiState // the web UI's sessions, login limits and routes
 
-	apiRoutes []string // every API route pattern, as registered
+	limiter   *keyLimiter // API requests per key; nil = unlimited
+	apiRoutes []string    // every API route pattern, as registered
 }
 
 // New returns a Server that reads and writes db and wakes engine when new
@@ -57,7 +61,7 @@ func New(db *store.DB, engine *delivery.Engine, cfg Config) *Server {
 		cfg.Logger = slog.Default()
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	s := &Server{db: db, engine: engine, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	s := &Server{db: db, engine: engine, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), limiter: newKeyLimiter(cfg.APIRateLimit)}
 	s.routes()
 	return s
 }
