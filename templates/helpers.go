@@ -339,17 +339,18 @@ func formAction(id string) string {
 	return "/webhooks/" + id
 }
 
-// templatePlaceholder is the example template of the form (Pepperi's envelope).
+// templatePlaceholder is the example template of the form: Pepperi's
+// envelope, in the syntax of delivery/envelope (see envelope.PepperiTemplate).
 const templatePlaceholder = `{
-  "ID": {{ .Event.ID }},
+  "ID": "{{ event.id }}",
   "Delivery": {
-    "ID": {{ .Delivery.ID }},
-    "CreatedAt": {{ .Delivery.CreatedAt }},
-    "UpdatedAt": {{ .Delivery.UpdatedAt }}
+    "ID": "{{ delivery.id }}",
+    "CreatedAt": "{{ delivery.createdAt }}",
+    "UpdatedAt": "{{ delivery.updatedAt }}"
   },
-  "CompanyID": {{ .Tenant }},
-  "TriggeredBy": {{ .Event.Topic }},
-  "Data": {{ .Event.Data }}
+  "CompanyID": "{{ metadata.companyId | number }}",
+  "TriggeredBy": {"ID": "{{ event.data.TriggeredBy.ID }}", "URI": "{{ event.data.TriggeredBy.URI }}"},
+  "Data": "{{ event.data }}"
 }`
 
 func deliveriesPath(w *WebhookRef) string {
