@@ -37,6 +37,9 @@ type DB struct {
 	masterKey []byte      // from WithMasterKey; nil = secrets stored as given
 	aead      cipher.AEAD // built from masterKey by Open
 
+	busyTimeout time.Duration // WithBusyTimeout (limits.go)
+	maxSize     int64         // WithMaxSize; 0 = no cap (limits.go)
+
 	ingest  *ingester                  // group commit of CreateEvents (ingest.go)
 	stmts   sync.Map                   // prepared statements by stmtKey (stmt.go)
 	apiKeys ttlCache[[32]byte, APIKey] // by SHA-256 of the secret (apikeys.go)
@@ -58,14 +61,14 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if path == "" {
 		return nil, Errorf(EINVALID, "database path is empty")
 	}
-	db := &DB{path: path, now: time.Now}
+	db := &DB{path: path, now: time.Now, busyTimeout: DefaultBusyTimeout}
 	for _, opt := range opts {
 		opt(db)
 	}
 	if err := db.initCipher(); err != nil {
 		return nil, err
 	}
-	pragmas := "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+	pragmas := "_pragma=busy_timeout(" + strconv.FormatInt(db.busyTimeout.Milliseconds(), 10) + ")&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
 	var err error
 	if db.write, err = sql.Open("sqlite", dsn+"&_txlock=immediate"); err != nil {
@@ -80,6 +83,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		return nil, err
 	}
 	if err := db.checkMasterKey(ctx); err != nil {
+		db.write.Close()
+		return nil, err
+	}
+	if err := db.SetMaxSize(ctx, db.maxSize); err != nil {
 		db.write.Close()
 		return nil, err
 	}
