@@ -80,13 +80,7 @@ func (c *Config) setDefaults() {
 		c.Rand = defaultRand
 	}
 	if c.Client == nil {
-		p := *c.Policy
-		if p.MaxIdleConnsPerHost == 0 {
-			// Many endpoints can share a host (one SaaS receiver; loopback in
-			// a benchmark): let every worker keep its connection alive.
-			p.MaxIdleConnsPerHost = max(c.Workers, netguard.DefaultMaxIdleConnsPerHost)
-		}
-		c.Client = netguard.NewClient(&p, 0)
+		c.Client = netguard.NewClient(c.Policy, 0)
 	}
 	if c.CallbackMaxWait <= 0 {
 		c.CallbackMaxWait = DefaultCallbackMaxWait
@@ -111,8 +105,6 @@ type Engine struct {
 	closing   bool                      // Run is shutting down: start nothing new
 	claimed   int                       // claimed and not yet recorded
 	endpoints map[string]*endpointQueue // per-endpoint concurrency
-	toPark    map[string][]*job         // by endpoint: to hand back to the database (congestion.go)
-	toUnpark  map[string]bool           // endpoints whose parked deliveries to bring back
 	space     chan struct{}             // signalled when claimed drops
 }
 
@@ -121,8 +113,6 @@ type Engine struct {
 type endpointQueue struct {
 	active  int
 	waiting []*job
-	parked  int // deliveries parked in the database while it was congested (congestion.go)
-	unparkN int // how many to unpark next
 }
 
 // New returns an engine that delivers the deliveries stored in db.
@@ -135,8 +125,6 @@ func New(db *store.DB, cfg Config) *Engine {
 		wake:      make(chan struct{}, 1),
 		preps:     newPrepCache(),
 		endpoints: map[string]*endpointQueue{},
-		toPark:    map[string][]*job{},
-		toUnpark:  map[string]bool{},
 		space:     make(chan struct{}, 1),
 	}
 }
@@ -205,7 +193,6 @@ func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
 	<-writerDone
 	releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	e.unparkAll(releaseCtx)
 	if n, err := e.db.ReleaseLeases(releaseCtx, e.cfg.Owner); err != nil {
 		return err
 	} else if n > 0 {
@@ -218,18 +205,12 @@ func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
 func (e *Engine) dispatch(ctx context.Context) {
 	const idlePoll = time.Second // catches work stored by other processes
 	for ctx.Err() == nil {
-		e.parkAndUnpark(ctx)
 		room := e.maxClaimed() - e.claimedCount()
 		if room <= 0 {
-			// Wake up to trim congested endpoints too: their queues may be
-			// what fills the budget.
-			timer := time.NewTimer(congestAfter)
 			select {
 			case <-ctx.Done():
 			case <-e.space:
-			case <-timer.C:
 			}
-			timer.Stop()
 			continue
 		}
 		n, err := e.claimBatch(ctx, min(room, e.cfg.ClaimBatch))
@@ -294,21 +275,24 @@ func (e *Engine) claimBatch(ctx context.Context, limit int) (int, error) {
 }
 
 func (e *Engine) enqueueLocked(j *job) {
-	q := e.endpointLocked(j.delivery.WebhookID)
+	q := e.endpoints[j.delivery.WebhookID]
+	if q == nil {
+		q = &endpointQueue{}
+		e.endpoints[j.delivery.WebhookID] = q
+	}
 	if q.active < e.cfg.MaxPerEndpoint {
 		q.active++
 		e.jobs <- j // never blocks: the channel holds maxClaimed jobs
 		return
 	}
-	e.waitOrParkLocked(q, j.delivery.WebhookID, j, e.cfg.Now())
+	q.waiting = append(q.waiting, j)
 }
 
 // finished frees j's endpoint slot and starts the endpoint's next job.
 func (e *Engine) finished(j *job) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	id := j.delivery.WebhookID
-	q := e.endpoints[id]
+	q := e.endpoints[j.delivery.WebhookID]
 	q.active--
 	if len(q.waiting) > 0 && !e.closing {
 		next := q.waiting[0]
@@ -316,9 +300,11 @@ func (e *Engine) finished(j *job) {
 		q.waiting = q.waiting[1:]
 		q.active++
 		e.jobs <- next
+		return
 	}
-	e.finishedLocked(q, id, e.cfg.Now())
-	e.dropIdleLocked(id, q)
+	if q.active == 0 {
+		delete(e.endpoints, j.delivery.WebhookID)
+	}
 }
 
 // work runs jobs until the job channel closes. After ctx is done, jobs that
