@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// FailingWebhook is an enabled endpoint whose deliveries have all failed
+// since its last success (and since it was last changed).
+type FailingWebhook struct {
+	ID       string
+	TenantID string
+	Name     string
+	URL      string
+	// FirstFailure is the oldest of those failed deliveries; FailingSince
+	// is when it was created.
+	FirstFailure string
+	FailingSince time.Time
+	// Failed counts those failed deliveries, up to the maxFailed asked for.
+	Failed int
+}
+
+// FailingWebhooks returns the enabled endpoints that have failed long or
+// often enough to be disabled: every delivery since their last successful
+// one failed, and the first of those was created at or before failingSince
+// or there are at least maxFailed of them. A zero failingSince or a
+// maxFailed of 0 turns that test off.
+//
+// A delivery counts once it has failed for good (exhausted its retries),
+// and only if it was created after the endpoint was last changed, so
+// re-enabling or fixing an endpoint restarts its count.
+func (db *DB) FailingWebhooks(ctx context.Context, failingSince time.Time, maxFailed int) ([]FailingWebhook, error) {
+	if failingSince.IsZero() && maxFailed <= 0 {
+		return nil, nil
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT e.id, e.tenant_id, e.name, e.url, e.updated_at,
+		COALESCE((SELECT MAX(d.id) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'succeeded'), '')
+		FROM endpoints e WHERE e.enabled = 1`)
+	if err != nil {
+		return nil, wrapDBError(err, "list enabled webhooks")
+	}
+	type candidate struct {
+		w     FailingWebhook
+		floor string
+	}
+	var candidates []candidate
+	for rows.Next() {
+		var c candidate
+		var updatedAt int64
+		var lastOK string
+		if err := rows.Scan(&c.w.ID, &c.w.TenantID, &c.w.Name, &c.w.URL, &updatedAt, &lastOK); err != nil {
+			rows.Close()
+			return nil, wrapDBError(err, "scan webhook")
+		}
+		c.floor = max(lastOK, TimeBoundID(PrefixDelivery, fromMS(updatedAt)))
+		candidates = append(candidates, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, wrapDBError(err, "list enabled webhooks")
+	}
+
+	// Counting stops at maxFailed (or 1 when only the age matters), so
+	// each endpoint costs an index seek and a bounded range scan.
+	limit := max(maxFailed, 1)
+	var out []FailingWebhook
+	for _, c := range candidates {
+		var first sql.NullString
+		err := db.read.QueryRowContext(ctx, `SELECT MIN(id), COUNT(*) FROM (SELECT id FROM deliveries
+			WHERE endpoint_id = ? AND status = 'failed' AND id > ? ORDER BY id LIMIT ?)`, c.w.ID, c.floor, limit).
+			Scan(&first, &c.w.Failed)
+		if err != nil {
+			return nil, wrapDBError(err, "count failed deliveries")
+		}
+		if !first.Valid {
+			continue
+		}
+		c.w.FirstFailure, c.w.FailingSince = first.String, IDTime(first.String)
+		tooOld := !failingSince.IsZero() && !c.w.FailingSince.After(failingSince)
+		tooMany := maxFailed > 0 && c.w.Failed >= maxFailed
+		if tooOld || tooMany {
+			out = append(out, c.w)
+		}
+	}
+	return out, nil
+}
+
+// FailedDelivery is a delivery that ended failed, with what its last
+// attempt was for (a scheduled retry, or a manual, recover or test send).
+type FailedDelivery struct {
+	Delivery
+	LastTrigger string
+}
+
+// FailedSince returns up to limit deliveries that ended failed after the
+// cursor (their updated_at, then id), in that order. Upkeep walks it to
+// announce exhausted deliveries; the cursor is the last row's UpdatedAt
+// and ID.
+func (db *DB) FailedSince(ctx context.Context, after time.Time, afterID string, limit int) ([]FailedDelivery, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+deliveryColumns+`,
+		COALESCE((SELECT a.trigger FROM attempts a WHERE a.delivery_id = deliveries.id ORDER BY a.id DESC LIMIT 1), '')
+		FROM deliveries WHERE status = 'failed' AND (updated_at, id) > (?, ?) ORDER BY updated_at, id LIMIT ?`,
+		ms(after), afterID, limit)
+	if err != nil {
+		return nil, wrapDBError(err, "list failed deliveries")
+	}
+	defer rows.Close()
+	var out []FailedDelivery
+	for rows.Next() {
+		var f FailedDelivery
+		var next sql.NullInt64
+		var createdAt, updatedAt int64
+		if err := rows.Scan(&f.ID, &f.TenantID, &f.EventID, &f.WebhookID, &f.Topic, &f.SubTopic, &f.Status, &f.AttemptCount, &next,
+			&f.NextTrigger, &f.LastStatusCode, &createdAt, &updatedAt, &f.LastTrigger); err != nil {
+			return nil, wrapDBError(err, "scan failed delivery")
+		}
+		f.NextAttemptAt, f.CreatedAt, f.UpdatedAt = fromNullMS(next), fromMS(createdAt), fromMS(updatedAt)
+		out = append(out, f)
+	}
+	return out, wrapDBError(rows.Err(), "list failed deliveries")
+}
+
+// PurgeEventsBefore deletes up to limit events created before cutoff, with
+// their deliveries and attempts, in one short transaction, and returns how
+// many events went. Events with a delivery still under way (pending,
+// retrying or awaiting a callback) are kept until it ends. Callers purge
+// in a loop, pausing between batches, so the writer is never held long.
+func (db *DB) PurgeEventsBefore(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM events WHERE id IN (
+		SELECT e.id FROM events e WHERE e.id < ? AND NOT EXISTS (
+			SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'retrying', 'awaiting_callback'))
+		ORDER BY e.id LIMIT ?)`, TimeBoundID(PrefixEvent, cutoff), limit)
+	if err != nil {
+		return 0, wrapDBError(err, "purge events")
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
