@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,7 +11,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -171,4 +174,93 @@ func TestServeSchedulesContractJobs(t *testing.T) {
 			t.Errorf("job %q is not scheduled (jobs: %v)", want, names)
 		}
 	}
+}
+
+// TestServeFromConfigFileWithJSONLogsAndMetricsListener runs "hooks serve"
+// in this process configured only by a --config file: JSON logs, /readyz
+// on the main listener, /metrics only on --metrics-addr.
+func TestServeFromConfigFileWithJSONLogsAndMetricsListener(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "hooks.toml")
+	conf := "addr = \"127.0.0.1:0\"\nmetrics-addr = \"127.0.0.1:0\"\nlog-format = \"json\"\ndev = true\ndb = " +
+		strconv.Quote(filepath.Join(dir, "hooks.db")) + "\n"
+	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := &syncLog{}
+	exited := make(chan int, 1)
+	go func() { exited <- run(ctx, []string{"serve", "--config", file}, io.Discard, logs) }()
+
+	var addr, metricsAddr string
+	for deadline := time.Now().Add(20 * time.Second); addr == "" || metricsAddr == ""; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not log its addresses:\n%s", logs.String())
+		}
+		for _, line := range strings.Split(logs.String(), "\n") {
+			var rec struct{ Msg, Addr string }
+			if line == "" {
+				continue
+			}
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatalf("log line is not JSON: %q", line)
+			}
+			switch rec.Msg {
+			case "hooks is running":
+				addr = rec.Addr
+			case "serving metrics":
+				metricsAddr = rec.Addr
+			}
+		}
+	}
+	get := func(url string) (int, string) {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	var code int
+	for deadline := time.Now().Add(10 * time.Second); code != 200 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		code, _ = get("http://" + addr + "/readyz")
+	}
+	if code != 200 {
+		t.Errorf("/readyz = %d, want 200 once the engine runs", code)
+	}
+	if code, _ := get("http://" + addr + "/metrics"); code != http.StatusNotFound {
+		t.Errorf("/metrics on --addr = %d, want 404 with --metrics-addr set", code)
+	}
+	if code, body := get("http://" + metricsAddr + "/metrics"); code != 200 || !strings.Contains(body, "hooks_build_info") {
+		t.Errorf("/metrics on --metrics-addr = %d:\n%.300s", code, body)
+	}
+	cancel()
+	select {
+	case c := <-exited:
+		if c != 0 {
+			t.Errorf("serve exited %d:\n%s", c, logs.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
+
+// syncLog is a bytes.Buffer that serve's goroutines may write concurrently.
+type syncLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
