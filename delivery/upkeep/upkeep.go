@@ -1,0 +1,287 @@
+// Package upkeep is hooks' periodic housekeeping, run by delivery/jobs:
+//
+//   - auto-disable: an endpoint whose deliveries have all failed for
+//     FailingPeriod (default 5 days), or MaxExhausted deliveries in a row
+//     (default 1000) after all their retries, is disabled with a recorded
+//     reason and time. Re-enabling it sends nothing old again; Recover does.
+//   - operational events: hooks posts its own events to the tenant, which
+//     an endpoint receives by subscribing to their topics like any other:
+//     endpoint.disabled when an endpoint is disabled automatically, and
+//     delivery.exhausted when a delivery fails for good after its retries.
+//   - retention: events older than Retention (default 30 days) are purged
+//     with their deliveries and attempts, in small batches.
+package upkeep
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"hooks/delivery/jobs"
+	"hooks/store"
+)
+
+// The topics of hooks' own events.
+const (
+	TopicEndpointDisabled  = "endpoint.disabled"
+	TopicDeliveryExhausted = "delivery.exhausted"
+)
+
+// Defaults for the zero fields of Config.
+const (
+	DefaultFailingPeriod = 5 * 24 * time.Hour
+	DefaultMaxExhausted  = 1000
+	DefaultRetention     = 30 * 24 * time.Hour
+	DefaultPurgeBatch    = 1000
+	DefaultPurgePause    = 20 * time.Millisecond
+)
+
+// How often AddJobs runs each job.
+const (
+	DisableEvery  = 5 * time.Minute
+	AnnounceEvery = 15 * time.Second
+	PurgeEvery    = time.Hour
+)
+
+// Config tunes Upkeep. Zero fields take the defaults; a negative period
+// or count turns that rule off.
+type Config struct {
+	FailingPeriod time.Duration // disable after every delivery failed this long
+	MaxExhausted  int           // disable after this many exhausted deliveries in a row
+	Retention     time.Duration // purge events older than this
+	PurgeBatch    int           // events deleted per transaction
+	PurgePause    time.Duration // pause between purge batches, so other writes get in
+	Now           func() time.Time
+	Logger        *slog.Logger
+	Wake          func() // told when operational events were stored; may be nil
+}
+
+// Upkeep runs the housekeeping jobs on one database.
+type Upkeep struct {
+	db  *store.DB
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns an Upkeep for db.
+func New(db *store.DB, cfg Config) *Upkeep {
+	if cfg.FailingPeriod == 0 {
+		cfg.FailingPeriod = DefaultFailingPeriod
+	}
+	if cfg.MaxExhausted == 0 {
+		cfg.MaxExhausted = DefaultMaxExhausted
+	}
+	if cfg.Retention == 0 {
+		cfg.Retention = DefaultRetention
+	}
+	if cfg.PurgeBatch <= 0 {
+		cfg.PurgeBatch = DefaultPurgeBatch
+	}
+	if cfg.PurgePause <= 0 {
+		cfg.PurgePause = DefaultPurgePause
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Wake == nil {
+		cfg.Wake = func() {}
+	}
+	return &Upkeep{db: db, cfg: cfg, log: cfg.Logger}
+}
+
+// AddJobs schedules auto-disable, delivery.exhausted announcements and,
+// unless retention is off, the purge.
+func (u *Upkeep) AddJobs(s *jobs.Scheduler) error {
+	if err := s.Add("auto-disable", DisableEvery, u.DisableFailing); err != nil {
+		return err
+	}
+	if err := s.Add("exhausted-events", AnnounceEvery, u.AnnounceExhausted); err != nil {
+		return err
+	}
+	if u.cfg.Retention > 0 {
+		return s.Add("retention", PurgeEvery, u.Purge)
+	}
+	return nil
+}
+
+// DisableFailing disables the endpoints that failed long or often enough,
+// announcing each with an endpoint.disabled event.
+func (u *Upkeep) DisableFailing(ctx context.Context) error {
+	now := u.cfg.Now().UTC()
+	var since time.Time
+	if u.cfg.FailingPeriod > 0 {
+		since = now.Add(-u.cfg.FailingPeriod)
+	}
+	failing, err := u.db.FailingWebhooks(ctx, since, max(u.cfg.MaxExhausted, 0))
+	if err != nil {
+		return err
+	}
+	for _, f := range failing {
+		reason := fmt.Sprintf("disabled automatically: %d deliveries in a row failed after all their retries", f.Failed)
+		if !since.IsZero() && !f.FailingSince.After(since) {
+			reason = fmt.Sprintf("disabled automatically: every delivery since %s failed (%s)",
+				f.FailingSince.Format(time.RFC3339), roundDays(now.Sub(f.FailingSince)))
+		}
+		// The event goes first: if hooks stops in between, the next run
+		// finds the endpoint still failing and the idempotency key keeps
+		// the event from being sent twice.
+		payload := map[string]any{
+			"webhookId": f.ID, "name": f.Name, "url": f.URL, "reason": reason, "disabledAt": now,
+			"failingSince": f.FailingSince, "firstFailedDeliveryId": f.FirstFailure,
+		}
+		if err := u.emit(ctx, f.TenantID, TopicEndpointDisabled, f.ID, "endpoint.disabled:"+f.ID+":"+f.FirstFailure, payload); err != nil {
+			return err
+		}
+		if err := u.db.DisableWebhook(ctx, f.TenantID, f.ID, reason); err != nil {
+			return err
+		}
+		u.log.Warn("endpoint disabled", "webhook", f.ID, "tenant", f.TenantID, "reason", reason)
+	}
+	if len(failing) > 0 {
+		u.cfg.Wake()
+	}
+	return nil
+}
+
+func roundDays(d time.Duration) string {
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+	}
+	return d.Round(time.Minute).String()
+}
+
+// exhaustedCursor is the setting that remembers how far AnnounceExhausted
+// has got: "<updated_at ms> <delivery id>".
+const exhaustedCursor = "upkeep.exhausted-cursor"
+
+// announcePage bounds the deliveries announced per transaction.
+const announcePage = 500
+
+// AnnounceExhausted posts a delivery.exhausted event for each delivery
+// that failed for good after its scheduled retries since the last run.
+// Failures of manual, recover and test sends are the user's to see, and
+// failures of operational events are not announced again (an endpoint
+// failing those would otherwise feed itself).
+func (u *Upkeep) AnnounceExhausted(ctx context.Context) error {
+	after, afterID, err := u.cursor(ctx)
+	if err != nil {
+		return err
+	}
+	announced := 0
+	for ctx.Err() == nil {
+		page, err := u.db.FailedSince(ctx, after, afterID, announcePage)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			break
+		}
+		var events []*store.Event
+		for _, f := range page {
+			if f.LastTrigger != store.TriggerScheduled || f.Topic == TopicDeliveryExhausted || f.Topic == TopicEndpointDisabled {
+				continue
+			}
+			ev, err := event(f.TenantID, TopicDeliveryExhausted, f.WebhookID,
+				"delivery.exhausted:"+f.ID+":"+strconv.FormatInt(f.UpdatedAt.UnixMilli(), 10), map[string]any{
+					"deliveryId": f.ID, "eventId": f.EventID, "webhookId": f.WebhookID, "topic": f.Topic, "subTopic": f.SubTopic,
+					"attempts": f.AttemptCount, "lastStatusCode": f.LastStatusCode, "failedAt": f.UpdatedAt,
+				})
+			if err != nil {
+				return err
+			}
+			events = append(events, ev)
+		}
+		if len(events) > 0 {
+			if _, err := u.db.CreateEvents(ctx, events); err != nil {
+				return err
+			}
+			announced += len(events)
+		}
+		last := page[len(page)-1]
+		after, afterID = last.UpdatedAt, last.ID
+		if err := u.db.PutSetting(ctx, exhaustedCursor, []byte(strconv.FormatInt(after.UnixMilli(), 10)+" "+afterID)); err != nil {
+			return err
+		}
+		if len(page) < announcePage {
+			break
+		}
+	}
+	if announced > 0 {
+		u.log.Info("announced exhausted deliveries", "count", announced)
+		u.cfg.Wake()
+	}
+	return ctx.Err()
+}
+
+// cursor reads AnnounceExhausted's position. The first run starts from
+// now: failures from before upkeep existed are not announced.
+func (u *Upkeep) cursor(ctx context.Context) (time.Time, string, error) {
+	v, err := u.db.Setting(ctx, exhaustedCursor)
+	if store.ErrorCode(err) == store.ENOTFOUND {
+		now := u.cfg.Now().UTC()
+		return now, "", u.db.PutSetting(ctx, exhaustedCursor, []byte(strconv.FormatInt(now.UnixMilli(), 10)+" "))
+	}
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	msText, id, _ := strings.Cut(string(v), " ")
+	msVal, err := strconv.ParseInt(msText, 10, 64)
+	if err != nil {
+		return time.Time{}, "", fmt.Errorf("upkeep: bad %s setting %q", exhaustedCursor, v)
+	}
+	return time.UnixMilli(msVal).UTC(), id, nil
+}
+
+func event(tenantID, topic, subTopic, key string, payload any) (*store.Event, error) {
+	data, err := json.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("upkeep: encode %s event: %w", topic, err)
+	}
+	return &store.Event{TenantID: tenantID, Topic: topic, SubTopic: subTopic, Payload: data, IdempotencyKey: key}, nil
+}
+
+func (u *Upkeep) emit(ctx context.Context, tenantID, topic, subTopic, key string, payload any) error {
+	ev, err := event(tenantID, topic, subTopic, key, payload)
+	if err != nil {
+		return err
+	}
+	_, err = u.db.CreateEvents(ctx, []*store.Event{ev})
+	return err
+}
+
+// Purge deletes events older than the retention period, with their
+// deliveries and attempts, PurgeBatch at a time with a pause between
+// batches so that ingest and delivery keep the writer.
+func (u *Upkeep) Purge(ctx context.Context) error {
+	if u.cfg.Retention < 0 {
+		return nil
+	}
+	cutoff := u.cfg.Now().Add(-u.cfg.Retention)
+	total := 0
+	defer func() {
+		if total > 0 {
+			u.log.Info("purged old events", "count", total, "before", cutoff.UTC().Format(time.RFC3339))
+		}
+	}()
+	for {
+		n, err := u.db.PurgeEventsBefore(ctx, cutoff, u.cfg.PurgeBatch)
+		total += n
+		if err != nil || n < u.cfg.PurgeBatch {
+			return err
+		}
+		t := time.NewTimer(u.cfg.PurgePause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,266 @@
+package upkeep_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"hooks/delivery/upkeep"
+	"hooks/store"
+)
+
+func openDB(t *testing.T) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "hooks.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func newWebhook(t *testing.T, db *store.DB, topics ...string) *store.Webhook {
+	t.Helper()
+	w := &store.Webhook{TenantID: store.DefaultTenant, Name: topics[0], URL: "https://example.com/" + topics[0], Topics: topics,
+		Enabled: true, Signing: store.Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		Retry: store.RetryPolicy{Schedule: "exponential", MaxAttempts: 1, RetryOn: "5xx"}, Timeout: 5 * time.Second}
+	if err := db.CreateWebhook(context.Background(), w); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// finish stores an event on topic and records its deliveries as ended
+// with status after an attempt with trigger. It returns the deliveries.
+func finish(t *testing.T, db *store.DB, topic, status, trigger string) []*store.Delivery {
+	t.Helper()
+	ctx := context.Background()
+	e := &store.Event{TenantID: store.DefaultTenant, Topic: topic, Payload: []byte(`{}`)}
+	if _, err := db.CreateEvents(ctx, []*store.Event{e}); err != nil {
+		t.Fatal(err)
+	}
+	ds, _, err := db.Deliveries(ctx, store.DeliveryFilter{TenantID: store.DefaultTenant, EventID: e.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		o := store.Outcome{DeliveryID: d.ID, Status: status, LastStatusCode: 503,
+			Attempt: &store.Attempt{Trigger: trigger, URL: "https://example.com", StatusCode: 503, StartedAt: time.Now()}}
+		if err := db.RecordOutcomes(ctx, []store.Outcome{o}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ds
+}
+
+// eventsOn returns the stored events with topic, newest first.
+func eventsOn(t *testing.T, db *store.DB, topic string) []*store.Event {
+	t.Helper()
+	evs, _, err := db.Events(context.Background(), store.EventFilter{TenantID: store.DefaultTenant, Topic: topic, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestDisableAfterFailingForThePeriod(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	failing := newWebhook(t, db, "orders/placed")
+	healthy := newWebhook(t, db, "orders/updated")
+	ops := newWebhook(t, db, upkeep.TopicEndpointDisabled)
+	finish(t, db, "orders/placed", store.StatusFailed, store.TriggerScheduled)
+	finish(t, db, "orders/placed", store.StatusFailed, store.TriggerScheduled)
+	finish(t, db, "orders/updated", store.StatusSucceeded, store.TriggerScheduled)
+
+	// Four days in: not yet.
+	clock := time.Now().Add(4 * 24 * time.Hour)
+	u := upkeep.New(db, upkeep.Config{Now: func() time.Time { return clock }, Logger: quiet()})
+	if err := u.DisableFailing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if w, _ := db.WebhookByID(ctx, store.DefaultTenant, failing.ID); !w.Enabled {
+		t.Fatalf("disabled after 4 days: %s", w.DisabledReason)
+	}
+
+	// Five days and a minute: disabled, with reason and time, announced once.
+	clock = time.Now().Add(5*24*time.Hour + time.Minute)
+	for range 2 {
+		if err := u.DisableFailing(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := db.WebhookByID(ctx, store.DefaultTenant, failing.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Enabled || !strings.Contains(w.DisabledReason, "every delivery since") || w.DisabledAt.IsZero() {
+		t.Errorf("after 5 days: enabled %v, reason %q, at %v", w.Enabled, w.DisabledReason, w.DisabledAt)
+	}
+	for _, other := range []*store.Webhook{healthy, ops} {
+		if w, _ := db.WebhookByID(ctx, store.DefaultTenant, other.ID); !w.Enabled {
+			t.Errorf("%s was disabled too: %s", other.Name, w.DisabledReason)
+		}
+	}
+	evs := eventsOn(t, db, upkeep.TopicEndpointDisabled)
+	if len(evs) != 1 {
+		t.Fatalf("%d endpoint.disabled events, want 1", len(evs))
+	}
+	var payload struct{ WebhookID, Reason string }
+	if err := json.Unmarshal(evs[0].Payload, &payload); err != nil || payload.WebhookID != failing.ID || payload.Reason != w.DisabledReason {
+		t.Errorf("event payload %s: %v", evs[0].Payload, err)
+	}
+	if evs[0].SubTopic != failing.ID || evs[0].DeliveryCount != 1 {
+		t.Errorf("event sub-topic %q, %d deliveries; want the endpoint id and the ops endpoint", evs[0].SubTopic, evs[0].DeliveryCount)
+	}
+}
+
+func TestDisableAfterConsecutiveExhaustedDeliveries(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	w := newWebhook(t, db, "t")
+	u := upkeep.New(db, upkeep.Config{MaxExhausted: 3, FailingPeriod: -1, Logger: quiet()})
+	finish(t, db, "t", store.StatusFailed, store.TriggerScheduled)
+	finish(t, db, "t", store.StatusFailed, store.TriggerScheduled)
+	finish(t, db, "t", store.StatusSucceeded, store.TriggerScheduled) // breaks the run
+	finish(t, db, "t", store.StatusFailed, store.TriggerScheduled)
+	finish(t, db, "t", store.StatusFailed, store.TriggerScheduled)
+	u.DisableFailing(ctx)
+	if got, _ := db.WebhookByID(ctx, store.DefaultTenant, w.ID); !got.Enabled {
+		t.Fatal("disabled after two failures in a row")
+	}
+	finish(t, db, "t", store.StatusFailed, store.TriggerScheduled)
+	if err := u.DisableFailing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.WebhookByID(ctx, store.DefaultTenant, w.ID)
+	if got.Enabled || !strings.Contains(got.DisabledReason, "3 deliveries in a row") {
+		t.Errorf("enabled %v, reason %q", got.Enabled, got.DisabledReason)
+	}
+}
+
+func TestReenabledEndpointStartsAfreshAndResendsNothing(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	w := newWebhook(t, db, "t")
+	u := upkeep.New(db, upkeep.Config{MaxExhausted: 2, FailingPeriod: -1, Logger: quiet()})
+	finish(t, db, "t", store.StatusFailed, store.TriggerScheduled)
+	finish(t, db, "t", store.StatusFailed, store.TriggerScheduled)
+	u.DisableFailing(ctx)
+	w, _ = db.WebhookByID(ctx, store.DefaultTenant, w.ID)
+	if w.Enabled {
+		t.Fatal("not disabled")
+	}
+	time.Sleep(2 * time.Millisecond) // ids and times are in milliseconds
+	w.Enabled, w.DisabledReason, w.DisabledAt = true, "", time.Time{}
+	if err := db.UpdateWebhook(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	u.DisableFailing(ctx)
+	if got, _ := db.WebhookByID(ctx, store.DefaultTenant, w.ID); !got.Enabled {
+		t.Fatal("re-enabled endpoint disabled again for failures from before")
+	}
+	ds, _, err := db.Deliveries(ctx, store.DeliveryFilter{TenantID: store.DefaultTenant, WebhookID: w.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.Status != store.StatusFailed {
+			t.Errorf("delivery %s is %s after re-enabling; failed deliveries stay failed", d.ID, d.Status)
+		}
+	}
+}
+
+func TestAnnounceExhaustedDeliveries(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	newWebhook(t, db, "orders/placed")
+	newWebhook(t, db, upkeep.TopicDeliveryExhausted) // the operator's endpoint
+	woken := 0
+	u := upkeep.New(db, upkeep.Config{Logger: quiet(), Wake: func() { woken++ }})
+
+	finish(t, db, "orders/placed", store.StatusFailed, store.TriggerScheduled) // before upkeep's first run
+	time.Sleep(2 * time.Millisecond)
+	if err := u.AnnounceExhausted(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(eventsOn(t, db, upkeep.TopicDeliveryExhausted)); n != 0 {
+		t.Fatalf("announced %d failures from before the first run", n)
+	}
+
+	time.Sleep(2 * time.Millisecond)
+	exhausted := finish(t, db, "orders/placed", store.StatusFailed, store.TriggerScheduled)
+	finish(t, db, "orders/placed", store.StatusFailed, store.TriggerManual) // a redelivery the user watches
+	finish(t, db, "orders/placed", store.StatusSucceeded, store.TriggerScheduled)
+	finish(t, db, upkeep.TopicDeliveryExhausted, store.StatusFailed, store.TriggerScheduled) // never about itself
+	for range 2 {
+		if err := u.AnnounceExhausted(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs := eventsOn(t, db, upkeep.TopicDeliveryExhausted)
+	// The operator endpoint's own failed delivery was of an ops event; the
+	// only other ops event is the one announcing the exhausted delivery.
+	var announced []*store.Event
+	for _, e := range evs {
+		if strings.HasPrefix(e.IdempotencyKey, "delivery.exhausted:") {
+			announced = append(announced, e)
+		}
+	}
+	if len(announced) != 1 {
+		t.Fatalf("%d announcements, want 1 (for %s)", len(announced), exhausted[0].ID)
+	}
+	var payload struct {
+		DeliveryID, WebhookID, Topic string
+		LastStatusCode               int
+	}
+	if err := json.Unmarshal(announced[0].Payload, &payload); err != nil || payload.DeliveryID != exhausted[0].ID ||
+		payload.Topic != "orders/placed" || payload.LastStatusCode != 503 {
+		t.Errorf("payload %s: %v", announced[0].Payload, err)
+	}
+	if announced[0].SubTopic != exhausted[0].WebhookID || announced[0].DeliveryCount != 1 {
+		t.Errorf("sub-topic %q and %d deliveries; want the endpoint id, delivered to the operator's endpoint", announced[0].SubTopic, announced[0].DeliveryCount)
+	}
+	if woken != 1 {
+		t.Errorf("engine woken %d times, want once", woken)
+	}
+}
+
+func TestPurgeRemovesOldEventsInBatches(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	newWebhook(t, db, "t")
+	for range 5 {
+		finish(t, db, "t", store.StatusSucceeded, store.TriggerScheduled)
+	}
+	finish(t, db, "t", store.StatusRetrying, store.TriggerScheduled)
+
+	clock := time.Now().Add(29 * 24 * time.Hour)
+	u := upkeep.New(db, upkeep.Config{PurgeBatch: 2, PurgePause: time.Millisecond, Logger: quiet(), Now: func() time.Time { return clock }})
+	if err := u.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(eventsOn(t, db, "t")); n != 6 {
+		t.Fatalf("%d events left after purging at 29 days, want 6", n)
+	}
+	clock = time.Now().Add(31 * 24 * time.Hour)
+	if err := u.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(eventsOn(t, db, "t")); n != 1 {
+		t.Fatalf("%d events left after purging at 31 days, want 1 (still retrying)", n)
+	}
+	off := upkeep.New(db, upkeep.Config{Retention: -1, Logger: quiet(), Now: func() time.Time { return clock.Add(365 * 24 * time.Hour) }})
+	finish(t, db, "t", store.StatusSucceeded, store.TriggerScheduled)
+	off.Purge(ctx)
+	if n := len(eventsOn(t, db, "t")); n != 2 {
+		t.Errorf("retention off still purged: %d events left", n)
+	}
+}
