@@ -50,8 +50,8 @@ Usage:
   hooks config print [flags]     print the effective serve configuration (secrets masked)
   hooks send --topic T [flags]   post an event to a running server (--url, --key or HOOKS_URL, HOOKS_KEY)
   hooks listen --secret S        run a local receiver that prints deliveries and checks signatures
-  hooks endpoints list|create|disable [flags]   manage endpoints on a running server
-  hooks deliveries list|redeliver [flags]       inspect and redeliver deliveries
+  hooks endpoints <cmd> [flags]  list, create, disable or enable endpoints on a running server
+  hooks deliveries <cmd> [flags] list deliveries, or redeliver one, on a running server
   hooks user create [flags]      create a web UI user; reads the password from stdin
   hooks version                  print the version
 
