@@ -199,12 +199,14 @@ func maskValue(name, value string) string {
 // document that works as a --config file, with each value's source as a
 // comment and secrets masked.
 func PrintConfig(w io.Writer, fs *flag.FlagSet, src Sources) error {
+	fmt.Fprintf(w, "# effective configuration of %q: flags > HOOKS_* environment > config file > defaults\n", fs.Name())
+	if cf := fs.Lookup("config"); cf != nil {
+		fmt.Fprintf(w, "# config file: %s\n", orNone(cf.Value.String()))
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "# effective configuration of %q: flags > HOOKS_* environment > config file > defaults\n", fs.Name())
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		if f.Name == "config" {
-			fmt.Fprintf(tw, "# config file: %s\t\n", orNone(f.Value.String()))
 			return
 		}
 		value := maskValue(f.Name, f.Value.String())
