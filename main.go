@@ -5,6 +5,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -27,6 +28,7 @@ import (
 	"hooks/delivery/jobs"
 	"hooks/delivery/netguard"
 	"hooks/delivery/sign"
+	"hooks/delivery/upkeep"
 	"hooks/store"
 	"hooks/web"
 	"hooks/web/bench"
@@ -45,6 +47,7 @@ const usage = `hooks — self-hosted webhook delivery
 
 Usage:
   hooks serve [flags]            run the server (API, delivery engine, web UI)
+  hooks backup --db F --out F    write a consistent copy of a live database
   hooks apikey create [flags]    create an API key and print it
   hooks bench [flags]            measure throughput and latency end to end
   hooks config print [flags]     print the effective serve configuration (secrets masked)
@@ -71,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var err error
 	switch args[0] {
+	case "backup":
+		err = backup(ctx, args[1:], stdout, stderr)
 	case "serve":
 		err = serve(ctx, args[1:], stderr)
 	case "apikey":
@@ -136,6 +141,11 @@ type serveConfig struct {
 	logFormat    string
 	metricsAddr  string
 	configFile   string
+
+	apiRateLimit        float64
+	autoDisableAfter    time.Duration
+	autoDisableFailures int
+	retention           time.Duration
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -188,7 +198,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		OnOutcome: m.Outcome, OnBatch: m.Batch,
 	})
 	srv := web.New(db, engine, web.Config{PublicURL: c.publicURL, MaxBodyBytes: c.maxBody, Dev: c.dev, Version: version, Logger: log,
-		HeaderPrefix: c.headerPrefix, JWKS: ring, Metrics: m, MetricsElsewhere: c.metricsAddr != ""})
+		HeaderPrefix: c.headerPrefix, JWKS: ring, Metrics: m, MetricsElsewhere: c.metricsAddr != "", APIRateLimit: c.apiRateLimit})
 
 	// Periodic jobs (retention, auto-disable, key rotation, callback polls)
 	// are added to sched before it starts below.
@@ -197,6 +207,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	if err := addContractJobs(ctx, sched, ring, engine, log); err != nil {
+		return err
+	}
+	// Auto-disable, delivery.exhausted events and retention; 0 turns a
+	// flag's rule off, where upkeep takes 0 as "the default".
+	off := func(d time.Duration) time.Duration { return cmp.Or(d, -1) }
+	up := upkeep.New(db, upkeep.Config{FailingPeriod: off(c.autoDisableAfter), MaxExhausted: cmp.Or(c.autoDisableFailures, -1),
+		Retention: off(c.retention), Logger: log, Wake: engine.Wake})
+	if err := up.AddJobs(sched); err != nil {
 		return err
 	}
 
@@ -217,6 +235,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      90 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 
@@ -288,6 +307,10 @@ func serveFlags(c *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.keyRotation, "jwt-key-rotation", sign.DefaultKeyRotation, "how long a tenant's JWT signing key signs before a new one replaces it")
 	fs.DurationVar(&c.callbackWait, "callback-max-wait", delivery.DefaultCallbackMaxWait, "how long an AsyncCallback URI is polled for a final answer before the delivery fails")
 	fs.StringVar(&c.masterKey, "master-key-file", "", "file holding the key that encrypts secrets in the database (default hooks.key beside --db; created on first start)")
+	fs.Float64Var(&c.apiRateLimit, "api-rate-limit", web.DefaultAPIRateLimit, "API requests per second allowed per API key, bursts of twice as many (0: no limit)")
+	fs.DurationVar(&c.autoDisableAfter, "auto-disable-after", upkeep.DefaultFailingPeriod, "disable an endpoint whose deliveries have all failed for this long (0: never)")
+	fs.IntVar(&c.autoDisableFailures, "auto-disable-failures", upkeep.DefaultMaxExhausted, "disable an endpoint after this many deliveries in a row failed after all their retries (0: never)")
+	fs.DurationVar(&c.retention, "retention", upkeep.DefaultRetention, "delete events, deliveries and attempts older than this (0: keep everything)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this separate address (e.g. 127.0.0.1:9100) instead of on --addr")
 	fs.StringVar(&c.configFile, "config", "", "TOML file whose keys are these flags' names (flags and HOOKS_* variables override it)")
@@ -394,6 +417,47 @@ func addContractJobs(ctx context.Context, sched *jobs.Scheduler, ring *sign.KeyR
 		return err
 	}
 	return sched.Add("callback-polls", callbackPollEvery, engine.PollCallbacks)
+}
+
+// maxHeaderBytes bounds the request line and headers of one API or UI
+// request; past it Go answers 431 before any handler runs.
+const maxHeaderBytes = 64 << 10
+
+// backup is "hooks backup": a consistent copy of a database that a server
+// may be using at the same time (VACUUM INTO). Secrets stay encrypted in
+// the copy; keep the master key file with it.
+func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("hooks backup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dbPath := fs.String("db", "hooks.db", "SQLite database file to copy")
+	out := fs.String("out", "", "file to write the copy to; must not exist")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		fmt.Fprintln(stderr, "usage: hooks backup --db FILE --out FILE")
+		return errUsage
+	}
+	if _, err := os.Stat(*out); err == nil {
+		return fmt.Errorf("backup: %s exists; choose a new file", *out)
+	}
+	if _, err := os.Stat(*dbPath); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	db, err := store.Open(ctx, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Backup(ctx, *out); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	info, err := os.Stat(*out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backed up %s to %s (%d bytes)\n", *dbPath, *out, info.Size())
+	return nil
 }
 
 func apikey(ctx context.Context, args []string, stdout, stderr io.Writer) error {

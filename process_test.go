@@ -600,3 +600,183 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 	}
 	t.Logf("exited %s after the second signal, code %d", time.Since(start).Round(time.Millisecond), code)
 }
+
+// TestBackupOfALiveDatabase copies the database with "hooks backup" while
+// hooks serves and ingests: the copy is a consistent SQLite file holding
+// the data, readable with the master key, and an existing file is never
+// overwritten.
+func TestBackupOfALiveDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hooks.db")
+	key := createAPIKey(t, db)
+	rec := newReceipts()
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rec.record(body)
+	}))
+	defer receiver.Close()
+	p := startHooks(t, db)
+	createEndpoint(t, p, key, receiver.URL)
+
+	stop := make(chan struct{})
+	posted := make(chan int)
+	go func() {
+		n := 0
+		defer func() { posted <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			status, err := apiCall(http.DefaultClient, "POST", p.base+"/api/v1/events", key, map[string]any{"topic": "t", "data": map[string]int{"n": n}}, nil)
+			if err != nil || status != http.StatusAccepted {
+				t.Errorf("post: %d %v", status, err)
+				return
+			}
+			n++
+		}
+	}()
+	time.Sleep(200 * time.Millisecond) // let ingest get going: the copy is taken under load
+	out := filepath.Join(dir, "copy.db")
+	res, err := exec.Command(hooksBinary(t), "backup", "--db", db, "--out", out).CombinedOutput()
+	close(stop)
+	n := <-posted
+	if err != nil {
+		t.Fatalf("backup: %v\n%s", err, res)
+	}
+	if !strings.Contains(string(res), "backed up") {
+		t.Errorf("backup said %q", res)
+	}
+
+	mk, _, err := store.LoadMasterKey(filepath.Join(dir, "hooks.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := store.Open(t.Context(), out, store.WithMasterKey(mk))
+	if err != nil {
+		t.Fatalf("open the copy with the master key: %v", err)
+	}
+	defer cp.Close()
+	if err := cp.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	events, _, err := cp.Events(t.Context(), store.EventFilter{TenantID: store.DefaultTenant, Limit: 250})
+	if err != nil || len(events) == 0 {
+		t.Fatalf("the copy holds %d events (%v); %d were posted", len(events), err, n)
+	}
+	hooks, _, err := cp.Webhooks(t.Context(), store.DefaultTenant, "", 10)
+	if err != nil || len(hooks) != 1 || !strings.HasPrefix(hooks[0].Secret, "whsec_") {
+		t.Fatalf("the copy's webhook: %v, %v", hooks, err)
+	}
+	t.Logf("copied %d+ of %d events posted during the backup", len(events), n)
+
+	if res, err := exec.Command(hooksBinary(t), "backup", "--db", db, "--out", out).CombinedOutput(); err == nil || !strings.Contains(string(res), "exists") {
+		t.Errorf("a second backup onto the copy: %v, %s", err, res)
+	}
+}
+
+// TestOversizedRequestHeadersAre431 checks the server's header limit.
+func TestOversizedRequestHeadersAre431(t *testing.T) {
+	dir := t.TempDir()
+	p := startHooks(t, filepath.Join(dir, "hooks.db"))
+	req, _ := http.NewRequest("GET", p.base+"/healthz", nil)
+	for i := range 100 {
+		req.Header.Set(fmt.Sprintf("X-Pad-%d", i), strings.Repeat("p", 1000))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("100 KB of headers: status %d, want 431", resp.StatusCode)
+	}
+	resp, err = http.Get(p.base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("a normal request afterwards: %d", resp.StatusCode)
+	}
+}
+
+// TestSecretsNeverReachTheLog runs hooks with debug logging through
+// endpoint creation, deliveries, failures, a secret rotation and reads of
+// the secret, and greps everything it logged for the secrets and the key.
+func TestSecretsNeverReachTheLog(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hooks.db")
+	key := createAPIKey(t, db)
+	var mu sync.Mutex
+	calls := 0
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		if n%2 == 0 {
+			w.WriteHeader(http.StatusInternalServerError) // failures get logged too
+		}
+	}))
+	defer receiver.Close()
+	p := startHooks(t, db, "--log-level", "debug")
+
+	var secrets []string
+	for _, signing := range []map[string]string{
+		{"scheme": "standard-webhooks"},
+		{"scheme": "shared-secret", "header": "X-Shopery-Secret"},
+		{"scheme": "hmac-sha256", "header": "X-Pepperi-Signature", "encoding": "hex", "prefix": "sha256="},
+	} {
+		var w struct{ ID, Secret string }
+		status, err := apiCall(http.DefaultClient, "POST", p.base+"/api/v1/webhooks", key, map[string]any{
+			"url": receiver.URL, "events": []string{"*"}, "signing": signing, "retry": map[string]any{"maxAttempts": 2, "schedule": "fixed", "intervalSeconds": 1},
+			"headers": map[string]string{"X-Api-Key": "static-header-credential-123"},
+		}, &w)
+		if err != nil || status != http.StatusCreated || w.Secret == "" {
+			t.Fatalf("create %v: %d %v", signing, status, err)
+		}
+		secrets = append(secrets, w.Secret)
+		var rotated struct{ Secret string }
+		if status, err := apiCall(http.DefaultClient, "POST", p.base+"/api/v1/webhooks/"+w.ID+"/secret/rotate", key, nil, &rotated); err != nil || status != 200 {
+			t.Fatalf("rotate: %d %v", status, err)
+		}
+		secrets = append(secrets, rotated.Secret)
+		apiCall(http.DefaultClient, "GET", p.base+"/api/v1/webhooks/"+w.ID+"/secret", key, nil, nil)
+		apiCall(http.DefaultClient, "POST", p.base+"/api/v1/webhooks/"+w.ID+"/test", key, nil, nil)
+	}
+	postEvents(t, p, key, 6)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := calls
+		mu.Unlock()
+		if n >= 3*6+3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("receiver got %d requests", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	apiCall(http.DefaultClient, "GET", p.base+"/api/v1/webhooks", "hk_wrong-key-in-the-log?", nil, nil)
+	p.signal(syscall.SIGTERM)
+	p.wait(20 * time.Second)
+
+	logText := p.log.String()
+	if !strings.Contains(logText, "level=DEBUG") {
+		t.Fatal("no debug lines logged; the test would prove nothing")
+	}
+	mk, err := os.ReadFile(filepath.Join(dir, "hooks.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range append(secrets, key, "static-header-credential-123", strings.TrimSpace(string(mk))) {
+		for _, part := range []string{s, strings.TrimPrefix(s, "whsec_")} {
+			if strings.Contains(logText, part) {
+				t.Errorf("the log contains a secret (%.8s…)", part)
+			}
+		}
+	}
+}

@@ -124,7 +124,17 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 
 // Backup writes a consistent copy of the live database to path (VACUUM INTO).
 func (db *DB) Backup(ctx context.Context, path string) error {
-	_, err := db.read.ExecContext(ctx, `VACUUM INTO ?`, path)
+	// VACUUM INTO writes a new file, which the query_only read pool
+	// refuses, and on the writer it would hold up every write for as long
+	// as the copy takes; a connection of its own reads a snapshot beside
+	// both.
+	conn, err := sql.Open("sqlite", "file:"+(&url.URL{Path: db.path}).EscapedPath()+
+		"?_pragma=busy_timeout("+strconv.FormatInt(db.busyTimeout.Milliseconds(), 10)+")")
+	if err != nil {
+		return fmt.Errorf("back up database: %w", err)
+	}
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, `VACUUM INTO ?`, path)
 	return wrapDBError(err, "back up database")
 }
 
