@@ -230,7 +230,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		defer stopMetrics()
 	}
 	httpServer := &http.Server{
-		Handler:           srv,
+		Handler:           m.Instrument(srv),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      90 * time.Second,

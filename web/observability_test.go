@@ -33,7 +33,7 @@ func observedServer(t *testing.T) (*testServer, context.CancelFunc, <-chan struc
 	engine := delivery.New(db, delivery.Config{Logger: log, Workers: 4, OnOutcome: m.Outcome, OnBatch: m.Batch,
 		Policy: &netguard.Policy{AllowHTTP: true, AllowPrivate: true}})
 	s := &testServer{t: t, db: db, engine: engine, srv: New(db, engine, Config{Logger: log, Version: "test", Metrics: m})}
-	s.http = httptest.NewServer(s.srv)
+	s.http = httptest.NewServer(m.Instrument(s.srv))
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -94,18 +94,21 @@ func TestMetricsCountIngestOutcomesRetriesAndQueue(t *testing.T) {
 	failing.wait(1, 5*time.Second)
 
 	want := map[string]string{
-		`hooks_events_ingested_total`:                                            "3",
-		`hooks_delivery_attempts_total{outcome="succeeded",status_class="2xx"}`:  "1",
-		`hooks_delivery_attempts_total{outcome="retrying",status_class="5xx"}`:   "1",
-		`hooks_delivery_retries_scheduled_total`:                                 "1",
-		`hooks_delivery_attempt_duration_seconds_count`:                          "2",
-		`hooks_endpoints{state="enabled"}`:                                       "2",
-		`hooks_endpoints{state="disabled"}`:                                      "1",
-		`hooks_queue_waiting_deliveries`:                                         "1", // the retry, due in an hour
-		`hooks_queue_due_deliveries`:                                             "0",
-		`hooks_queue_oldest_due_age_seconds`:                                     "0",
-		`hooks_store_scrape_error`:                                               "0",
-		`hooks_build_info{goversion="` + runtime.Version() + `",version="test"}`: "1",
+		`hooks_events_ingested_total`:                                                     "3",
+		`hooks_delivery_attempts_total{outcome="succeeded",status_class="2xx"}`:           "1",
+		`hooks_delivery_attempts_total{outcome="retrying",status_class="5xx"}`:            "1",
+		`hooks_delivery_retries_scheduled_total`:                                          "1",
+		`hooks_delivery_attempt_duration_seconds_count`:                                   "2",
+		`hooks_endpoints{state="enabled"}`:                                                "2",
+		`hooks_endpoints{state="disabled"}`:                                               "1",
+		`hooks_queue_waiting_deliveries`:                                                  "1", // the retry, due in an hour
+		`hooks_queue_due_deliveries`:                                                      "0",
+		`hooks_queue_oldest_due_age_seconds`:                                              "0",
+		`hooks_store_scrape_error`:                                                        "0",
+		`hooks_http_requests_total{route="POST /api/v1/events",status_class="2xx"}`:       "2",
+		`hooks_http_requests_total{route="POST /api/v1/events/batch",status_class="2xx"}`: "1",
+		`hooks_http_requests_total{route="POST /api/v1/webhooks",status_class="2xx"}`:     "3",
+		`hooks_build_info{goversion="` + runtime.Version() + `",version="test"}`:          "1",
 	}
 	// Outcomes are counted once their batch is written, and a scrape reads
 	// its collectors concurrently, so poll until one scrape shows it all.
@@ -127,6 +130,12 @@ func TestMetricsCountIngestOutcomesRetriesAndQueue(t *testing.T) {
 	}
 	if got := metricValue(text, `hooks_sqlite_write_batch_size_count`); got == "" || got == "0" {
 		t.Errorf("hooks_sqlite_write_batch_size_count = %q, want at least one batch", got)
+	}
+	// Routes are counted by pattern, never by path.
+	s.do("GET", "/api/v1/webhooks/wbh_missing", s.key, nil, nil)
+	text = scrape(t, s)
+	if got := metricValue(text, `hooks_http_requests_total{route="GET /api/v1/webhooks/{id}",status_class="4xx"}`); got != "1" {
+		t.Errorf("a 404 on GET /api/v1/webhooks/{id}: counted %q, want 1", got)
 	}
 	// Bounded cardinality and no tenant data: no tenant, endpoint or topic
 	// appears anywhere in the exposition.

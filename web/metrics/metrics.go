@@ -32,6 +32,7 @@ type Metrics struct {
 	retries        prometheus.Counter
 	batchSize      prometheus.Histogram
 	batchLatency   prometheus.Histogram
+	http           *httpMetrics
 	log            *slog.Logger
 }
 
@@ -78,6 +79,7 @@ func New(db *store.DB, version string, log *slog.Logger) *Metrics {
 		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version()},
 	})
 	build.Set(1)
+	m.http = newHTTPMetrics(m.reg)
 	m.reg.MustRegister(m.eventsIngested, m.attempts, m.latency, m.retries, m.batchSize, m.batchLatency, build,
 		&storeCollector{db: db, log: log},
 		collectors.NewGoCollector(),
