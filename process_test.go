@@ -780,3 +780,53 @@ func TestSecretsNeverReachTheLog(t *testing.T) {
 		}
 	}
 }
+
+// TestFuzzTargetsAreListed checks that .ci/fuzz-targets, which CI loops
+// over, names every Fuzz function in the repository and nothing else.
+func TestFuzzTargetsAreListed(t *testing.T) {
+	listed := map[string]bool{}
+	data, err := os.ReadFile(".ci/fuzz-targets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		listed[line] = true
+	}
+	fuzzFunc := regexp.MustCompile(`(?m)^func (Fuzz\w*)\(\w+ \*testing\.F\)`)
+	found := map[string]bool{}
+	err = filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range fuzzFunc.FindAllStringSubmatch(string(src), -1) {
+			found["./"+filepath.ToSlash(filepath.Dir(path))+" "+m[1]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for target := range found {
+		if !listed[target] {
+			t.Errorf(".ci/fuzz-targets lacks %q", target)
+		}
+	}
+	for target := range listed {
+		if !found[target] {
+			t.Errorf(".ci/fuzz-targets lists %q, which does not exist", target)
+		}
+	}
+}
