@@ -830,3 +830,53 @@ func TestFuzzTargetsAreListed(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRefusesAnUnsafeOrWrongMasterKey checks the master key file
+// rules at start-up: created with 0600, refused when others can read it,
+// and refused when it is not the key the database's secrets were sealed
+// with.
+func TestServeRefusesAnUnsafeOrWrongMasterKey(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hooks.db")
+	keyFile := filepath.Join(dir, "hooks.key")
+	key := createAPIKey(t, db)
+	p := startHooks(t, db)
+	createEndpoint(t, p, key, "http://127.0.0.1:1/never-called") // a sealed secret to check the key against
+	p.signal(syscall.SIGTERM)
+	if code := p.wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	info, err := os.Stat(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o600 {
+		t.Fatalf("generated key file has permissions %04o", perm)
+	}
+
+	serveOnce := func(extra ...string) (int, string) {
+		cmd := exec.Command(hooksBinary(t), append([]string{"serve", "--dev", "--addr", "127.0.0.1:0", "--db", db}, extra...)...)
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			return 0, string(out)
+		}
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatal(err)
+		}
+		return ee.ExitCode(), string(out)
+	}
+	os.Chmod(keyFile, 0o644)
+	if code, out := serveOnce(); code != 1 || !strings.Contains(out, "chmod 600") {
+		t.Errorf("world-readable key: exit %d, %q", code, out)
+	}
+	os.Chmod(keyFile, 0o600)
+
+	other := filepath.Join(dir, "other.key")
+	if _, _, err := store.LoadMasterKey(other); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := serveOnce("--master-key-file", other); code != 1 || !strings.Contains(out, "does not decrypt") {
+		t.Errorf("wrong key: exit %d, %q", code, out)
+	}
+}
