@@ -80,7 +80,13 @@ func (c *Config) setDefaults() {
 		c.Rand = defaultRand
 	}
 	if c.Client == nil {
-		c.Client = netguard.NewClient(c.Policy, 0)
+		p := *c.Policy
+		if p.MaxIdleConnsPerHost == 0 {
+			// Many endpoints can share a host (one SaaS receiver; loopback in
+			// a benchmark): let every worker keep its connection alive.
+			p.MaxIdleConnsPerHost = max(c.Workers, netguard.DefaultMaxIdleConnsPerHost)
+		}
+		c.Client = netguard.NewClient(&p, 0)
 	}
 	if c.CallbackMaxWait <= 0 {
 		c.CallbackMaxWait = DefaultCallbackMaxWait
@@ -105,6 +111,8 @@ type Engine struct {
 	closing   bool                      // Run is shutting down: start nothing new
 	claimed   int                       // claimed and not yet recorded
 	endpoints map[string]*endpointQueue // per-endpoint concurrency
+	toPark    map[string][]*job         // by endpoint: to hand back to the database (congestion.go)
+	toUnpark  map[string]bool           // endpoints whose parked deliveries to bring back
 	space     chan struct{}             // signalled when claimed drops
 }
 
@@ -113,6 +121,11 @@ type Engine struct {
 type endpointQueue struct {
 	active  int
 	waiting []*job
+	// Congestion control (congestion.go).
+	parked   int             // deliveries parked in the database for it
+	inbound  map[string]bool // unparked and not yet claimed back
+	unparkN  int             // how many to unpark next
+	progress time.Time       // when an attempt last finished, or it went busy
 }
 
 // New returns an engine that delivers the deliveries stored in db.
@@ -125,6 +138,8 @@ func New(db *store.DB, cfg Config) *Engine {
 		wake:      make(chan struct{}, 1),
 		preps:     newPrepCache(),
 		endpoints: map[string]*endpointQueue{},
+		toPark:    map[string][]*job{},
+		toUnpark:  map[string]bool{},
 		space:     make(chan struct{}, 1),
 	}
 }
@@ -142,8 +157,11 @@ func (e *Engine) Wake() {
 }
 
 // maxClaimed bounds the deliveries held in memory: a backlog of millions
-// costs disk, not memory.
-func (e *Engine) maxClaimed() int { return 4 * e.cfg.Workers }
+// costs disk, not memory. A claimed delivery stays counted until its
+// outcome is recorded, so the budget must also cover the pipeline from
+// claim to group commit; under 2,048 that pipeline, not the workers,
+// limits throughput.
+func (e *Engine) maxClaimed() int { return max(4*e.cfg.Workers, 2048) }
 
 // Run delivers until ctx is done. It then stops claiming, lets in-flight
 // attempts finish for up to drain, records them, and hands back the leases
@@ -193,6 +211,7 @@ func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
 	<-writerDone
 	releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	e.unparkAll(releaseCtx)
 	if n, err := e.db.ReleaseLeases(releaseCtx, e.cfg.Owner); err != nil {
 		return err
 	} else if n > 0 {
@@ -205,12 +224,18 @@ func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
 func (e *Engine) dispatch(ctx context.Context) {
 	const idlePoll = time.Second // catches work stored by other processes
 	for ctx.Err() == nil {
+		e.parkAndUnpark(ctx)
 		room := e.maxClaimed() - e.claimedCount()
 		if room <= 0 {
+			// Wake up to trim congested endpoints too: their queues may be
+			// what fills the budget.
+			timer := time.NewTimer(congestAfter)
 			select {
 			case <-ctx.Done():
 			case <-e.space:
+			case <-timer.C:
 			}
+			timer.Stop()
 			continue
 		}
 		n, err := e.claimBatch(ctx, min(room, e.cfg.ClaimBatch))
@@ -275,12 +300,15 @@ func (e *Engine) claimBatch(ctx context.Context, limit int) (int, error) {
 }
 
 func (e *Engine) enqueueLocked(j *job) {
-	q := e.endpoints[j.delivery.WebhookID]
-	if q == nil {
-		q = &endpointQueue{}
-		e.endpoints[j.delivery.WebhookID] = q
+	id, now := j.delivery.WebhookID, e.cfg.Now()
+	q := e.endpointLocked(id)
+	if e.holdLocked(q, id, j, now) {
+		return
 	}
 	if q.active < e.cfg.MaxPerEndpoint {
+		if q.active == 0 {
+			q.progress = now
+		}
 		q.active++
 		e.jobs <- j // never blocks: the channel holds maxClaimed jobs
 		return
@@ -292,19 +320,19 @@ func (e *Engine) enqueueLocked(j *job) {
 func (e *Engine) finished(j *job) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	q := e.endpoints[j.delivery.WebhookID]
+	id, now := j.delivery.WebhookID, e.cfg.Now()
+	q := e.endpoints[id]
 	q.active--
+	q.progress = now
 	if len(q.waiting) > 0 && !e.closing {
 		next := q.waiting[0]
 		q.waiting[0] = nil
 		q.waiting = q.waiting[1:]
 		q.active++
 		e.jobs <- next
-		return
 	}
-	if q.active == 0 {
-		delete(e.endpoints, j.delivery.WebhookID)
-	}
+	e.finishedLocked(q, id, now)
+	e.dropIdleLocked(id, q)
 }
 
 // work runs jobs until the job channel closes. After ctx is done, jobs that

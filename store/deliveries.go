@@ -257,7 +257,7 @@ func (db *DB) RecordOutcomes(ctx context.Context, outcomes []Outcome) error {
 	headers := make([][2]string, len(outcomes))
 	for i, o := range outcomes {
 		if a := o.Attempt; a != nil {
-			headers[i] = [2]string{jsonText(a.RequestHeaders), jsonText(a.ResponseHeaders)}
+			headers[i] = [2]string{headerJSON(a.RequestHeaders), headerJSON(a.ResponseHeaders)}
 		}
 	}
 	now := ms(db.clock())

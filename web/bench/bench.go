@@ -190,7 +190,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	api := newAPIClient(cfg.URL, cfg.Key, cfg.Concurrency+4)
 	topic := fmt.Sprintf("bench/run-%d", time.Now().UnixNano())
 	hooks, err := api.createWebhooks(ctx, rcv, topic, cfg.Timeout)
-	defer api.deleteWebhooks(hooks)
+	if srv == nil {
+		// A server of the user's: leave it as it was. (A temporary
+		// in-process database is simply removed.)
+		defer api.deleteWebhooks(hooks)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,207 @@
+package delivery
+
+import (
+	"context"
+	"time"
+)
+
+// Congestion control. An endpoint runs at most MaxPerEndpoint attempts at
+// once; claimed deliveries beyond that wait in its queue in memory. An
+// endpoint that hangs until its timeout, or is simply slower than the
+// events meant for it, would fill the engine's whole claim budget with its
+// waiting deliveries and starve every other endpoint. So an endpoint whose
+// queue stops moving is congested: its excess deliveries are parked — handed
+// back to the database, not due, without an attempt — and unparked oldest
+// first as the endpoint drains. A backlog of a million deliveries for a
+// dead receiver thus costs disk, not memory, and when the receiver comes
+// back it drains at full speed, in order.
+const (
+	// congestAfter is how long an endpoint with a queue may go without
+	// finishing an attempt before it counts as congested.
+	congestAfter = 250 * time.Millisecond
+	// parkLease is when a parked delivery falls due again if nothing
+	// unparks it first (a safety net; start-up releases every lease).
+	parkLease = time.Hour
+	// maxUnpark bounds the deliveries unparked at once; the batch doubles
+	// from the endpoint's queue size up to this while the endpoint keeps up.
+	maxUnpark = 4096
+)
+
+// keepWaiting is how many deliveries a congested endpoint keeps queued in
+// memory: enough to start the next attempts at once when some finish.
+func (e *Engine) keepWaiting() int { return e.cfg.MaxPerEndpoint }
+
+// maxWaiting bounds one endpoint's queue even before it counts as
+// congested, so that no single endpoint can take the whole claim budget.
+func (e *Engine) maxWaiting() int { return max(e.maxClaimed()/2, e.keepWaiting()) }
+
+// parkOwner is the lease owner of the deliveries parked for an endpoint.
+func (e *Engine) parkOwner(webhookID string) string { return e.cfg.Owner + "/parked/" + webhookID }
+
+// congestedLocked reports whether q's queue has stopped moving: deliveries
+// wait, and no attempt has finished for congestAfter. An endpoint that is
+// merely busy, or slowed down with everything else by a starved CPU, keeps
+// finishing attempts and is not congested.
+func (q *endpointQueue) congestedLocked(now time.Time) bool {
+	return len(q.waiting) > 0 && now.Sub(q.progress) > congestAfter
+}
+
+// holdLocked reports whether claimed job j must be set aside to be parked
+// rather than run or queued: its endpoint is congested or its queue full,
+// or older deliveries of the endpoint are parked (j would overtake them).
+func (e *Engine) holdLocked(q *endpointQueue, id string, j *job, now time.Time) bool {
+	switch {
+	case q.inbound[j.delivery.ID]:
+		delete(q.inbound, j.delivery.ID) // unparked, in order: its turn
+		return false
+	case q.parked > 0 || len(e.toPark[id]) > 0:
+	case q.active < e.cfg.MaxPerEndpoint:
+		return false
+	case len(q.waiting) < e.keepWaiting():
+		return false
+	case len(q.waiting) < e.maxWaiting() && !q.congestedLocked(now):
+		return false
+	}
+	e.toPark[id] = append(e.toPark[id], j)
+	return true
+}
+
+// trimLocked sets aside for parking the newest waiting deliveries of every
+// congested endpoint beyond the few it keeps.
+func (e *Engine) trimLocked(now time.Time) {
+	keep := e.keepWaiting()
+	for id, q := range e.endpoints {
+		if len(q.waiting) > keep && q.congestedLocked(now) {
+			e.toPark[id] = append(e.toPark[id], q.waiting[keep:]...)
+			clear(q.waiting[keep:])
+			q.waiting = q.waiting[:keep]
+			q.unparkN = 0
+		}
+	}
+}
+
+// wantsUnparkLocked reports whether q has parked deliveries and room for
+// them: its queue has run short and moves.
+func (e *Engine) wantsUnparkLocked(q *endpointQueue, now time.Time) bool {
+	return q.parked > 0 && len(q.waiting)+len(q.inbound) <= e.maxWaiting()/2 && !q.congestedLocked(now)
+}
+
+// finishedLocked notes that an attempt to q's endpoint ended, and asks for
+// its parked deliveries back at once if it has room for them.
+func (e *Engine) finishedLocked(q *endpointQueue, id string, now time.Time) {
+	if e.wantsUnparkLocked(q, now) {
+		e.toUnpark[id] = true
+		e.Wake()
+	}
+}
+
+// parkAndUnpark writes the parking decisions made since the last call:
+// it parks the deliveries set aside, releasing their claims, and unparks
+// the next deliveries of endpoints that asked, as many as their queues
+// have room for (doubling from a few while they keep up). The dispatcher
+// calls it between claims, so the writes happen on its goroutine.
+func (e *Engine) parkAndUnpark(ctx context.Context) {
+	now := e.cfg.Now()
+	e.mu.Lock()
+	e.trimLocked(now)
+	// Also catch endpoints that went idle before their deliveries were
+	// parked: no attempt will finish to ask for them.
+	for id, q := range e.endpoints {
+		if e.wantsUnparkLocked(q, now) {
+			e.toUnpark[id] = true
+		}
+	}
+	toPark, toUnpark := e.toPark, e.toUnpark
+	e.toPark, e.toUnpark = map[string][]*job{}, map[string]bool{}
+	e.mu.Unlock()
+
+	for id, jobs := range toPark {
+		ids := make([]string, len(jobs))
+		for i, j := range jobs {
+			ids[i] = j.delivery.ID
+		}
+		// On failure the claims simply expire and the deliveries fall due
+		// again: parking saves memory, it never decides an outcome.
+		err := e.db.ParkDeliveries(ctx, e.parkOwner(id), ids, now.Add(parkLease))
+		if err != nil {
+			e.log.Error("park deliveries of a congested endpoint", "webhook", id, "count", len(ids), "err", err)
+		}
+		e.mu.Lock()
+		if err == nil {
+			e.endpointLocked(id).parked += len(ids)
+		}
+		e.mu.Unlock()
+		e.release(len(jobs))
+		e.log.Debug("parked deliveries of a congested endpoint", "webhook", id, "count", len(ids))
+	}
+	for id := range toUnpark {
+		e.mu.Lock()
+		q := e.endpointLocked(id)
+		room := e.maxWaiting() - len(q.waiting) - len(q.inbound)
+		q.unparkN = min(max(2*q.unparkN, e.keepWaiting()), maxUnpark)
+		limit := min(room, q.unparkN)
+		e.mu.Unlock()
+		if limit <= 0 || q.parked == 0 {
+			continue
+		}
+		ids, err := e.db.UnparkDeliveries(ctx, e.parkOwner(id), limit)
+		if err != nil {
+			e.log.Error("unpark deliveries", "webhook", id, "err", err)
+			continue
+		}
+		e.mu.Lock()
+		q = e.endpointLocked(id)
+		if q.inbound == nil {
+			q.inbound = make(map[string]bool, len(ids))
+		}
+		for _, d := range ids {
+			q.inbound[d] = true
+		}
+		q.parked -= len(ids)
+		if len(ids) < limit || q.parked < 0 {
+			q.parked = 0 // some were redelivered or deleted meanwhile
+		}
+		e.mu.Unlock()
+	}
+}
+
+// unparkAll hands every parked delivery back, due, when the engine stops.
+func (e *Engine) unparkAll(ctx context.Context) {
+	e.mu.Lock()
+	var ids []string
+	for id, q := range e.endpoints {
+		if q.parked > 0 || len(e.toPark[id]) > 0 {
+			ids = append(ids, id)
+		}
+	}
+	e.mu.Unlock()
+	for _, id := range ids {
+		for {
+			got, err := e.db.UnparkDeliveries(ctx, e.parkOwner(id), maxUnpark)
+			if err != nil {
+				e.log.Error("shutdown: unpark deliveries", "webhook", id, "err", err)
+				break
+			}
+			if len(got) < maxUnpark {
+				break
+			}
+		}
+	}
+}
+
+// endpointLocked returns id's queue, creating it.
+func (e *Engine) endpointLocked(id string) *endpointQueue {
+	q := e.endpoints[id]
+	if q == nil {
+		q = &endpointQueue{}
+		e.endpoints[id] = q
+	}
+	return q
+}
+
+// dropIdleLocked forgets q when nothing of its endpoint is in memory or parked.
+func (e *Engine) dropIdleLocked(id string, q *endpointQueue) {
+	if q.active == 0 && len(q.waiting) == 0 && q.parked == 0 && len(q.inbound) == 0 && !e.toUnpark[id] && len(e.toPark[id]) == 0 {
+		delete(e.endpoints, id)
+	}
+}
