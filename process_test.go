@@ -4,7 +4,6 @@ package main
 // user would: over HTTP, with signals, on a database file that outlives it.
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -80,6 +79,27 @@ func (b *lockedBuffer) String() string {
 	return b.b.String()
 }
 
+// lineWriter calls line for each complete line written to it.
+type lineWriter struct {
+	mu   sync.Mutex
+	buf  []byte
+	line func(string)
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		w.line(string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
+	}
+}
+
 // hooksProc is one running hooks serve.
 type hooksProc struct {
 	t    *testing.T
@@ -99,29 +119,23 @@ func startHooks(t *testing.T, db string, extra ...string) *hooksProc {
 	args := append([]string{"serve", "--dev", "--addr", "127.0.0.1:0", "--db", db, "--log-level", "info"}, extra...)
 	cmd := exec.Command(hooksBinary(t), args...)
 	cmd.Env = append(os.Environ(), "HOOKS_PUBLIC_URL=http://hooks.test")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := &hooksProc{t: t, cmd: cmd, log: &lockedBuffer{}, done: make(chan struct{})}
+	addr := make(chan string, 1)
+	// A writer rather than StderrPipe: Wait then returns only once every
+	// line is in p.log, so a failure shows the whole log.
+	lines := &lineWriter{line: func(line string) {
+		fmt.Fprintln(p.log, line)
+		if m := runningAddr.FindStringSubmatch(line); m != nil {
+			select {
+			case addr <- m[1]:
+			default:
+			}
+		}
+	}}
+	cmd.Stderr = lines
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(p.log, line)
-			if m := runningAddr.FindStringSubmatch(line); m != nil {
-				select {
-				case addr <- m[1]:
-				default:
-				}
-			}
-		}
-		io.Copy(io.Discard, stderr)
-	}()
 	go func() {
 		p.err = cmd.Wait()
 		close(p.done)
