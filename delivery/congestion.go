@@ -24,7 +24,7 @@ const (
 	parkLease = time.Hour
 	// maxUnpark bounds the deliveries unparked at once; the batch doubles
 	// from the endpoint's queue size up to this while the endpoint keeps up.
-	maxUnpark = 4096
+	maxUnpark = 1024
 )
 
 // keepWaiting is how many deliveries a congested endpoint keeps queued in

@@ -369,10 +369,16 @@ func (e *Engine) release(n int) {
 // writeOutcomes records outcomes in batches: whatever has arrived while
 // the previous batch was being written goes into the next transaction.
 func (e *Engine) writeOutcomes() {
-	const maxBatch = 1024
+	const maxBatch = 256
+	// A commit has a fixed cost (the WAL frames of every index page it
+	// touched), so a small batch waits a moment for company. Nobody waits
+	// for the record but the claim budget: the attempts were made already.
+	const gather = 5 * time.Millisecond
 	batch := make([]store.Outcome, 0, maxBatch)
+	timer := time.NewTimer(gather)
 	for o := range e.outcomes {
 		batch = append(batch[:0], o)
+		timer.Reset(gather)
 	more:
 		for len(batch) < maxBatch {
 			select {
@@ -381,7 +387,7 @@ func (e *Engine) writeOutcomes() {
 					break more
 				}
 				batch = append(batch, o)
-			default:
+			case <-timer.C:
 				break more
 			}
 		}

@@ -43,6 +43,7 @@ type prepared struct {
 	envelope *envelope.Envelope
 	header   http.Header // static headers sent on every request
 	limiter  *rate.Limiter
+	metaKeys metaKeys  // canonical names of the metadata headers
 	secrets  int       // how many secrets the signer holds
 	until    time.Time // when a previous secret expires, forcing a rebuild
 }
@@ -54,6 +55,15 @@ type prepCache struct {
 
 func newPrepCache() *prepCache { return &prepCache{m: map[string]*prepared{}} }
 
+// metaKeys are the metadata header names for a prefix, canonicalised once
+// rather than on every request.
+type metaKeys struct{ topic, subTopic, tenantID, webhookID, triggeredAt string }
+
+func newMetaKeys(prefix string) metaKeys {
+	c := func(name string) string { return http.CanonicalHeaderKey(prefix + name) }
+	return metaKeys{c("Topic"), c("Sub-Topic"), c("Tenant-Id"), c("Webhook-Id"), c("Triggered-At")}
+}
+
 // prepare returns the compiled form of w, rebuilding it when w changed.
 func (e *Engine) prepare(w *store.Webhook) (*prepared, error) {
 	now := e.cfg.Now()
@@ -64,7 +74,7 @@ func (e *Engine) prepare(w *store.Webhook) (*prepared, error) {
 		old.secrets == len(w.Secrets(now)) {
 		return old, nil
 	}
-	p := &prepared{webhook: w, header: http.Header{}}
+	p := &prepared{webhook: w, header: http.Header{}, metaKeys: newMetaKeys(e.cfg.HeaderPrefix)}
 	secrets := w.Secrets(now)
 	p.secrets = len(secrets)
 	if len(secrets) > 1 {
@@ -198,10 +208,13 @@ func (e *Engine) send(ctx context.Context, j *job) sendResult {
 		Delivery: envelope.Delivery{ID: d.ID, CreatedAt: d.CreatedAt, UpdatedAt: now, Attempt: d.AttemptCount + 1},
 		Endpoint: envelope.Endpoint{ID: w.ID, Name: w.Name, Metadata: w.Metadata},
 	}
-	body, err := p.envelope.Render(nil, &scope)
-	if err != nil {
-		a.Error = "render envelope: " + err.Error()
-		return res
+	body := ev.Payload // the raw envelope sends the data as posted: no copy
+	if p.envelope.Kind() != envelope.KindRaw {
+		var err error
+		if body, err = p.envelope.Render(nil, &scope); err != nil {
+			a.Error = "render envelope: " + err.Error()
+			return res
+		}
 	}
 	if !bytes.Equal(body, ev.Payload) {
 		a.RequestBody = body
@@ -221,14 +234,14 @@ func (e *Engine) send(ctx context.Context, j *job) sendResult {
 		return res
 	}
 	h := p.header.Clone()
-	prefix := e.cfg.HeaderPrefix
-	h.Set(prefix+"Topic", ev.Topic)
+	mk := &p.metaKeys
+	h[mk.topic] = []string{ev.Topic}
 	if ev.SubTopic != "" {
-		h.Set(prefix+"Sub-Topic", ev.SubTopic)
+		h[mk.subTopic] = []string{ev.SubTopic}
 	}
-	h.Set(prefix+"Tenant-Id", ev.TenantID)
-	h.Set(prefix+"Webhook-Id", d.ID)
-	h.Set(prefix+"Triggered-At", ev.TriggeredAt.UTC().Format(triggeredAtLayout))
+	h[mk.tenantID] = []string{ev.TenantID}
+	h[mk.webhookID] = []string{d.ID}
+	h[mk.triggeredAt] = []string{ev.TriggeredAt.UTC().Format(triggeredAtLayout)}
 	meta := sign.Meta{WebhookID: d.ID, EndpointID: w.ID, TenantID: w.TenantID, Timestamp: now}
 	if err := p.signer.Sign(h, body, meta); err != nil {
 		a.Error = "sign: " + err.Error()

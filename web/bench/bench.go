@@ -99,6 +99,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 32
+		if c.Backlog > 0 {
+			c.Concurrency = 4 // batches of 500: more only costs memory
+		}
 	}
 	if c.Drain <= 0 {
 		c.Drain = 2 * time.Minute
@@ -130,11 +133,10 @@ type Result struct {
 	Elapsed        time.Duration // from the first event posted to the last delivery completed
 	Waiting        uint64        // attempted while the receiver was down; wait for their retry
 
-	Latency     *histogram // event posted → first attempt received, µs
-	Ingest      *histogram // API event request round trip, µs
-	ProbeList   *histogram // API list deliveries, while the load runs
-	ProbeCreate *histogram // API create one event, while the load runs
-	Behind      *histogram // how far (in events) each first attempt arrived behind the newest
+	Latency *histogram    // event posted → first attempt received, µs
+	Ingest  *histogram    // API event request round trip, µs
+	Probes  []*ProbePhase // API list deliveries and create one event, while the load runs
+	Behind  *histogram    // how much older (by creation) each first attempt was than the newest already delivered
 
 	APIErrors   uint64
 	ProbeErrors uint64
@@ -217,7 +219,7 @@ func runLoad(ctx context.Context, res *Result, rcv *receiver, srv *inProcess, ld
 	stopProbe := probe.start(ctx)
 	defer func() {
 		stopProbe()
-		res.ProbeList, res.ProbeCreate, res.ProbeErrors = &probe.list, &probe.create, probe.errors.Load()
+		res.Probes, res.ProbeErrors = probe.phases, probe.errors.Load()
 	}()
 
 	start := time.Now()
@@ -239,12 +241,13 @@ func runBacklog(ctx context.Context, res *Result, rcv *receiver, srv *inProcess,
 	stopProbe := probe.start(ctx)
 	defer func() {
 		stopProbe()
-		res.ProbeList, res.ProbeCreate, res.ProbeErrors = &probe.list, &probe.create, probe.errors.Load()
+		res.Probes, res.ProbeErrors = probe.phases, probe.errors.Load()
 	}()
 
 	start := time.Now()
 	mon.start(start)
 	mon.phase.Store("filling (receiver down)")
+	probe.setPhase("filling")
 	ld.run(ctx, start, cfg.Events, 0, 0)
 	res.Fill = ld.lastAccepted().Sub(start)
 	res.Posting = res.Fill
@@ -252,11 +255,13 @@ func runBacklog(ctx context.Context, res *Result, rcv *receiver, srv *inProcess,
 		return ctx.Err()
 	}
 	mon.phase.Store("backlog pending (receiver down)")
+	probe.setPhase("backlog pending")
 	sleepCtx(ctx, 5*time.Second) // API probes and memory with the backlog sitting there
 	res.RSSFull = currentRSS()
 	res.BacklogDeliveries = ld.accepted.Load() * uint64(res.Endpoints)
 
 	mon.phase.Store("draining (receiver up)")
+	probe.setPhase("draining")
 	upAt := time.Now()
 	rcv.setDown(false)
 	mon.waitDrained(ctx, upAt, cfg.Drain)

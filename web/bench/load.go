@@ -212,18 +212,43 @@ func appendEvent(dst []byte, topic string, data []byte) []byte {
 }
 
 // prober measures the API as a user sees it while the load runs: it lists
-// deliveries and creates one event, each every probeEvery.
-// The events it creates count as accepted events of the run.
+// deliveries and creates one event, each every probeEvery, and keeps the
+// latencies per phase of the run. The events it creates count as accepted
+// events of the run.
 type prober struct {
 	ld *loader
 
-	list, create histogram
-	errors       atomic.Uint64
+	mu     sync.Mutex
+	phases []*ProbePhase
+	errors atomic.Uint64
+}
+
+// ProbePhase is the API latency measured during one phase of a run.
+type ProbePhase struct {
+	Name         string // "" for a run of one phase
+	List, Create histogram
 }
 
 const probeEvery = 100 * time.Millisecond
 
-func newProber(ld *loader) *prober { return &prober{ld: ld} }
+func newProber(ld *loader) *prober { return &prober{ld: ld, phases: []*ProbePhase{{}}} }
+
+// setPhase starts measuring into a new phase.
+func (p *prober) setPhase(name string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if last := p.phases[len(p.phases)-1]; last.List.Count() == 0 && last.Create.Count() == 0 {
+		last.Name = name
+		return
+	}
+	p.phases = append(p.phases, &ProbePhase{Name: name})
+}
+
+func (p *prober) current() *ProbePhase {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.phases[len(p.phases)-1]
+}
 
 // start runs the prober until the returned function is called. Stopping
 // waits for a probe in flight rather than cutting it off, so an event the
@@ -249,7 +274,7 @@ func (p *prober) start(ctx context.Context) (stop func()) {
 			start := time.Now()
 			status, _, err := api.do(ctx, http.MethodGet, "/api/v1/deliveries?limit=50", nil)
 			if err == nil && status == http.StatusOK {
-				p.list.Record(time.Since(start))
+				p.current().List.Record(time.Since(start))
 			} else if ctx.Err() == nil {
 				p.errors.Add(1)
 			}
@@ -258,7 +283,7 @@ func (p *prober) start(ctx context.Context) (stop func()) {
 			p.ld.sent.Add(1)
 			status, _, err = api.do(ctx, http.MethodPost, "/api/v1/events", appendEvent(nil, p.ld.topic, payload))
 			if err == nil && status == http.StatusAccepted {
-				p.create.Record(time.Since(start))
+				p.current().Create.Record(time.Since(start))
 				p.ld.accepted.Add(1)
 			} else if ctx.Err() == nil {
 				p.errors.Add(1)

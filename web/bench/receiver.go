@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"hooks/store"
 )
 
 // Endpoint behaviours of the receiver.
@@ -49,8 +51,8 @@ type receiver struct {
 	badSigs    atomic.Uint64
 	verified   atomic.Uint64
 	latency    histogram
-	maxSeq     atomic.Int64
-	behind     histogram // how many events behind the newest one seen each first attempt arrived
+	newest     atomic.Int64 // creation time (unix ms) of the newest delivery seen
+	behind     histogram    // how much older than the newest delivery seen each first attempt was
 
 	seen bitset
 }
@@ -70,7 +72,6 @@ func newReceiver(addr string, behave []int, verifyEvery int) (*receiver, error) 
 			r.nHealthy++
 		}
 	}
-	r.maxSeq.Store(-1)
 	r.srv = &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	go r.srv.Serve(ln)
 	return r, nil
@@ -112,12 +113,21 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.NotFound(w, req)
 		return
 	}
+	// Read the body first: the server notices a client that gave up (and
+	// cancels the request's context) only once the body has been read.
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(buf)
+	buf.Reset()
+	if _, err := buf.ReadFrom(io.LimitReader(req.Body, 16<<20)); err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
 	if r.down.Load() {
 		r.hung.Add(1)
 		select {
 		case <-r.upCh:
 		case <-req.Context().Done():
-			return
+			return // the sender gave up: this attempt did not arrive
 		}
 	}
 	switch r.behave[i] {
@@ -128,13 +138,6 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	case behaveHang:
 		r.hung.Add(1)
 		<-req.Context().Done()
-		return
-	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer bufPool.Put(buf)
-	buf.Reset()
-	if _, err := buf.ReadFrom(io.LimitReader(req.Body, 16<<20)); err != nil {
-		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
 	body := buf.Bytes()
@@ -158,14 +161,18 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	r.received.Add(1)
 	r.latency.Record(now.Sub(time.Unix(0, sent)))
+	// Order is judged by the delivery ids, ULIDs that hooks makes when it
+	// stores the event: the bench's own sequence numbers are assigned
+	// before concurrent requests race to the server.
+	created := store.IDTime(req.Header.Get("Webhook-Id")).UnixMilli()
 	for {
-		m := r.maxSeq.Load()
-		if seq <= m {
-			r.behind.RecordValue(m - seq)
+		m := r.newest.Load()
+		if created <= m {
+			r.behind.Record(time.Duration(m-created) * time.Millisecond)
 			break
 		}
-		if r.maxSeq.CompareAndSwap(m, seq) {
-			r.behind.RecordValue(0)
+		if r.newest.CompareAndSwap(m, created) {
+			r.behind.Record(0)
 			break
 		}
 	}

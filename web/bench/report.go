@@ -53,19 +53,28 @@ func (r *Result) WriteTable(w io.Writer) error {
 	if c.Backlog > 0 {
 		row("backlog pending", "%s deliveries, RSS %s", count(r.BacklogDeliveries), mib(r.RSSFull))
 		row("drain (receiver back)", "%s deliveries in %s = %s/s", count(r.Completed), secs(r.DrainTime), perSec(r.Completed, r.DrainTime))
-		row("order", "%s of first attempts arrived within %s events of the newest; p99 %s, max %s behind",
-			pct(r.Behind, 1000), count(1000), count(uint64(r.Behind.QuantileValue(0.99))), count(uint64(r.Behind.max.Load())))
+		row("order (oldest first)", "each first attempt was created p50 %s, p99 %s, max %s before the newest delivered so far",
+			ms(r.Behind.Quantile(0.5)), ms(r.Behind.Quantile(0.99)), ms(r.Behind.Max()))
 	} else {
 		row("deliveries completed", "%s in %s = %s/s  (2xx, attempt recorded)", count(r.Completed), secs(r.Elapsed), perSec(r.Completed, r.Elapsed))
 		row("latency post→first attempt", "p50 %s  p90 %s  p99 %s  max %s", ms(r.Latency.Quantile(0.5)), ms(r.Latency.Quantile(0.9)),
 			ms(r.Latency.Quantile(0.99)), ms(r.Latency.Max()))
 	}
 	row("API ingest request", "p50 %s  p99 %s  max %s", ms(r.Ingest.Quantile(0.5)), ms(r.Ingest.Quantile(0.99)), ms(r.Ingest.Max()))
-	if r.ProbeList != nil && r.ProbeList.Count() > 0 {
-		row("API list deliveries", "p50 %s  p99 %s  max %s  (%s probes)", ms(r.ProbeList.Quantile(0.5)), ms(r.ProbeList.Quantile(0.99)),
-			ms(r.ProbeList.Max()), count(r.ProbeList.Count()))
-		row("API create event", "p50 %s  p99 %s  max %s  (%s probes)", ms(r.ProbeCreate.Quantile(0.5)), ms(r.ProbeCreate.Quantile(0.99)),
-			ms(r.ProbeCreate.Max()), count(r.ProbeCreate.Count()))
+	for _, p := range r.Probes {
+		when := ""
+		if p.Name != "" {
+			when = " (" + p.Name + ")"
+		}
+		for _, h := range []struct {
+			name string
+			h    *histogram
+		}{{"API list deliveries", &p.List}, {"API create event", &p.Create}} {
+			if h.h.Count() > 0 {
+				row(h.name+when, "p50 %s  p99 %s  max %s  (%s probes)", ms(h.h.Quantile(0.5)), ms(h.h.Quantile(0.99)),
+					ms(h.h.Max()), count(h.h.Count()))
+			}
+		}
 	}
 	errs := r.APIErrors + r.ProbeErrors + r.Missing + r.Duplicates + r.BadSigs
 	detail := fmt.Sprintf("API %s, missing %s, duplicate %s, bad signature %s (%s checked)",
@@ -114,20 +123,4 @@ func ms(d time.Duration) string {
 		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
 	}
 	return fmt.Sprintf("%.2f s", d.Seconds())
-}
-
-// pct is the share of h's values at or below v, as a percentage.
-func pct(h *histogram, v int64) string {
-	n := h.Count()
-	if n == 0 {
-		return "n/a"
-	}
-	var below uint64
-	for i := range h.counts {
-		if histValue(i) > v {
-			break
-		}
-		below += h.counts[i].Load()
-	}
-	return fmt.Sprintf("%.2f%%", 100*float64(below)/float64(n))
 }

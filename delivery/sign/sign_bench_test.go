@@ -1,0 +1,44 @@
+package sign
+
+import (
+	"bytes"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// benchmarkSign signs a 1 KiB body, as the engine does for every attempt.
+func benchmarkSign(b *testing.B, opts Options, secrets ...string) {
+	b.Helper()
+	s, err := New(opts, secrets)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := bytes.Repeat([]byte("x"), 1024)
+	meta := Meta{WebhookID: "dlv_01HZX0000000000000000000", EndpointID: "wbh_01HZX0000000000000000000", TenantID: "default",
+		Timestamp: time.Unix(1_700_000_000, 0)}
+	h := http.Header{}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.Sign(h, body, meta); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSignStandard(b *testing.B) {
+	benchmarkSign(b, Options{Scheme: SchemeStandard}, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+}
+
+func BenchmarkSignStandardDuringRotation(b *testing.B) {
+	benchmarkSign(b, Options{Scheme: SchemeStandard}, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ=")
+}
+
+func BenchmarkSignHMACHex(b *testing.B) {
+	benchmarkSign(b, Options{Scheme: SchemeHMAC, Header: "X-Pepperi-Signature", Prefix: "sha256=", Encoding: "hex"}, "It's a Secret to Everybody")
+}
+
+func BenchmarkSignHMACBase64(b *testing.B) {
+	benchmarkSign(b, Options{Scheme: SchemeHMAC, Header: "X-Hmac-SHA256", Encoding: "base64"}, "It's a Secret to Everybody")
+}
