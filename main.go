@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	httppprof "net/http/pprof"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -141,6 +142,7 @@ type serveConfig struct {
 	callbackWait time.Duration
 	logFormat    string
 	metricsAddr  string
+	pprofAddr    string
 	configFile   string
 
 	apiRateLimit        float64
@@ -231,6 +233,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		defer stopMetrics()
 	}
+	if c.pprofAddr != "" {
+		stopPprof, err := servePprof(c.pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 	httpServer := &http.Server{
 		Handler:           m.Instrument(srv),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -315,8 +324,29 @@ func serveFlags(c *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.retention, "retention", upkeep.DefaultRetention, "delete events, deliveries and attempts older than this (0: keep everything)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this separate address (e.g. 127.0.0.1:9100) instead of on --addr")
+	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "serve Go's /debug/pprof/ profiles on this separate address (e.g. 127.0.0.1:6060); off by default, unauthenticated: keep it on loopback")
 	fs.StringVar(&c.configFile, "config", "", "TOML file whose keys are these flags' names (flags and HOOKS_* variables override it)")
 	return fs
+}
+
+// servePprof serves Go's profiling endpoints under /debug/pprof/ on addr
+// (--pprof-addr), a listener of its own: they are off by default, carry no
+// authentication and must never share the public address.
+func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--pprof-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", httppprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", httppprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", httppprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", httppprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go srv.Serve(ln)
+	log.Warn("serving Go profiles (no authentication)", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return func() { srv.Close() }, nil
 }
 
 // serveMetrics serves /metrics alone on addr (--metrics-addr), typically a

@@ -77,6 +77,10 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, c *caller) 
 // MaxBatchEvents bounds one POST /api/v1/events/batch.
 const MaxBatchEvents = 1000
 
+// MaxBatchBodyBytes is the body limit of POST /api/v1/events/batch when it
+// is above --max-body-bytes: room for MaxBatchEvents events of 1–4 KiB.
+const MaxBatchBodyBytes = 4 << 20
+
 func (s *Server) createEventBatch(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var in struct {
 		Events []eventInput `json:"events"`

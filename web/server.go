@@ -70,7 +70,11 @@ func New(db *store.DB, engine *delivery.Engine, cfg Config) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		limit := s.cfg.MaxBodyBytes
+		if r.URL.Path == "/api/v1/events/batch" {
+			limit = max(limit, MaxBatchBodyBytes)
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 	}
 	if strings.Contains(r.URL.Path, "/.well-known/") {
 		s.wellKnown.ServeHTTP(w, r)

@@ -56,7 +56,11 @@ func (r *Result) WriteTable(w io.Writer) error {
 		row("order (oldest first)", "each first attempt was created p50 %s, p99 %s, max %s before the newest delivered so far",
 			ms(r.Behind.Quantile(0.5)), ms(r.Behind.Quantile(0.99)), ms(r.Behind.Max()))
 	} else {
-		row("deliveries completed", "%s in %s = %s/s  (2xx, attempt recorded)", count(r.Completed), secs(r.Elapsed), perSec(r.Completed, r.Elapsed))
+		what := "2xx, attempt recorded"
+		if r.Target != "in-process" {
+			what = "2xx at the receiver"
+		}
+		row("deliveries completed", "%s in %s = %s/s  (%s)", count(r.Completed), secs(r.Elapsed), perSec(r.Completed, r.Elapsed), what)
 		row("latency post→first attempt", "p50 %s  p90 %s  p99 %s  max %s", ms(r.Latency.Quantile(0.5)), ms(r.Latency.Quantile(0.9)),
 			ms(r.Latency.Quantile(0.99)), ms(r.Latency.Max()))
 	}
