@@ -11,7 +11,7 @@ import (
 	"github.com/a-h/templ"
 
 	"hooks/templates"
-	"hooks/templates/internal/sample"
+	"hooks/templates/preview/sample"
 )
 
 // render renders c and parses the result.

@@ -29,7 +29,7 @@ import (
 
 	"hooks/static"
 	"hooks/templates"
-	"hooks/templates/internal/sample"
+	"hooks/templates/preview/sample"
 )
 
 // csp is the policy the web layer sends with every page.
