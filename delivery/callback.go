@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -301,25 +300,9 @@ func (e *Engine) pollOnce(ctx context.Context, a *store.Attempt, p *prepared, d 
 	req.Header = h
 	a.RequestHeaders = redactHeaders(h, w.Signing)
 
-	start := time.Now()
-	resp, err := e.cfg.Client.Do(req)
-	if err != nil {
-		a.Duration = time.Since(start)
-		a.Error = describeSendError(err, w.Timeout)
-		return ans, false
-	}
-	limit := int64(e.cfg.MaxResponseBytes)
-	a.ResponseBody, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	resp.Body.Close()
-	a.Duration = time.Since(start)
-	a.StatusCode = resp.StatusCode
-	a.ResponseHeaders = resp.Header
-	if int64(len(a.ResponseBody)) > limit {
-		a.ResponseBody, a.ResponseTruncated = a.ResponseBody[:limit], true
-	}
+	resp := e.exchange(req, a, w.Timeout)
 	switch {
-	case err != nil:
-		a.Error = "read response: " + describeSendError(err, w.Timeout)
+	case resp == nil || a.Error != "":
 		return ans, false
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		a.Error = fmt.Sprintf("redirect to %q not followed: callback URIs must answer directly", resp.Header.Get("Location"))

@@ -250,24 +250,9 @@ func (e *Engine) send(ctx context.Context, j *job) sendResult {
 	req.Header = h
 	a.RequestHeaders = redactHeaders(h, w.Signing)
 
-	start := time.Now()
-	resp, err := e.cfg.Client.Do(req)
-	if err != nil {
-		a.Duration = time.Since(start)
-		a.Error = describeSendError(err, w.Timeout)
+	resp := e.exchange(req, a, w.Timeout)
+	if resp == nil {
 		return res
-	}
-	limit := int64(e.cfg.MaxResponseBytes)
-	a.ResponseBody, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	resp.Body.Close()
-	a.Duration = time.Since(start)
-	a.StatusCode = resp.StatusCode
-	a.ResponseHeaders = resp.Header
-	if int64(len(a.ResponseBody)) > limit {
-		a.ResponseBody, a.ResponseTruncated = a.ResponseBody[:limit], true
-	}
-	if err != nil {
-		a.Error = "read response: " + describeSendError(err, w.Timeout)
 	}
 	res.retryAfter = resp.Header.Get("Retry-After")
 	switch {
@@ -288,6 +273,32 @@ func (e *Engine) send(ctx context.Context, j *job) sendResult {
 		}
 	}
 	return res
+}
+
+// exchange sends req and records on a what came back: status, headers,
+// the body capped at MaxResponseBytes, the duration and any transport error.
+// It returns the response, its body read and closed, or nil when none came.
+func (e *Engine) exchange(req *http.Request, a *store.Attempt, timeout time.Duration) *http.Response {
+	start := time.Now()
+	resp, err := e.cfg.Client.Do(req)
+	if err != nil {
+		a.Duration = time.Since(start)
+		a.Error = describeSendError(err, timeout)
+		return nil
+	}
+	limit := int64(e.cfg.MaxResponseBytes)
+	a.ResponseBody, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	resp.Body.Close()
+	a.Duration = time.Since(start)
+	a.StatusCode = resp.StatusCode
+	a.ResponseHeaders = resp.Header
+	if int64(len(a.ResponseBody)) > limit {
+		a.ResponseBody, a.ResponseTruncated = a.ResponseBody[:limit], true
+	}
+	if err != nil {
+		a.Error = "read response: " + describeSendError(err, timeout)
+	}
+	return resp
 }
 
 // logHost returns the host[:port] of a webhook URL, for logs.

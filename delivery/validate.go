@@ -98,7 +98,7 @@ func (e *Engine) ValidateWebhook(w *store.Webhook) error {
 	headers := make(map[string]string, len(w.Headers))
 	for k, v := range w.Headers {
 		ck := http.CanonicalHeaderKey(strings.TrimSpace(k))
-		if !validHeaderName(ck) {
+		if !sign.ValidHeaderName(ck) {
 			return store.FieldErrorf("headers", "%q is not a valid header name", k)
 		}
 		if reservedHeaders[ck] || strings.HasPrefix(ck, http.CanonicalHeaderKey(e.cfg.HeaderPrefix)) ||
@@ -215,16 +215,4 @@ func checkSecret(scheme, secret string) error {
 		return store.FieldErrorf("secret", "secret must be at least 8 characters")
 	}
 	return nil
-}
-
-func validHeaderName(name string) bool {
-	if name == "" || len(name) > 128 {
-		return false
-	}
-	for _, c := range name {
-		if !(c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return false
-		}
-	}
-	return true
 }

@@ -75,7 +75,7 @@ func Validate(opts *Options) error {
 	default:
 		return fmt.Errorf("%w: unknown scheme %q (want standard-webhooks, hmac-sha256, shared-secret or jwt)", ErrInvalidOptions, opts.Scheme)
 	}
-	if opts.Header != "" && !validHeaderName(opts.Header) {
+	if opts.Header != "" && !ValidHeaderName(opts.Header) {
 		return fmt.Errorf("%w: %q is not a valid header name", ErrInvalidOptions, opts.Header)
 	}
 	if reservedHeaders[http.CanonicalHeaderKey(opts.Header)] {
@@ -118,7 +118,10 @@ func validPrefix(p string) bool {
 	return true
 }
 
-func validHeaderName(name string) bool {
+// ValidHeaderName reports whether name can be a header that hooks sets:
+// 1-128 letters, digits, '-' or '_' (a strict subset of HTTP tokens, so a
+// name never needs quoting in any receiver's framework).
+func ValidHeaderName(name string) bool {
 	if name == "" || len(name) > 128 {
 		return false
 	}
