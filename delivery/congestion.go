@@ -9,12 +9,14 @@ import (
 // once; claimed deliveries beyond that wait in its queue in memory. An
 // endpoint that hangs until its timeout, or is simply slower than the
 // events meant for it, would fill the engine's whole claim budget with its
-// waiting deliveries and starve every other endpoint. So an endpoint whose
-// queue stops moving is congested: its excess deliveries are parked — handed
-// back to the database, not due, without an attempt — and unparked oldest
-// first as the endpoint drains. A backlog of a million deliveries for a
-// dead receiver thus costs disk, not memory, and when the receiver comes
-// back it drains at full speed, in order.
+// waiting deliveries and starve every other endpoint, and its last waiting
+// deliveries could outlive their lease and be claimed twice. So each queue
+// holds about a second of the endpoint's recent throughput (queueFor), and
+// an endpoint whose queue stops moving is congested. Deliveries beyond that
+// are parked — handed back to the database, not due, without an attempt —
+// and unparked oldest first as the endpoint drains. A backlog of a million
+// deliveries for a dead receiver thus costs disk, not memory, and when the
+// receiver comes back it drains at full speed, in order.
 const (
 	// congestAfter is how long an endpoint with a queue may go without
 	// finishing an attempt before it counts as congested.
@@ -25,15 +27,53 @@ const (
 	// maxUnpark bounds the deliveries unparked at once; the batch doubles
 	// from the endpoint's queue size up to this while the endpoint keeps up.
 	maxUnpark = 1024
+	// queueFor is how much of an endpoint's recent throughput its queue
+	// holds in memory, and rateEvery how often that throughput is sampled.
+	queueFor  = time.Second
+	rateEvery = 250 * time.Millisecond
 )
 
 // keepWaiting is how many deliveries a congested endpoint keeps queued in
 // memory: enough to start the next attempts at once when some finish.
 func (e *Engine) keepWaiting() int { return e.cfg.MaxPerEndpoint }
 
-// maxWaiting bounds one endpoint's queue even before it counts as
-// congested, so that no single endpoint can take the whole claim budget.
+// maxWaiting bounds one endpoint's queue, so that no single endpoint can
+// take the whole claim budget.
 func (e *Engine) maxWaiting() int { return max(e.maxClaimed()/2, e.keepWaiting()) }
+
+// queueTargetLocked is how many deliveries q's queue may hold: queueFor of
+// its throughput, within [keepWaiting, maxWaiting]; maxWaiting until its
+// throughput is known.
+func (e *Engine) queueTargetLocked(q *endpointQueue) int {
+	if q.sampled.IsZero() || q.rate < 0 {
+		return e.maxWaiting()
+	}
+	return min(max(int(q.rate*queueFor.Seconds()), e.keepWaiting()), e.maxWaiting())
+}
+
+// sampleRatesLocked updates each endpoint's throughput, an average of
+// attempts finished per second over the intervals in which it had work.
+func (e *Engine) sampleRatesLocked(now time.Time) {
+	for _, q := range e.endpoints {
+		if q.sampled.IsZero() {
+			q.sampled, q.rate = now, -1 // first interval starts now
+			continue
+		}
+		dt := now.Sub(q.sampled)
+		if dt < rateEvery {
+			continue
+		}
+		if q.finishes > 0 || q.active > 0 {
+			r := float64(q.finishes) / dt.Seconds()
+			if q.rate < 0 {
+				q.rate = r
+			} else {
+				q.rate = (q.rate + r) / 2
+			}
+		}
+		q.finishes, q.sampled = 0, now
+	}
+}
 
 // parkOwner is the lease owner of the deliveries parked for an endpoint.
 func (e *Engine) parkOwner(webhookID string) string { return e.cfg.Owner + "/parked/" + webhookID }
@@ -59,7 +99,7 @@ func (e *Engine) holdLocked(q *endpointQueue, id string, j *job, now time.Time) 
 		return false
 	case len(q.waiting) < e.keepWaiting():
 		return false
-	case len(q.waiting) < e.maxWaiting() && !q.congestedLocked(now):
+	case len(q.waiting) < e.queueTargetLocked(q) && !q.congestedLocked(now):
 		return false
 	}
 	e.toPark[id] = append(e.toPark[id], j)
@@ -67,11 +107,17 @@ func (e *Engine) holdLocked(q *endpointQueue, id string, j *job, now time.Time) 
 }
 
 // trimLocked sets aside for parking the newest waiting deliveries of every
-// congested endpoint beyond the few it keeps.
+// congested endpoint beyond the few it keeps, and of every endpoint whose
+// queue holds more than twice its target (its throughput fell).
 func (e *Engine) trimLocked(now time.Time) {
-	keep := e.keepWaiting()
 	for id, q := range e.endpoints {
-		if len(q.waiting) > keep && q.congestedLocked(now) {
+		keep := e.queueTargetLocked(q)
+		if q.congestedLocked(now) {
+			keep = e.keepWaiting()
+		} else if len(q.waiting) <= 2*keep {
+			continue
+		}
+		if len(q.waiting) > keep {
 			e.toPark[id] = append(e.toPark[id], q.waiting[keep:]...)
 			clear(q.waiting[keep:])
 			q.waiting = q.waiting[:keep]
@@ -83,7 +129,7 @@ func (e *Engine) trimLocked(now time.Time) {
 // wantsUnparkLocked reports whether q has parked deliveries and room for
 // them: its queue has run short and moves.
 func (e *Engine) wantsUnparkLocked(q *endpointQueue, now time.Time) bool {
-	return q.parked > 0 && len(q.waiting)+len(q.inbound) <= e.maxWaiting()/2 && !q.congestedLocked(now)
+	return q.parked > 0 && len(q.waiting)+len(q.inbound) <= e.queueTargetLocked(q)/2 && !q.congestedLocked(now)
 }
 
 // finishedLocked notes that an attempt to q's endpoint ended, and asks for
@@ -103,6 +149,7 @@ func (e *Engine) finishedLocked(q *endpointQueue, id string, now time.Time) {
 func (e *Engine) parkAndUnpark(ctx context.Context) {
 	now := e.cfg.Now()
 	e.mu.Lock()
+	e.sampleRatesLocked(now)
 	e.trimLocked(now)
 	// Also catch endpoints that went idle before their deliveries were
 	// parked: no attempt will finish to ask for them.
@@ -137,7 +184,7 @@ func (e *Engine) parkAndUnpark(ctx context.Context) {
 	for id := range toUnpark {
 		e.mu.Lock()
 		q := e.endpointLocked(id)
-		room := e.maxWaiting() - len(q.waiting) - len(q.inbound)
+		room := e.queueTargetLocked(q) - len(q.waiting) - len(q.inbound)
 		q.unparkN = min(max(2*q.unparkN, e.keepWaiting()), maxUnpark)
 		limit := min(room, q.unparkN)
 		e.mu.Unlock()
@@ -187,6 +234,13 @@ func (e *Engine) unparkAll(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// busy reports whether any endpoint has deliveries in memory or parked.
+func (e *Engine) busy() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.endpoints) > 0
 }
 
 // endpointLocked returns id's queue, creating it.

@@ -126,6 +126,9 @@ type endpointQueue struct {
 	inbound  map[string]bool // unparked and not yet claimed back
 	unparkN  int             // how many to unpark next
 	progress time.Time       // when an attempt last finished, or it went busy
+	finishes int             // attempts finished since sampled
+	sampled  time.Time       // start of the current throughput sample
+	rate     float64         // attempts finished per second; < 0 before the first sample
 }
 
 // New returns an engine that delivers the deliveries stored in db.
@@ -253,6 +256,9 @@ func (e *Engine) dispatch(ctx context.Context) {
 		if next, err := e.db.NextDueAt(ctx); err == nil && !next.IsZero() {
 			wait = min(max(next.Sub(e.cfg.Now()), time.Millisecond), idlePoll)
 		}
+		if e.busy() {
+			wait = min(wait, rateEvery) // to watch the queues (congestion.go)
+		}
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -324,6 +330,7 @@ func (e *Engine) finished(j *job) {
 	q := e.endpoints[id]
 	q.active--
 	q.progress = now
+	q.finishes++
 	if len(q.waiting) > 0 && !e.closing {
 		next := q.waiting[0]
 		q.waiting[0] = nil

@@ -1,0 +1,101 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"hooks/delivery/netguard"
+	"hooks/store"
+)
+
+// TestSlowEndpointQueuesAboutASecondOfItsThroughput points a burst at an
+// endpoint that answers in 10 ms with 2 connections (about 200/s): its
+// queue in memory must shrink to about one second of that, the rest
+// parked, so no delivery waits in memory anywhere near its lease; and
+// every delivery arrives once.
+func TestSlowEndpointQueuesAboutASecondOfItsThroughput(t *testing.T) {
+	ctx := context.Background()
+	const events = 1000
+	var mu sync.Mutex
+	seen := map[string]int{}
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		time.Sleep(10 * time.Millisecond)
+		mu.Lock()
+		seen[r.Header.Get("Webhook-Id")]++
+		mu.Unlock()
+	}))
+	defer rcv.Close()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "hooks.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	e := New(db, Config{Workers: 8, MaxPerEndpoint: 2, Policy: &netguard.Policy{AllowHTTP: true, AllowPrivate: true},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	hook := &store.Webhook{TenantID: store.DefaultTenant, URL: rcv.URL, Topics: []string{"*"}, Enabled: true}
+	if err := e.ValidateWebhook(hook); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateWebhook(ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	batch := make([]*store.Event, events)
+	for i := range batch {
+		batch[i] = &store.Event{TenantID: store.DefaultTenant, Topic: "t", Payload: fmt.Appendf(nil, `{"n":%d}`, i)}
+	}
+	if _, err := db.CreateEvents(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- e.Run(runCtx, time.Second) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+
+	start := time.Now()
+	deadline := start.Add(30 * time.Second)
+	largest := 0
+	for {
+		mu.Lock()
+		n := len(seen)
+		mu.Unlock()
+		if n == events {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivered %d of %d", n, events)
+		}
+		time.Sleep(20 * time.Millisecond)
+		if time.Since(start) > time.Second { // its throughput is known by now
+			e.mu.Lock()
+			if q := e.endpoints[hook.ID]; q != nil {
+				largest = max(largest, len(q.waiting))
+			}
+			e.mu.Unlock()
+		}
+	}
+	t.Logf("largest queue after the first second: %d", largest)
+	if largest > 2*200 {
+		t.Errorf("the slow endpoint's queue held %d deliveries; want about one second's worth (~200)", largest)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("delivery %s arrived %d times", id, n)
+		}
+	}
+}
