@@ -145,7 +145,8 @@ type Result struct {
 	Duplicates  uint64
 	BadSigs     uint64
 	Verified    uint64
-	PeakRSS     uint64 // bytes; 0 when unknown
+	PeakRSS     uint64        // bytes; 0 when unknown
+	CPU         time.Duration // CPU time of the whole process while it posted and delivered (the drain, in backlog mode)
 
 	// Backlog mode.
 	BacklogDeliveries uint64
@@ -222,12 +223,13 @@ func runLoad(ctx context.Context, res *Result, rcv *receiver, srv *inProcess, ld
 		res.Probes, res.ProbeErrors = probe.phases, probe.errors.Load()
 	}()
 
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	mon.start(start)
 	ld.run(ctx, start, ld.cfg.Events, ld.cfg.Duration, ld.cfg.Rate)
 	res.Posting = ld.lastAccepted().Sub(start)
 	stopProbe()
 	res.Elapsed = mon.waitDrained(ctx, start, ld.cfg.Drain)
+	res.CPU = processCPU() - cpu
 	return ctx.Err()
 }
 
@@ -262,9 +264,10 @@ func runBacklog(ctx context.Context, res *Result, rcv *receiver, srv *inProcess,
 
 	mon.phase.Store("draining (receiver up)")
 	probe.setPhase("draining")
-	upAt := time.Now()
+	upAt, cpu := time.Now(), processCPU()
 	rcv.setDown(false)
 	mon.waitDrained(ctx, upAt, cfg.Drain)
+	res.CPU = processCPU() - cpu
 	res.DrainTime = mon.doneAt.Sub(upAt)
 	res.Elapsed = res.DrainTime
 	stopProbe()

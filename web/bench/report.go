@@ -92,6 +92,11 @@ func (r *Result) WriteTable(w io.Writer) error {
 	}
 	if r.Target == "in-process" {
 		row("peak RSS", "%s  (whole process: server, receiver and load)", mib(r.PeakRSS))
+		if r.CPU > 0 && r.Completed > 0 {
+			span := r.Elapsed
+			row("CPU", "%s in %s = %.2f cores; %.0f µs per delivery (whole process)", secs(r.CPU), secs(span),
+				r.CPU.Seconds()/span.Seconds(), float64(r.CPU.Microseconds())/float64(r.Completed))
+		}
 	}
 	return tw.Flush()
 }
