@@ -53,11 +53,12 @@ func (e *Engine) ValidateWebhook(w *store.Webhook) error {
 	if w.Name == "" {
 		w.Name = u.Host
 	}
-	if len(w.Topics) == 0 {
-		return store.FieldErrorf("events", "subscribe to at least one event topic (e.g. orders/placed, orders/* or *)")
-	}
 	if err := checkTopics("events", &w.Topics); err != nil {
 		return err
+	}
+	// Checked after checkTopics, which drops blank entries: ["", " "] is none.
+	if len(w.Topics) == 0 {
+		return store.FieldErrorf("events", "subscribe to at least one event topic (e.g. orders/placed, orders/* or *)")
 	}
 	if err := checkTopics("subTopics", &w.SubTopics); err != nil {
 		return err

@@ -245,6 +245,7 @@ func TestBadInputIsAClientError(t *testing.T) {
 		{"loopback without dev", "POST", "/api/v1/webhooks", `{"url":"https://127.0.0.1/x","events":["a"]}`, 422, "invalid_url"},
 		{"metadata address", "POST", "/api/v1/webhooks", `{"url":"https://169.254.169.254/","events":["a"]}`, 422, "invalid_url"},
 		{"no events", "POST", "/api/v1/webhooks", `{"url":"https://example.com"}`, 422, "invalid_events"},
+		{"blank events", "POST", "/api/v1/webhooks", `{"url":"https://example.com","events":["", " "]}`, 422, "invalid_events"},
 		{"bad pattern", "POST", "/api/v1/webhooks", `{"url":"https://example.com","events":["or*ders"]}`, 422, "invalid_events"},
 		{"unknown scheme", "POST", "/api/v1/webhooks", `{"url":"https://example.com","events":["a"],"signing":{"scheme":"md5"}}`, 422, "invalid_signing"},
 		{"bad envelope", "POST", "/api/v1/webhooks", `{"url":"https://example.com","events":["a"],"envelope":"xml"}`, 422, "invalid_envelope"},
