@@ -169,7 +169,7 @@ func (e *Engine) parkAndUnpark(ctx context.Context) {
 		}
 		// On failure the claims simply expire and the deliveries fall due
 		// again: parking saves memory, it never decides an outcome.
-		err := e.db.ParkDeliveries(ctx, e.parkOwner(id), ids, now.Add(parkLease))
+		err := e.db.ParkDeliveries(ctx, id, e.parkOwner(id), ids, now.Add(parkLease))
 		if err != nil {
 			e.log.Error("park deliveries of a congested endpoint", "webhook", id, "count", len(ids), "err", err)
 		}
@@ -191,7 +191,7 @@ func (e *Engine) parkAndUnpark(ctx context.Context) {
 		if limit <= 0 || q.parked == 0 {
 			continue
 		}
-		ids, err := e.db.UnparkDeliveries(ctx, e.parkOwner(id), limit)
+		ids, last, err := e.db.UnparkDeliveries(ctx, id, e.parkOwner(id), limit)
 		if err != nil {
 			e.log.Error("unpark deliveries", "webhook", id, "err", err)
 			continue
@@ -204,9 +204,11 @@ func (e *Engine) parkAndUnpark(ctx context.Context) {
 		for _, d := range ids {
 			q.inbound[d] = true
 		}
-		q.parked -= len(ids)
-		if len(ids) < limit || q.parked < 0 {
-			q.parked = 0 // some were redelivered or deleted meanwhile
+		// Ingest parks the endpoint's new deliveries too until the last
+		// are unparked, so the count is a lower bound until then.
+		q.parked = max(q.parked-len(ids), 1)
+		if last {
+			q.parked = 0
 		}
 		e.mu.Unlock()
 	}
@@ -224,12 +226,12 @@ func (e *Engine) unparkAll(ctx context.Context) {
 	e.mu.Unlock()
 	for _, id := range ids {
 		for {
-			got, err := e.db.UnparkDeliveries(ctx, e.parkOwner(id), maxUnpark)
+			_, last, err := e.db.UnparkDeliveries(ctx, id, e.parkOwner(id), maxUnpark)
 			if err != nil {
 				e.log.Error("shutdown: unpark deliveries", "webhook", id, "err", err)
 				break
 			}
-			if len(got) < maxUnpark {
+			if last {
 				break
 			}
 		}

@@ -153,11 +153,14 @@ const (
 	insertDeliverySQL = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, topic, sub_topic, status, next_attempt_at,
 		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`
 	subscribersSQL = `SELECT id, topics, sub_topics FROM endpoints WHERE tenant_id = ? AND enabled = 1`
+	// A delivery of an endpoint on hold (park.go) is stored parked.
+	insertParkedDeliverySQL = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, topic, sub_topic, status, next_attempt_at,
+		lease_owner, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`
 )
 
 // createEvents is CreateEvents in one transaction of its own.
 func (db *DB) createEvents(ctx context.Context, events []*Event) (created []bool, err error) {
-	stmts, err := db.preparedAll(ctx, db.write, insertEventSQL, insertDeliverySQL, subscribersSQL)
+	stmts, err := db.preparedAll(ctx, db.write, insertEventSQL, insertDeliverySQL, subscribersSQL, insertParkedDeliverySQL)
 	if err != nil {
 		return nil, err
 	}
@@ -169,6 +172,7 @@ func (db *DB) createEvents(ctx context.Context, events []*Event) (created []bool
 		now := db.clock()
 		insertEvent, insertDelivery := tx.StmtContext(ctx, stmts[0]), tx.StmtContext(ctx, stmts[1])
 		subscribersQuery := tx.StmtContext(ctx, stmts[2])
+		var insertParked *sql.Stmt // prepared in the transaction when first needed
 		subsByTenant := map[string][]*Webhook{}
 		var matched []string
 		for i, e := range events {
@@ -205,8 +209,18 @@ func (db *DB) createEvents(ctx context.Context, events []*Event) (created []bool
 			}
 			created[i] = true
 			for _, id := range matched {
-				if _, err := insertDelivery.ExecContext(ctx, NewID(PrefixDelivery), e.TenantID, e.ID, id, e.Topic, e.SubTopic,
-					ms(now), ms(now), ms(now)); err != nil {
+				var err error
+				if h, held := db.holds.get(id); held {
+					if insertParked == nil {
+						insertParked = tx.StmtContext(ctx, stmts[3])
+					}
+					_, err = insertParked.ExecContext(ctx, NewID(PrefixDelivery), e.TenantID, e.ID, id, e.Topic, e.SubTopic,
+						ms(h.until), h.owner, ms(now), ms(now))
+				} else {
+					_, err = insertDelivery.ExecContext(ctx, NewID(PrefixDelivery), e.TenantID, e.ID, id, e.Topic, e.SubTopic,
+						ms(now), ms(now), ms(now))
+				}
+				if err != nil {
 					return wrapDBError(err, "insert delivery")
 				}
 			}

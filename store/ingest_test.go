@@ -204,3 +204,50 @@ func TestRecordOutcomesSkipsADeliveryDeletedInFlight(t *testing.T) {
 		}
 	}
 }
+
+func TestNewDeliveriesOfAParkedEndpointAreParkedUntilItsLastUnpark(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	held := createTestWebhook(t, db, "*")
+	free := createTestWebhook(t, db, "*")
+	post := func() {
+		t.Helper()
+		if _, err := db.CreateEvents(ctx, []*Event{{TenantID: DefaultTenant, Topic: "a", Payload: []byte(`{}`)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	due := func() map[string]int {
+		t.Helper()
+		claimed, err := db.ClaimDue(ctx, "test", time.Now().Add(time.Second), time.Minute, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := map[string]int{}
+		for _, d := range claimed {
+			n[d.WebhookID]++
+		}
+		return n
+	}
+	const owner = "test/parked/x"
+	if err := db.ParkDeliveries(ctx, held.ID, owner, nil, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	post()
+	post()
+	if n := due(); n[held.ID] != 0 || n[free.ID] != 2 {
+		t.Fatalf("due while held: %v; want only the other endpoint's 2", n)
+	}
+	ids, last, err := db.UnparkDeliveries(ctx, held.ID, owner, 1)
+	if err != nil || len(ids) != 1 || last {
+		t.Fatalf("first unpark: %v, last %v, %v", ids, last, err)
+	}
+	post() // still held: one parked delivery is left
+	ids, last, err = db.UnparkDeliveries(ctx, held.ID, owner, 10)
+	if err != nil || len(ids) != 2 || !last {
+		t.Fatalf("second unpark: %v, last %v, %v", ids, last, err)
+	}
+	post() // the hold has ended
+	if n := due(); n[held.ID] != 4 || n[free.ID] != 2 {
+		t.Errorf("due after the last unpark: %v; want 4 and 2", n)
+	}
+}

@@ -131,12 +131,11 @@ type Result struct {
 	Completed      uint64        // deliveries to healthy endpoints answered 2xx (and, in-process, recorded)
 	Expected       uint64        // deliveries to healthy endpoints that should complete
 	Elapsed        time.Duration // from the first event posted to the last delivery completed
-	Waiting        uint64        // attempted while the receiver was down; wait for their retry
 
-	Latency *histogram    // event posted → first attempt received, µs
-	Ingest  *histogram    // API event request round trip, µs
+	Latency *Histogram    // event posted → first attempt received, µs
+	Ingest  *Histogram    // API event request round trip, µs
 	Probes  []*ProbePhase // API list deliveries and create one event, while the load runs
-	Behind  *histogram    // how much older (by creation) each first attempt was than the newest already delivered
+	Behind  *Histogram    // how much older (by creation) each first attempt was than the newest already delivered
 
 	APIErrors   uint64
 	ProbeErrors uint64

@@ -6,11 +6,11 @@ import (
 	"time"
 )
 
-// histogram counts values (durations in microseconds, or plain counts) in
+// Histogram counts values (durations in microseconds, or plain counts) in
 // log-linear buckets: exact below 128, then 64 buckets per power of two
 // (under 1.6 % error), up to 2^32. It takes concurrent records without
 // locks and has a fixed size, so a run of any length costs the same memory.
-type histogram struct {
+type Histogram struct {
 	counts [histBuckets]atomic.Uint64
 	max    atomic.Int64
 	n      atomic.Uint64
@@ -49,10 +49,10 @@ func histValue(i int) int64 {
 }
 
 // Record adds one duration.
-func (h *histogram) Record(d time.Duration) { h.RecordValue(d.Microseconds()) }
+func (h *Histogram) Record(d time.Duration) { h.RecordValue(d.Microseconds()) }
 
 // RecordValue adds one value.
-func (h *histogram) RecordValue(v int64) {
+func (h *Histogram) RecordValue(v int64) {
 	h.counts[histIndex(v)].Add(1)
 	h.n.Add(1)
 	for {
@@ -64,19 +64,19 @@ func (h *histogram) RecordValue(v int64) {
 }
 
 // Count is how many durations were recorded.
-func (h *histogram) Count() uint64 { return h.n.Load() }
+func (h *Histogram) Count() uint64 { return h.n.Load() }
 
 // Max is the largest duration recorded.
-func (h *histogram) Max() time.Duration { return time.Duration(h.max.Load()) * time.Microsecond }
+func (h *Histogram) Max() time.Duration { return time.Duration(h.max.Load()) * time.Microsecond }
 
 // Quantile returns the duration below which a fraction q of the recorded
 // durations fall (the bucket's upper bound, never more than Max).
-func (h *histogram) Quantile(q float64) time.Duration {
+func (h *Histogram) Quantile(q float64) time.Duration {
 	return time.Duration(h.QuantileValue(q)) * time.Microsecond
 }
 
 // QuantileValue is Quantile for plain values.
-func (h *histogram) QuantileValue(q float64) int64 {
+func (h *Histogram) QuantileValue(q float64) int64 {
 	n := h.n.Load()
 	if n == 0 {
 		return 0

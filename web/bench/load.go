@@ -113,7 +113,7 @@ type loader struct {
 	errors   atomic.Uint64
 	firstErr atomic.Value // string
 	last     atomic.Int64 // unix ns of the last accepted answer
-	ingest   histogram
+	ingest   Histogram
 }
 
 func (l *loader) lastAccepted() time.Time { return time.Unix(0, l.last.Load()) }
@@ -226,7 +226,7 @@ type prober struct {
 // ProbePhase is the API latency measured during one phase of a run.
 type ProbePhase struct {
 	Name         string // "" for a run of one phase
-	List, Create histogram
+	List, Create Histogram
 }
 
 const probeEvery = 100 * time.Millisecond

@@ -50,9 +50,9 @@ type receiver struct {
 	hung       atomic.Uint64 // requests left hanging
 	badSigs    atomic.Uint64
 	verified   atomic.Uint64
-	latency    histogram
+	latency    Histogram
 	newest     atomic.Int64 // creation time (unix ms) of the newest delivery seen
-	behind     histogram    // how much older than the newest delivery seen each first attempt was
+	behind     Histogram    // how much older than the newest delivery seen each first attempt was
 
 	seen bitset
 }

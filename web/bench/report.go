@@ -72,7 +72,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 		}
 		for _, h := range []struct {
 			name string
-			h    *histogram
+			h    *Histogram
 		}{{"API list deliveries", &p.List}, {"API create event", &p.Create}} {
 			if h.h.Count() > 0 {
 				row(h.name+when, "p50 %s  p99 %s  max %s  (%s probes)", ms(h.h.Quantile(0.5)), ms(h.h.Quantile(0.99)),
