@@ -2,7 +2,10 @@ package delivery
 
 import (
 	"context"
+	"net/http"
 	"time"
+
+	"hooks/store"
 )
 
 // Congestion control. An endpoint runs at most MaxPerEndpoint attempts at
@@ -17,6 +20,14 @@ import (
 // and unparked oldest first as the endpoint drains. A backlog of a million
 // deliveries for a dead receiver thus costs disk, not memory, and when the
 // receiver comes back it drains at full speed, in order.
+//
+// An endpoint whose attempts keep failing (no answer, 408, 429 or 5xx,
+// paceAfter times in a row) is paced: one attempt at a time, with a pause
+// after each failure that doubles up to paceMax. Its deliveries wait their
+// turn (parked, mostly) instead of spending the engine's workers and
+// writes on a receiver that is down; each is still attempted on its own
+// retry schedule or later, never sooner. The first answer that is not a
+// failure ends the pacing.
 const (
 	// congestAfter is how long an endpoint with a queue may go without
 	// finishing an attempt before it counts as congested.
@@ -31,7 +42,69 @@ const (
 	// holds in memory, and rateEvery how often that throughput is sampled.
 	queueFor  = time.Second
 	rateEvery = 250 * time.Millisecond
+	// paceAfter failed attempts in a row start pacing an endpoint, with a
+	// pause after each further failure from paceMin doubling to paceMax.
+	paceAfter = 10
+	paceMin   = 10 * time.Millisecond
+	paceMax   = time.Second
 )
+
+// health is what an attempt says about its endpoint.
+type health int
+
+const (
+	unknown health = iota // no attempt, or cut off by shutdown
+	healthy               // the receiver answered
+	failing               // no answer, or 408, 429, 5xx
+)
+
+func healthOf(o store.Outcome) health {
+	if o.Attempt == nil {
+		return unknown
+	}
+	switch c := o.Attempt.StatusCode; {
+	case c == 0 || c == http.StatusRequestTimeout || c == http.StatusTooManyRequests || c >= 500:
+		return failing
+	}
+	return healthy
+}
+
+// slotsLocked is how many attempts q's endpoint may have running at once.
+func (e *Engine) slotsLocked(q *endpointQueue) int {
+	if q.failing >= paceAfter {
+		return 1
+	}
+	return e.cfg.MaxPerEndpoint
+}
+
+// healthLocked updates q's run of failures and its pause with what an
+// attempt that just finished says about the endpoint.
+func (e *Engine) healthLocked(q *endpointQueue, h health, now time.Time) {
+	switch h {
+	case healthy:
+		q.failing, q.pausedUntil = 0, time.Time{}
+	case failing:
+		q.failing++
+		if n := q.failing - paceAfter; n >= 0 {
+			q.pausedUntil = now.Add(min(paceMin<<min(n, 16), paceMax))
+		}
+	}
+}
+
+// resumeLaterLocked starts q's next attempt when its pause is over.
+func (e *Engine) resumeLaterLocked(q *endpointQueue, id string, now time.Time) {
+	if q.resume != nil {
+		return
+	}
+	q.resume = time.AfterFunc(q.pausedUntil.Sub(now), func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		q.resume = nil
+		if !e.closing && e.endpoints[id] == q {
+			e.startLocked(q, id, e.cfg.Now())
+		}
+	})
+}
 
 // keepWaiting is how many deliveries a congested endpoint keeps queued in
 // memory: enough to start the next attempts at once when some finish.
@@ -95,7 +168,7 @@ func (e *Engine) holdLocked(q *endpointQueue, id string, j *job, now time.Time) 
 		delete(q.inbound, j.delivery.ID) // unparked, in order: its turn
 		return false
 	case q.parked > 0 || len(e.toPark[id]) > 0:
-	case q.active < e.cfg.MaxPerEndpoint:
+	case q.active < e.slotsLocked(q):
 		return false
 	case len(q.waiting) < e.keepWaiting():
 		return false
@@ -242,7 +315,12 @@ func (e *Engine) unparkAll(ctx context.Context) {
 func (e *Engine) busy() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return len(e.endpoints) > 0
+	for _, q := range e.endpoints {
+		if q.active > 0 || len(q.waiting) > 0 || q.parked > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // endpointLocked returns id's queue, creating it.
@@ -255,9 +333,11 @@ func (e *Engine) endpointLocked(id string) *endpointQueue {
 	return q
 }
 
-// dropIdleLocked forgets q when nothing of its endpoint is in memory or parked.
+// dropIdleLocked forgets q when nothing of its endpoint is in memory or
+// parked, and it is not failing (its pacing must outlast a quiet moment).
 func (e *Engine) dropIdleLocked(id string, q *endpointQueue) {
-	if q.active == 0 && len(q.waiting) == 0 && q.parked == 0 && len(q.inbound) == 0 && !e.toUnpark[id] && len(e.toPark[id]) == 0 {
+	if q.active == 0 && len(q.waiting) == 0 && q.parked == 0 && len(q.inbound) == 0 && q.failing == 0 &&
+		!e.toUnpark[id] && len(e.toPark[id]) == 0 {
 		delete(e.endpoints, id)
 	}
 }

@@ -122,13 +122,16 @@ type endpointQueue struct {
 	active  int
 	waiting []*job
 	// Congestion control (congestion.go).
-	parked   int             // deliveries parked in the database for it
-	inbound  map[string]bool // unparked and not yet claimed back
-	unparkN  int             // how many to unpark next
-	progress time.Time       // when an attempt last finished, or it went busy
-	finishes int             // attempts finished since sampled
-	sampled  time.Time       // start of the current throughput sample
-	rate     float64         // attempts finished per second; < 0 before the first sample
+	parked      int             // deliveries parked in the database for it
+	inbound     map[string]bool // unparked and not yet claimed back
+	unparkN     int             // how many to unpark next
+	progress    time.Time       // when an attempt last finished, or it went busy
+	finishes    int             // attempts finished since sampled
+	sampled     time.Time       // start of the current throughput sample
+	rate        float64         // attempts finished per second; < 0 before the first sample
+	failing     int             // attempts failed in a row (no answer, 408, 429, 5xx)
+	pausedUntil time.Time       // a failing endpoint's next attempt starts no sooner
+	resume      *time.Timer     // starts the next attempt when the pause is over
 }
 
 // New returns an engine that delivers the deliveries stored in db.
@@ -311,19 +314,31 @@ func (e *Engine) enqueueLocked(j *job) {
 	if e.holdLocked(q, id, j, now) {
 		return
 	}
-	if q.active < e.cfg.MaxPerEndpoint {
-		if q.active == 0 {
-			q.progress = now
-		}
-		q.active++
-		e.jobs <- j // never blocks: the channel holds maxClaimed jobs
-		return
+	if q.active == 0 && len(q.waiting) == 0 {
+		q.progress = now
 	}
 	q.waiting = append(q.waiting, j)
+	e.startLocked(q, id, now)
+}
+
+// startLocked hands q's waiting deliveries to the workers while its
+// endpoint has a free slot and is not pausing (congestion.go).
+func (e *Engine) startLocked(q *endpointQueue, id string, now time.Time) {
+	for len(q.waiting) > 0 && q.active < e.slotsLocked(q) {
+		if now.Before(q.pausedUntil) {
+			e.resumeLaterLocked(q, id, now)
+			return
+		}
+		next := q.waiting[0]
+		q.waiting[0] = nil
+		q.waiting = q.waiting[1:]
+		q.active++
+		e.jobs <- next // never blocks: the channel holds maxClaimed jobs
+	}
 }
 
 // finished frees j's endpoint slot and starts the endpoint's next job.
-func (e *Engine) finished(j *job) {
+func (e *Engine) finished(j *job, h health) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	id, now := j.delivery.WebhookID, e.cfg.Now()
@@ -331,12 +346,9 @@ func (e *Engine) finished(j *job) {
 	q.active--
 	q.progress = now
 	q.finishes++
-	if len(q.waiting) > 0 && !e.closing {
-		next := q.waiting[0]
-		q.waiting[0] = nil
-		q.waiting = q.waiting[1:]
-		q.active++
-		e.jobs <- next
+	e.healthLocked(q, h, now)
+	if !e.closing {
+		e.startLocked(q, id, now)
 	}
 	e.finishedLocked(q, id, now)
 	e.dropIdleLocked(id, q)
@@ -347,12 +359,16 @@ func (e *Engine) finished(j *job) {
 func (e *Engine) work(ctx, sendCtx context.Context) {
 	for j := range e.jobs {
 		if ctx.Err() != nil {
-			e.finished(j)
+			e.finished(j, unknown)
 			e.release(1)
 			continue
 		}
 		o := e.attempt(sendCtx, j)
-		e.finished(j)
+		h := healthOf(o)
+		if sendCtx.Err() != nil {
+			h = unknown // cut off by shutdown, not by the receiver
+		}
+		e.finished(j, h)
 		if sendCtx.Err() != nil && o.Attempt != nil && o.Attempt.StatusCode == 0 {
 			// Cut off by shutdown: not the receiver's fault, so leave the
 			// lease to be released and the attempt to be made again.

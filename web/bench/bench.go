@@ -144,6 +144,8 @@ type Result struct {
 	Duplicates  uint64
 	BadSigs     uint64
 	Verified    uint64
+	Answered500 uint64        // attempts the failing endpoints answered with 500
+	Hung        uint64        // attempts the hanging endpoints (or a receiver that was down) never answered
 	PeakRSS     uint64        // bytes; 0 when unknown
 	CPU         time.Duration // CPU time of the whole process while it posted and delivered (the drain, in backlog mode)
 
@@ -288,6 +290,7 @@ func (res *Result) fill(rcv *receiver, srv *inProcess, ld *loader) {
 	}
 	res.Latency, res.Ingest, res.Behind = &rcv.latency, &ld.ingest, &rcv.behind
 	res.Duplicates, res.BadSigs, res.Verified = rcv.duplicates.Load(), rcv.badSigs.Load(), rcv.verified.Load()
+	res.Answered500, res.Hung = rcv.failed.Load(), rcv.hung.Load()
 	res.APIErrors = ld.errors.Load()
 	if v, ok := ld.firstErr.Load().(string); ok {
 		res.FirstError = v

@@ -84,6 +84,9 @@ func (r *Result) WriteTable(w io.Writer) error {
 	detail := fmt.Sprintf("API %s, missing %s, duplicate %s, bad signature %s (%s checked)",
 		count(r.APIErrors+r.ProbeErrors), count(r.Missing), count(r.Duplicates), count(r.BadSigs), count(r.Verified+r.BadSigs))
 	row("errors", "%s  (%s)", count(errs), detail)
+	if c.FailEndpoints > 0 || c.HangEndpoints > 0 {
+		row("bad endpoints", "%s attempts answered 500, %s left hanging", count(r.Answered500), count(r.Hung))
+	}
 	if r.Retrying > 0 {
 		row("waiting for retry", "%s deliveries attempted while the receiver was down", count(r.Retrying))
 	}
