@@ -1,0 +1,47 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestHotQueriesUseTheirIndexes keeps the engine's queries O(log n) in the
+// size of the backlog: each must search an index, never scan a table or
+// sort in a temporary b-tree.
+func TestHotQueriesUseTheirIndexes(t *testing.T) {
+	db := openTestDB(t)
+	for name, c := range map[string]struct {
+		query string
+		want  string
+	}{
+		"claim": {`UPDATE deliveries SET next_attempt_at = 1, lease_owner = 'x' WHERE id IN (SELECT id FROM deliveries
+			WHERE status IN ('pending', 'retrying') AND next_attempt_at <= 5 ORDER BY next_attempt_at LIMIT 10) RETURNING id`, "deliveries_due"},
+		"next due": {`SELECT MIN(next_attempt_at) FROM deliveries WHERE status IN ('pending', 'retrying')`, "deliveries_due"},
+		"unpark": {`UPDATE deliveries SET lease_owner = NULL, next_attempt_at = created_at
+			WHERE rowid IN (SELECT rowid FROM deliveries WHERE lease_owner = 'x' ORDER BY rowid LIMIT 10) RETURNING id`, "deliveries_leased"},
+		"subscribers": {subscribersSQL, "endpoints_by_tenant"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			q := strings.ReplaceAll(c.query, "?", "'x'")
+			rows, err := db.read.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, notUsed int
+				var detail string
+				if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			all := strings.Join(plan, "\n")
+			if !strings.Contains(all, c.want) || strings.Contains(all, "TEMP B-TREE") || strings.Contains(all, "SCAN deliveries") {
+				t.Errorf("plan does not search %s:\n%s", c.want, all)
+			}
+		})
+	}
+}
