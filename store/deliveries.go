@@ -122,12 +122,10 @@ type DeliveryFilter struct {
 	Limit     int
 }
 
-// Deliveries returns a page of deliveries, newest first, and the next
-// page's cursor. Pages are keyset on the id (a ULID), and time ranges
-// become id ranges, so a page costs the same at row 10 or row 10 million.
-func (db *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, string, error) {
-	var where []string
-	var args []any
+// conditions returns the WHERE conditions and their arguments for f's
+// filters (not its cursor), shared by the page and the newer-page queries.
+// Time ranges become id ranges, since ids are ULIDs.
+func (f DeliveryFilter) conditions() (where []string, args []any) {
 	add := func(cond string, arg any) {
 		where = append(where, cond)
 		args = append(args, arg)
@@ -151,8 +149,16 @@ func (db *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, st
 	if !f.To.IsZero() {
 		add("id < ?", TimeBoundID(PrefixDelivery, f.To))
 	}
+	return where, args
+}
+
+// Deliveries returns a page of deliveries, newest first, and the next
+// page's cursor. Pages are keyset on the id (a ULID), and time ranges
+// become id ranges, so a page costs the same at row 10 or row 10 million.
+func (db *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, string, error) {
+	where, args := f.conditions()
 	if f.Cursor != "" {
-		add("id < ?", f.Cursor)
+		where, args = append(where, "id < ?"), append(args, f.Cursor)
 	}
 	if f.Limit <= 0 {
 		f.Limit = 50

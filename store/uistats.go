@@ -123,27 +123,11 @@ func (db *DB) DeliveriesNewerCursor(ctx context.Context, f DeliveryFilter) (stri
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	where := []string{"tenant_id = ?", "id >= ?"}
-	args := []any{f.TenantID, f.Cursor}
-	add := func(cond string, arg any) {
-		where = append(where, cond)
-		args = append(args, arg)
-	}
-	if f.WebhookID != "" {
-		add("endpoint_id = ?", f.WebhookID)
-	}
-	if f.EventID != "" {
-		add("event_id = ?", f.EventID)
-	}
-	if f.Status != "" {
-		add("status = ?", f.Status)
-	}
-	if f.Topic != "" {
-		add("topic = ?", f.Topic)
-	}
-	if !f.To.IsZero() {
-		add("id < ?", TimeBoundID(PrefixDelivery, f.To))
-	}
+	// From needs no condition here: every id at or above the cursor is
+	// inside it already, but it is harmless and keeps one filter builder.
+	where, args := f.conditions()
+	where = append(where, "id >= ?")
+	args = append(args, f.Cursor)
 	args = append(args, f.Limit)
 	var id string
 	err := db.read.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE `+strings.Join(where, " AND ")+
