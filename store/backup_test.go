@@ -4,9 +4,12 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+
+	"hooks/store/storetest"
 )
 
 func TestBackupWritesAnOpenableCopy(t *testing.T) {
+	storetest.SkipOnPostgres(t, "Backup copies the SQLite file (VACUUM INTO)")
 	ctx := context.Background()
 	db := openTestDB(t)
 	w := createTestWebhook(t, db, "t")

@@ -3,9 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"hooks/store/storetest"
 )
 
 // benchPayload is the 1 KiB event the throughput targets are measured with.
@@ -13,7 +14,7 @@ var benchPayload = []byte(`{"data":"` + fmt.Sprintf("%01013d", 0) + `"}`)
 
 func benchDB(b *testing.B, fanout int) *DB {
 	b.Helper()
-	db, err := Open(context.Background(), filepath.Join(b.TempDir(), "hooks.db"))
+	db, err := Open(context.Background(), storetest.DSN(b))
 	if err != nil {
 		b.Fatal(err)
 	}

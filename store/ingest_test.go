@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"hooks/store/storetest"
 )
 
 func createTestWebhook(t testing.TB, db *DB, topics ...string) *Webhook {
@@ -121,7 +123,7 @@ func TestCreateEventsReturnsWhenTheCallerGivesUp(t *testing.T) {
 }
 
 func TestCreateEventsAfterCloseIsUnavailable(t *testing.T) {
-	db, err := Open(context.Background(), t.TempDir()+"/hooks.db")
+	db, err := Open(context.Background(), storetest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,12 +6,12 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"hooks/delivery/sign"
+	"hooks/store/storetest"
 )
 
 // jwksKids returns the key ids of a JWK Set document.
@@ -44,9 +44,9 @@ func signAs(t *testing.T, ring *sign.KeyRing, tenant string, now time.Time) {
 
 func TestSigningKeysAreSealedAndSurviveRestartAndRotation(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "hooks.db")
+	dsn := storetest.DSN(t)
 	master := WithMasterKey(bytes.Repeat([]byte{7}, MasterKeySize))
-	db, err := Open(ctx, path, master)
+	db, err := Open(ctx, dsn, master)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestSigningKeysAreSealedAndSurviveRestartAndRotation(t *testing.T) {
 		t.Fatalf("key times = %v, %v", first.CreatedAt, first.RetiredAt)
 	}
 	var raw []byte
-	if err := db.read.QueryRowContext(ctx, `SELECT private_key FROM signing_keys WHERE id = ?`, first.ID).Scan(&raw); err != nil {
+	if err := db.read.QueryRowContext(ctx, `SELECT private_key FROM signing_keys WHERE id = $1`, first.ID).Scan(&raw); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.HasPrefix(raw, []byte(sealedPrefix)) || bytes.Contains(raw, first.PrivateKey[:64]) {
@@ -80,7 +80,7 @@ func TestSigningKeysAreSealedAndSurviveRestartAndRotation(t *testing.T) {
 	}
 	db.Close()
 
-	db, err = Open(ctx, path, master)
+	db, err = Open(ctx, dsn, master)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,15 +113,15 @@ func TestSigningKeysAreSealedAndSurviveRestartAndRotation(t *testing.T) {
 
 func TestSigningKeysNeedTheMasterKey(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "hooks.db")
-	db, err := Open(ctx, path, WithMasterKey(bytes.Repeat([]byte{7}, MasterKeySize)))
+	dsn := storetest.DSN(t)
+	db, err := Open(ctx, dsn, WithMasterKey(bytes.Repeat([]byte{7}, MasterKeySize)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	signAs(t, sign.NewKeyRing(db, 0), "default", time.Now())
 	db.Close()
 
-	db, err = Open(ctx, path)
+	db, err = Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

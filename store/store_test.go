@@ -2,14 +2,15 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"hooks/store/storetest"
 )
 
 func openTestDB(t *testing.T, opts ...Option) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "hooks.db"), opts...)
+	db, err := Open(context.Background(), storetest.DSN(t), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,9 +20,9 @@ func openTestDB(t *testing.T, opts ...Option) *DB {
 
 func TestOpenMigratesOnceAndCreatesDefaultTenant(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "hooks.db")
+	dsn := storetest.DSN(t)
 	for range 2 {
-		db, err := Open(ctx, path)
+		db, err := Open(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
