@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"hooks/delivery"
 	"hooks/delivery/netguard"
 	"hooks/store"
+	"hooks/store/storetest"
 )
 
 // BenchmarkEngine runs the whole delivery loop — claim, render, sign, POST
@@ -34,7 +34,7 @@ func benchmarkEngine(b *testing.B, fanout int) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer rcv.Close()
-	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "hooks.db"))
+	db, err := store.Open(ctx, storetest.DSN(b))
 	if err != nil {
 		b.Fatal(err)
 	}

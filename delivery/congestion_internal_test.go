@@ -7,13 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"hooks/delivery/netguard"
 	"hooks/store"
+	"hooks/store/storetest"
 )
 
 // TestSlowEndpointQueuesAboutASecondOfItsThroughput points a burst at an
@@ -34,7 +34,7 @@ func TestSlowEndpointQueuesAboutASecondOfItsThroughput(t *testing.T) {
 		mu.Unlock()
 	}))
 	defer rcv.Close()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "hooks.db"))
+	db, err := store.Open(ctx, storetest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestFailingEndpointIsPacedUntilItAnswers(t *testing.T) {
 		mu.Unlock()
 	}))
 	defer good.Close()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "hooks.db"))
+	db, err := store.Open(ctx, storetest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"hooks/delivery"
 	"hooks/delivery/netguard"
 	"hooks/store"
+	"hooks/store/storetest"
 )
 
 // TestHungEndpointIsParkedAndDrainsInOrderWhenItRecovers sends events to a
@@ -63,7 +63,7 @@ func TestHungEndpointIsParkedAndDrainsInOrderWhenItRecovers(t *testing.T) {
 	unhang := func() { releaseOnce.Do(func() { close(release) }) }
 	defer unhang()
 
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "hooks.db"))
+	db, err := store.Open(ctx, storetest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -16,14 +15,15 @@ import (
 	"hooks/delivery"
 	"hooks/delivery/netguard"
 	"hooks/store"
+	"hooks/store/storetest"
 )
 
 // TestRestartResumesDeliveriesLeftInFlight stores deliveries, claims them
 // as a process that then "dies" (never records an outcome), and checks that
-// a new engine on the same file delivers every one of them.
+// a new engine on the same database delivers every one of them.
 func TestRestartResumesDeliveriesLeftInFlight(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "hooks.db")
+	dsn := storetest.DSN(t)
 	var mu sync.Mutex
 	seen := map[string]int{}
 	var secret string
@@ -39,7 +39,7 @@ func TestRestartResumesDeliveriesLeftInFlight(t *testing.T) {
 	}))
 	defer rcv.Close()
 
-	db, err := store.Open(ctx, path)
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestRestartResumesDeliveriesLeftInFlight(t *testing.T) {
 	}
 	db.Close() // the "crash": 15 leased for an hour, 5 never claimed
 
-	db, err = store.Open(ctx, path)
+	db, err = store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"hooks/delivery"
 	"hooks/delivery/netguard"
 	"hooks/store"
+	"hooks/store/storetest"
 )
 
 // rawServer accepts connections on loopback and hands each to serve, for
@@ -172,7 +172,7 @@ func TestHostileReceiversAreBounded(t *testing.T) {
 	}))
 	defer healthy.Close()
 
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "hooks.db"))
+	db, err := store.Open(ctx, storetest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,13 +6,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"hooks/delivery"
 	"hooks/delivery/netguard"
 	"hooks/store"
+	"hooks/store/storetest"
 )
 
 // TestEndpointDeletedMidAttemptDoesNotStallRecording deletes an endpoint
@@ -20,7 +20,7 @@ import (
 // go; it must be dropped, not retried forever in front of everyone else's.
 func TestEndpointDeletedMidAttemptDoesNotStallRecording(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "hooks.db"))
+	db, err := store.Open(ctx, storetest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,18 +5,18 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"hooks/delivery/upkeep"
 	"hooks/store"
+	"hooks/store/storetest"
 )
 
 func openDB(t *testing.T) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "hooks.db"))
+	db, err := store.Open(context.Background(), storetest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
