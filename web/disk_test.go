@@ -15,11 +15,14 @@ import (
 	"hooks/delivery"
 	"hooks/delivery/netguard"
 	"hooks/store"
+	"hooks/store/storetest"
 )
 
-// newTestServerWithDB is newTestServer on a database opened with opts.
+// newTestServerWithDB is newTestServer on a database opened with opts. It
+// is always a SQLite file, since the tests here fill it up and lock it.
 func newTestServerWithDB(t *testing.T, opts ...store.Option) *testServer {
 	t.Helper()
+	storetest.SkipOnPostgres(t, "fills up and locks the SQLite file")
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "hooks.db"), opts...)
 	if err != nil {

@@ -9,13 +9,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"hooks/delivery"
 	"hooks/delivery/netguard"
 	"hooks/store"
+	"hooks/store/storetest"
 )
 
 // The seed corpora are in testdata/fuzz/<FuzzName>.
@@ -25,7 +25,7 @@ import (
 func fuzzServer(f *testing.F) (*Server, string) {
 	f.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(f.TempDir(), "hooks.db"))
+	db, err := store.Open(ctx, storetest.DSN(f))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"hooks/store/storetest"
 )
 
 func TestRunDeliversEveryEventToEveryHealthyEndpoint(t *testing.T) {
@@ -14,7 +16,7 @@ func TestRunDeliversEveryEventToEveryHealthyEndpoint(t *testing.T) {
 	}
 	var out, progress bytes.Buffer
 	res, err := Run(context.Background(), Config{
-		Events: 300, Fanout: 3, Batch: 10, Concurrency: 4, Workers: 16, VerifyEvery: 7,
+		DB: storetest.DSN(t), Events: 300, Fanout: 3, Batch: 10, Concurrency: 4, Workers: 16, VerifyEvery: 7,
 		Out: &out, Progress: &progress,
 	})
 	if err != nil {
@@ -45,7 +47,7 @@ func TestRunKeepsHealthyEndpointsGoingBesideFailingAndHangingOnes(t *testing.T) 
 		t.Skip("starts a server")
 	}
 	res, err := Run(context.Background(), Config{
-		Events: 200, Fanout: 2, FailEndpoints: 1, HangEndpoints: 1, Timeout: time.Second, Concurrency: 4, Workers: 16,
+		DB: storetest.DSN(t), Events: 200, Fanout: 2, FailEndpoints: 1, HangEndpoints: 1, Timeout: time.Second, Concurrency: 4, Workers: 16,
 		Drain: 30 * time.Second,
 	})
 	if err != nil {

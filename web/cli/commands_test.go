@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 	"hooks/delivery/netguard"
 	"hooks/delivery/sign"
 	"hooks/store"
+	"hooks/store/storetest"
 	"hooks/web"
 	"hooks/web/client"
 )
@@ -64,7 +64,7 @@ type hooksServer struct {
 func startServer(t *testing.T) *hooksServer {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "hooks.db"))
+	db, err := store.Open(ctx, storetest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
