@@ -174,7 +174,7 @@ func refuseNonEmpty(ctx context.Context, out *sql.Tx) error {
 			return wrapDBError(err, "copy: count the destination's "+t.name)
 		}
 		if n > 0 {
-			return fmt.Errorf("%w (%s: %d rows); copy into a new, empty database", ErrCopyDestinationNotEmpty, t.name, n)
+			return fmt.Errorf("%w (its table %s is not empty); copy into a new, empty database", ErrCopyDestinationNotEmpty, t.name)
 		}
 	}
 	return nil
