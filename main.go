@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -50,6 +51,7 @@ const usage = `hooks — self-hosted webhook delivery
 Usage:
   hooks serve [flags]            run the server (API, delivery engine, web UI)
   hooks backup --db F --out F    write a consistent copy of a live database
+  hooks migrate --from A --to B  copy a database into an empty one, e.g. SQLite to PostgreSQL
   hooks apikey create [flags]    create an API key and print it
   hooks bench [flags]            measure throughput and latency end to end
   hooks config print [flags]     print the effective serve configuration (secrets masked)
@@ -78,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "backup":
 		err = backup(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		err = migrate(ctx, args[1:], stdout, stderr)
 	case "serve":
 		err = serve(ctx, args[1:], stderr)
 	case "apikey":
@@ -187,17 +191,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	if n, err := db.ReleaseLeases(ctx, ""); err != nil {
-		return err
-	} else if n > 0 {
-		log.Info("resuming deliveries left in flight by the previous run", "count", n)
+	// A SQLite file has one hooks process, so any lease in it is a previous
+	// run's. On a shared database the other instances' leases are live; a
+	// crashed instance's leases simply expire.
+	if !db.Shared() {
+		if n, err := db.ReleaseLeases(ctx, ""); err != nil {
+			return err
+		} else if n > 0 {
+			log.Info("resuming deliveries left in flight by the previous run", "count", n)
+		}
 	}
 
 	// One key ring signs the jwt scheme's tokens and publishes their keys.
 	ring := sign.NewKeyRing(db, c.keyRotation)
 	m := metrics.New(db, version, log)
 	engine := delivery.New(db, delivery.Config{
-		Workers: c.workers, HeaderPrefix: c.headerPrefix, Policy: policy, Logger: log, UserAgent: "hooks/" + version,
+		Workers: c.workers, HeaderPrefix: c.headerPrefix, Policy: policy, Logger: log, UserAgent: "hooks/" + version, Owner: leaseOwner(),
 		JWT: sign.NewJWT(ring, c.publicURL), CallbackMaxWait: c.callbackWait,
 		OnOutcome: m.Outcome, OnBatch: m.Batch,
 	})
@@ -261,7 +270,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	} else if link != "" {
 		log.Warn("no web UI users yet; open this one-time link within 24 hours to create the first admin: " + link)
 	}
-	log.Info("hooks is running", "version", version, "addr", ln.Addr().String(), "db", c.db, "public_url", c.publicURL)
+	log.Info("hooks is running", "version", version, "addr", ln.Addr().String(), "db", db.Path(), "public_url", c.publicURL)
 
 	engineCtx, stopEngine := context.WithCancel(ctx)
 	engineDone := make(chan error, 1)
@@ -306,7 +315,7 @@ func serveFlags(c *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("hooks serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
-	fs.StringVar(&c.db, "db", "hooks.db", "SQLite database file (created on first start)")
+	fs.StringVar(&c.db, "db", "hooks.db", "database: a SQLite file (created on first start) or a postgres:// URL")
 	fs.StringVar(&c.publicURL, "public-url", "", "URL where this server is reached (JWT issuer, links); default http://localhost<addr>")
 	fs.BoolVar(&c.dev, "dev", false, "development mode: allow http:// and private/loopback webhook targets")
 	fs.StringVar(&c.headerPrefix, "header-prefix", "X-Hooks-", "prefix of the metadata headers sent with each webhook")
@@ -382,12 +391,16 @@ func configPrint(args []string, stdout, stderr io.Writer) error {
 }
 
 // openStoreWithKey opens the database with its master key, which lives in
-// keyFile (default: hooks.key beside the database) and is generated on the
-// first start. It refuses a key file others can read and a key that does
-// not decrypt the secrets already stored.
+// keyFile (default: hooks.key beside a SQLite database, or in the working
+// directory for PostgreSQL) and is generated on the first start. It refuses
+// a key file others can read and a key that does not decrypt the secrets
+// already stored.
 func openStoreWithKey(ctx context.Context, dbPath, keyFile string, log *slog.Logger) (*store.DB, error) {
 	if keyFile == "" {
 		keyFile = filepath.Join(filepath.Dir(strings.TrimPrefix(dbPath, "sqlite://")), "hooks.key")
+		if store.IsPostgresURL(dbPath) {
+			keyFile = "hooks.key"
+		}
 	}
 	key, created, err := store.LoadMasterKey(keyFile)
 	if err != nil {
@@ -401,7 +414,11 @@ func openStoreWithKey(ctx context.Context, dbPath, keyFile string, log *slog.Log
 		if created {
 			os.Remove(keyFile) // a key that can't open this database is no use to keep
 		}
-		return nil, fmt.Errorf("%w: %s does not hold the key %s was created with (check --master-key-file)", err, keyFile, dbPath)
+		hint := ""
+		if store.IsPostgresURL(dbPath) {
+			hint = "; every hooks instance on one PostgreSQL database needs a copy of the same key file"
+		}
+		return nil, fmt.Errorf("%w: %s does not hold the key the database was created with (check --master-key-file%s)", err, keyFile, hint)
 	}
 	return db, err
 }
@@ -414,7 +431,7 @@ func announceAPIKey(ctx context.Context, db *store.DB, c serveConfig, log *slog.
 		return err
 	}
 	if !c.dev {
-		log.Info("no API keys yet; create one with: hooks apikey create --db " + c.db)
+		log.Info("no API keys yet; create one with: hooks apikey create --db " + db.Path())
 		return nil
 	}
 	_, key, err := db.CreateAPIKey(ctx, "", "dev bootstrap key")
@@ -662,4 +679,145 @@ func benchmark(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return nil // interrupted: the table shows what was measured
 	}
 	return err
+}
+
+// leaseOwner names this process in the leases it takes: unique per
+// process, so that instances sharing a PostgreSQL database release only
+// their own leases when they stop, and readable in the database
+// ("host-pid-random").
+func leaseOwner() string {
+	host, _ := os.Hostname()
+	var b [3]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%x", cmp.Or(host, "hooks"), os.Getpid(), b)
+}
+
+const migrateUsage = `usage: hooks migrate --from DB --to DB [--master-key-file FILE]
+
+Copies every row of one hooks database into another, empty one: a SQLite
+file onto PostgreSQL when one machine is no longer enough, for example:
+
+  createdb hooks
+  hooks migrate --from hooks.db --to 'postgres://hooks@db.internal/hooks'
+
+The destination's tables are created as "hooks serve" creates them. The
+copy is one transaction: it is written completely or not at all. Secrets
+stay encrypted under the source's master key, so the new database needs
+that key file too (--master-key-file). The source keeps its data.
+
+Stop "hooks serve" first. A copy taken while it runs is a consistent
+snapshot, but whatever the server stores after the snapshot stays behind.
+
+Flags:
+`
+
+// migrate is "hooks migrate": it copies a database into an empty one on
+// either backend (store.Copy) and says how to serve from the copy.
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("hooks migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	from := fs.String("from", "", "database to copy: a SQLite file (or sqlite://FILE) or a postgres:// URL")
+	to := fs.String("to", "", "empty database to copy into: a SQLite file or a postgres:// URL")
+	keyFile := fs.String("master-key-file", "", "the source's master key file (default hooks.key beside a SQLite --from, or in the working directory)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, migrateUsage)
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *from == "" || *to == "" {
+		fs.Usage()
+		return errUsage
+	}
+	if *from == *to {
+		return fmt.Errorf("migrate: --from and --to are the same database")
+	}
+	if !store.IsPostgresURL(*from) {
+		// store.Open would create a missing file, and copy its nothing.
+		if _, err := os.Stat(strings.TrimPrefix(*from, "sqlite://")); err != nil {
+			return fmt.Errorf("migrate: the source database: %w", err)
+		}
+	}
+	if *keyFile == "" {
+		*keyFile = "hooks.key"
+		if !store.IsPostgresURL(*from) {
+			*keyFile = filepath.Join(filepath.Dir(strings.TrimPrefix(*from, "sqlite://")), "hooks.key")
+		}
+	}
+	// Unlike serve, never make a key: a new one can't open the source.
+	if _, err := os.Stat(*keyFile); err != nil {
+		return fmt.Errorf("migrate: the master key file: %w; pass the one hooks serve uses with --master-key-file", err)
+	}
+	key, _, err := store.LoadMasterKey(*keyFile)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	src, err := store.Open(ctx, *from, store.WithMasterKey(key))
+	if errors.Is(err, store.ErrWrongMasterKey) {
+		return fmt.Errorf("migrate: %w: %s is not the key of %s (check --master-key-file)", err, *keyFile, *from)
+	}
+	if err != nil {
+		return fmt.Errorf("migrate: the source: %w", err)
+	}
+	defer src.Close()
+	dst, err := store.Open(ctx, *to, store.WithMasterKey(key))
+	if errors.Is(err, store.ErrWrongMasterKey) {
+		return fmt.Errorf("migrate: the destination already holds secrets under another master key; copy into a new, empty database")
+	}
+	if err != nil {
+		return fmt.Errorf("migrate: the destination: %w", err)
+	}
+	defer dst.Close()
+
+	fmt.Fprintf(stdout, "copying %s to %s\n", src.Path(), dst.Path())
+	start := time.Now()
+	var total, shown int64
+	tables := 0
+	err = store.Copy(ctx, dst, src, func(p store.CopyProgress) {
+		switch {
+		case p.Done:
+			fmt.Fprintf(stdout, "  %-13s %10d %s\n", p.Table, p.Rows, plural(p.Rows, "row", "rows"))
+			total += p.Rows
+			tables++
+			shown = 0
+		case p.Rows-shown >= 100_000:
+			fmt.Fprintf(stdout, "  %-13s %10d rows so far\n", p.Table, p.Rows)
+			shown = p.Rows
+		}
+	})
+	if errors.Is(err, store.ErrCopyDestinationNotEmpty) {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err != nil {
+		return fmt.Errorf("migrate: %w; nothing was copied into %s", err, dst.Path())
+	}
+	absKey, err := filepath.Abs(*keyFile)
+	if err != nil {
+		absKey = *keyFile
+	}
+	fmt.Fprintf(stdout, "copied %d %s in %d tables in %s.\n\n", total, plural(total, "row", "rows"), tables, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "Start hooks on the new database with the same master key:\n  hooks serve --db %s --master-key-file %s\n",
+		shellQuote(dst.Path()), shellQuote(absKey))
+	if strings.Contains(dst.Path(), ":xxxxx@") {
+		fmt.Fprintln(stdout, "(with the password in place of xxxxx, or the URL in HOOKS_DB)")
+	}
+	return nil
+}
+
+// plural is one if n is 1, else many.
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// shellQuote quotes s for a POSIX shell if it needs it, so that a command
+// printed for the user can be pasted as is.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@%+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

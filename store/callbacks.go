@@ -37,8 +37,9 @@ func saveCallback(ctx context.Context, tx *sql.Tx, o *Outcome) error {
 	if created.IsZero() {
 		created = cb.NextPollAt
 	}
-	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO callbacks (delivery_id, uri, interval_ms, deadline, next_poll_at, polls, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, o.DeliveryID, cb.URI, cb.Interval.Milliseconds(), ms(cb.Deadline), ms(cb.NextPollAt), cb.Polls, ms(created))
+	_, err := tx.ExecContext(ctx, `INSERT INTO callbacks (delivery_id, uri, interval_ms, deadline, next_poll_at, polls, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id) DO UPDATE SET uri = excluded.uri, interval_ms = excluded.interval_ms,
+		deadline = excluded.deadline, next_poll_at = excluded.next_poll_at, polls = excluded.polls, created_at = excluded.created_at`, o.DeliveryID, cb.URI, cb.Interval.Milliseconds(), ms(cb.Deadline), ms(cb.NextPollAt), cb.Polls, ms(created))
 	return wrapDBError(err, "save callback")
 }
 
@@ -51,7 +52,7 @@ func (db *DB) ClaimDueCallbacks(ctx context.Context, owner string, now time.Time
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, lease_owner = ?
 			WHERE id IN (SELECT id FROM deliveries WHERE status = 'awaiting_callback' AND next_attempt_at <= ?
-				ORDER BY next_attempt_at LIMIT ?)
+				ORDER BY next_attempt_at LIMIT ?`+db.sql.skipLocked+`)
 			RETURNING `+deliveryColumns, ms(now.Add(lease)), owner, ms(now), limit)
 		if err != nil {
 			return wrapDBError(err, "claim callbacks")

@@ -171,9 +171,19 @@ func (db *DB) checkMasterKey(ctx context.Context) error {
 		if err := db.sealStoredSecrets(ctx, tx); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ('master_key_check', ?)`,
-			db.seal([]byte("hooks"), labelKeyCheck))
-		return wrapDBError(err, "write master key check")
+		// Another process starting on the same PostgreSQL database may
+		// have written its check first; then this key must open that one.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ('master_key_check', ?) ON CONFLICT (name) DO NOTHING`,
+			db.seal([]byte("hooks"), labelKeyCheck)); err != nil {
+			return wrapDBError(err, "write master key check")
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = 'master_key_check'`).Scan(&check); err != nil {
+			return wrapDBError(err, "read master key check")
+		}
+		if _, err := db.open(check, labelKeyCheck); err != nil {
+			return ErrWrongMasterKey
+		}
+		return nil
 	})
 }
 

@@ -187,7 +187,7 @@ func (db *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, st
 func (db *DB) ClaimDue(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*Delivery, error) {
 	rows, err := db.query(ctx, db.write, `UPDATE deliveries SET next_attempt_at = ?, lease_owner = ?
 		WHERE id IN (SELECT id FROM deliveries WHERE status IN ('pending', 'retrying') AND next_attempt_at <= ?
-			ORDER BY next_attempt_at LIMIT ?)
+			ORDER BY next_attempt_at LIMIT ?`+db.sql.skipLocked+`)
 		RETURNING `+deliveryColumns, ms(now.Add(lease)), owner, ms(now), limit)
 	if err != nil {
 		return nil, wrapDBError(err, "claim deliveries")
@@ -248,7 +248,7 @@ const (
 		request_headers, request_body, response_headers, response_body, response_truncated, started_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	updateDeliverySQL = `UPDATE deliveries SET status = ?, attempt_count = attempt_count + ?, next_attempt_at = ?,
-		next_trigger = 'scheduled', lease_owner = NULL, last_status_code = CASE WHEN ? THEN ? ELSE last_status_code END, updated_at = ?
+		next_trigger = 'scheduled', lease_owner = NULL, last_status_code = CASE WHEN ? = 1 THEN ? ELSE last_status_code END, updated_at = ?
 		WHERE id = ?`
 )
 

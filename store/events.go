@@ -51,7 +51,7 @@ func (db *DB) EventsByIDs(ctx context.Context, ids []string) (map[string]*Event,
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := db.query(ctx, db.read, `SELECT `+eventColumns+` FROM events WHERE id IN (SELECT value FROM json_each(?))`, jsonText(ids))
+	rows, err := db.query(ctx, db.read, `SELECT `+eventColumns+` FROM events WHERE id IN (`+db.sql.idList+`)`, jsonText(ids))
 	if err != nil {
 		return nil, wrapDBError(err, "read events")
 	}

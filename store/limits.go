@@ -32,6 +32,12 @@ func WithMaxSize(n int64) Option {
 // SetMaxSize changes the cap on the database's size (0 = none) while it is
 // open. A cap below the current size stops it growing.
 func (db *DB) SetMaxSize(ctx context.Context, n int64) error {
+	if db.sql.postgres {
+		if n > 0 {
+			return Errorf(EINVALID, "a size cap applies to a SQLite file; cap a PostgreSQL database's disk on its server")
+		}
+		return nil
+	}
 	var pageSize int64
 	if err := db.write.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&pageSize); err != nil {
 		return wrapDBError(err, "read page size")

@@ -41,6 +41,6 @@ func (db *DB) QueueStats(ctx context.Context, now time.Time) (QueueStats, error)
 // 1,000 endpoints per tenant).
 func (db *DB) EndpointCounts(ctx context.Context) (enabled, disabled int, err error) {
 	var en, dis sql.NullInt64
-	err = db.read.QueryRowContext(ctx, `SELECT SUM(enabled <> 0), SUM(enabled = 0) FROM endpoints`).Scan(&en, &dis)
+	err = db.read.QueryRowContext(ctx, `SELECT COUNT(CASE WHEN enabled <> 0 THEN 1 END), COUNT(CASE WHEN enabled = 0 THEN 1 END) FROM endpoints`).Scan(&en, &dis)
 	return int(en.Int64), int(dis.Int64), wrapDBError(err, "count endpoints")
 }

@@ -64,7 +64,7 @@ func (db *DB) ParkDeliveries(ctx context.Context, endpointID, owner string, ids 
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		if len(ids) > 0 {
 			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_owner = ?, next_attempt_at = ?
-				WHERE id IN (SELECT value FROM json_each(?)) AND status IN ('pending', 'retrying')`, owner, ms(until), jsonText(ids)); err != nil {
+				WHERE id IN (`+db.sql.idList+`) AND status IN ('pending', 'retrying')`, owner, ms(until), jsonText(ids)); err != nil {
 				return wrapDBError(err, "park deliveries")
 			}
 		}
@@ -84,8 +84,10 @@ func (db *DB) UnparkDeliveries(ctx context.Context, endpointID, owner string, li
 		ids, last = nil, false
 		// deliveries_leased holds (lease_owner, rowid), and rowids grow with
 		// each insert: this reads the owner's oldest rows off the index.
+		// (PostgreSQL's index holds the id, a ULID, which grows too.)
+		key := db.sql.insertOrder
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_owner = NULL, next_attempt_at = created_at
-			WHERE rowid IN (SELECT rowid FROM deliveries WHERE lease_owner = ? ORDER BY rowid LIMIT ?) RETURNING id`, owner, limit)
+			WHERE `+key+` IN (SELECT `+key+` FROM deliveries WHERE lease_owner = ? ORDER BY `+key+` LIMIT ?) RETURNING id`, owner, limit)
 		if err != nil {
 			return wrapDBError(err, "unpark deliveries")
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 )
@@ -20,7 +21,7 @@ var ErrSchemaTooNew = errors.New("database schema is newer than this hooks binar
 func (db *DB) refuseNewerSchema(ctx context.Context, names []string) error {
 	known := 0
 	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
+		base := path.Base(name)
 		if v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0]); err == nil && v > known {
 			known = v
 		}

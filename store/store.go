@@ -12,17 +12,19 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
 // DB is an open hooks database. Writes go through one connection, since
@@ -31,8 +33,11 @@ var migrations embed.FS
 type DB struct {
 	write *sql.DB
 	read  *sql.DB
-	path  string
+	path  string // the SQLite file, or the PostgreSQL URL with its password hidden
 	now   func() time.Time
+
+	sql      dialect          // the SQL that differs between the databases (postgres.go)
+	pgConfig *pgx.ConnConfig // PostgreSQL only: for connections of its own (LISTEN, locks)
 
 	masterKey []byte      // from WithMasterKey; nil = secrets stored as given
 	aead      cipher.AEAD // built from masterKey by Open
@@ -55,22 +60,33 @@ func WithClock(clock func() time.Time) Option {
 	return func(db *DB) { db.now = clock }
 }
 
-// Open opens (creating if needed) the SQLite database at path and applies
-// any migrations it has not seen yet.
-func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
-	path = strings.TrimPrefix(path, "sqlite://")
+// Open opens the database that dsn names and applies any migrations it
+// has not seen yet: a PostgreSQL database for a postgres:// URL, else a
+// SQLite file (created if needed) at dsn, with or without sqlite://.
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	path := strings.TrimPrefix(dsn, "sqlite://")
 	if path == "" {
 		return nil, Errorf(EINVALID, "database path is empty")
 	}
-	db := &DB{path: path, now: time.Now, busyTimeout: DefaultBusyTimeout}
+	db := &DB{path: path, now: time.Now, busyTimeout: DefaultBusyTimeout, sql: sqliteDialect}
 	for _, opt := range opts {
 		opt(db)
 	}
 	if err := db.initCipher(); err != nil {
 		return nil, err
 	}
+	if IsPostgresURL(dsn) {
+		db.path = redactURL(dsn)
+		if err := db.openPostgres(ctx, dsn); err != nil {
+			return nil, err
+		}
+		if err := db.setUp(ctx); err != nil {
+			return nil, err
+		}
+		return db, nil
+	}
 	pragmas := "_pragma=busy_timeout(" + strconv.FormatInt(db.busyTimeout.Milliseconds(), 10) + ")&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
+	dsn = "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
 	var err error
 	// SQLite's automatic checkpoint (every 1,000 pages, in the committing
 	// writer) keeps the WAL at a few MB under sustained load: the WAL starts
@@ -85,26 +101,35 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	db.write.SetMaxIdleConns(1)
 	db.write.SetConnMaxLifetime(0)
 	db.write.SetConnMaxIdleTime(0)
-	if err := db.migrate(ctx); err != nil {
-		db.write.Close()
-		return nil, err
-	}
-	if err := db.checkMasterKey(ctx); err != nil {
-		db.write.Close()
-		return nil, err
-	}
-	if err := db.SetMaxSize(ctx, db.maxSize); err != nil {
-		db.write.Close()
-		return nil, err
-	}
 	if db.read, err = sql.Open("sqlite", dsn+"&_pragma=query_only(1)"); err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	db.read.SetMaxOpenConns(8)
 	db.read.SetMaxIdleConns(8)
-	db.startIngester()
+	if err := db.setUp(ctx); err != nil {
+		return nil, err
+	}
 	return db, nil
+}
+
+// setUp brings a database whose pools are open up to date and starts the
+// ingester; on failure it closes the pools.
+func (db *DB) setUp(ctx context.Context) error {
+	err := db.migrate(ctx)
+	if err == nil {
+		err = db.checkMasterKey(ctx)
+	}
+	if err == nil && !db.sql.postgres {
+		err = db.SetMaxSize(ctx, db.maxSize)
+	}
+	if err != nil {
+		db.read.Close()
+		db.write.Close()
+		return err
+	}
+	db.startIngester()
+	return nil
 }
 
 // Close closes both connection pools.
@@ -113,8 +138,13 @@ func (db *DB) Close() error {
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
-// Path is the database file's path.
+// Path is the database file's path, or the PostgreSQL URL without its
+// password.
 func (db *DB) Path() string { return db.path }
+
+// Shared reports whether other hooks processes may use the database at the
+// same time: true for PostgreSQL. A SQLite file has one process.
+func (db *DB) Shared() bool { return db.sql.postgres }
 
 // Ping checks that the database answers and can be written.
 func (db *DB) Ping(ctx context.Context) error {
@@ -131,6 +161,9 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 
 // Backup writes a consistent copy of the live database to path (VACUUM INTO).
 func (db *DB) Backup(ctx context.Context, path string) error {
+	if db.sql.postgres {
+		return Errorf(EINVALID, "hooks backup copies SQLite files; back up PostgreSQL with pg_dump or your provider's snapshots")
+	}
 	// VACUUM INTO writes a new file, which the query_only read pool
 	// refuses, and on the writer it would hold up every write for as long
 	// as the copy takes; a connection of its own reads a snapshot beside
@@ -146,10 +179,21 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 }
 
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if err := db.lockMigrations(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	dir := "migrations"
+	if db.sql.postgres {
+		dir = "migrations/postgres"
+	}
+	names, err := fs.Glob(migrations, dir+"/*.sql")
 	if err != nil {
 		return err
 	}
@@ -158,7 +202,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
+		base := path.Base(name)
 		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
 		if err != nil {
 			return fmt.Errorf("migration %s: name must start with a number", name)
@@ -180,6 +224,9 @@ func (db *DB) applyMigration(ctx context.Context, version int, src string) error
 		return err
 	}
 	defer tx.Rollback()
+	if err := db.lockMigrations(ctx, tx); err != nil {
+		return err
+	}
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
 		return err
@@ -221,6 +268,9 @@ func wrapDBError(err error, what string) error {
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return err
+	}
+	if e, ok := wrapPostgresError(err); ok {
+		return e
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {

@@ -25,7 +25,7 @@ func (a AttemptSample) OK() bool { return a.StatusCode >= 200 && a.StatusCode < 
 // on a very busy server.
 func (db *DB) RecentAttempts(ctx context.Context, tenantID string, from, to time.Time, limit int) ([]AttemptSample, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT d.endpoint_id, a.started_at, a.status_code, a.duration_ms
-		FROM attempts a INDEXED BY attempts_by_started JOIN deliveries d ON d.id = a.delivery_id
+		FROM attempts a`+db.sql.indexedBy("attempts_by_started")+` JOIN deliveries d ON d.id = a.delivery_id
 		WHERE a.started_at >= ? AND a.started_at < ? AND d.tenant_id = ?
 		ORDER BY a.started_at DESC LIMIT ?`, ms(from), ms(to), tenantID, limit)
 	if err != nil {
@@ -66,7 +66,7 @@ func (db *DB) CountUnfinished(ctx context.Context, tenantID, webhookID string) (
 // table's size.
 func (db *DB) RecentTopics(ctx context.Context, tenantID string) ([]string, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT DISTINCT topic FROM (SELECT topic FROM events WHERE tenant_id = ? AND topic != 'ping'
-		ORDER BY id DESC LIMIT 1000) ORDER BY topic LIMIT 200`, tenantID)
+		ORDER BY id DESC LIMIT 1000) AS recent ORDER BY topic LIMIT 200`, tenantID)
 	if err != nil {
 		return nil, wrapDBError(err, "read recent topics")
 	}
@@ -90,7 +90,7 @@ func (db *DB) DeliveryStatusCounts(ctx context.Context, eventIDs []string) (map[
 		return out, nil
 	}
 	rows, err := db.read.QueryContext(ctx, `SELECT event_id, status, COUNT(*) FROM deliveries
-		WHERE event_id IN (SELECT value FROM json_each(?)) GROUP BY event_id, status`, jsonText(eventIDs))
+		WHERE event_id IN (`+db.sql.idList+`) GROUP BY event_id, status`, jsonText(eventIDs))
 	if err != nil {
 		return nil, wrapDBError(err, "count deliveries by event")
 	}

@@ -68,7 +68,7 @@ func (db *DB) FailingWebhooks(ctx context.Context, failingSince time.Time, maxFa
 	for _, c := range candidates {
 		var first sql.NullString
 		err := db.read.QueryRowContext(ctx, `SELECT MIN(id), COUNT(*) FROM (SELECT id FROM deliveries
-			WHERE endpoint_id = ? AND status = 'failed' AND id > ? ORDER BY id LIMIT ?)`, c.w.ID, c.floor, limit).
+			WHERE endpoint_id = ? AND status = 'failed' AND id > ? ORDER BY id LIMIT ?) AS failed`, c.w.ID, c.floor, limit).
 			Scan(&first, &c.w.Failed)
 		if err != nil {
 			return nil, wrapDBError(err, "count failed deliveries")

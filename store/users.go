@@ -105,7 +105,7 @@ func insertUser(ctx context.Context, q interface {
 }, u *User) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO users (id, email, password_hash, role, tenant_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Email, u.PasswordHash, u.Role, sql.NullString{String: u.TenantID, Valid: u.TenantID != ""}, ms(u.CreatedAt))
-	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
+	if isUniqueViolation(err) {
 		return &Error{Code: ECONFLICT, Field: "email", Message: "a user with this email exists already"}
 	}
 	return wrapDBError(err, "insert user")
@@ -145,7 +145,7 @@ func (db *DB) UserByID(ctx context.Context, id string) (*User, error) {
 
 // UserByEmail returns the user with email (any case), or ENOTFOUND.
 func (db *DB) UserByEmail(ctx context.Context, email string) (*User, error) {
-	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, strings.TrimSpace(email)))
+	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower(?)`, strings.TrimSpace(email)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "no user with email %s", email)
 	}

@@ -94,11 +94,13 @@ func (db *DB) UpdateWebhook(ctx context.Context, w *Webhook) error {
 	if err != nil {
 		return err
 	}
-	// Same order as webhookColumns, minus id/tenant_id/created_at.
+	// Same order as webhookColumns, minus created_at (the 20th), which
+	// stays: PostgreSQL refuses a parameter that the statement never uses.
+	args := append(cols[:19:19], cols[20:]...)
 	res, err := db.write.ExecContext(ctx, `UPDATE endpoints SET name=?3, url=?4, topics=?5, sub_topics=?6, enabled=?7,
 		disabled_reason=?8, disabled_at=?9, signing=?10, secret=?11, previous_secret=?12, previous_secret_until=?13,
-		headers=?14, envelope=?15, retry=?16, timeout_ms=?17, rate_limit=?18, metadata=?19, updated_at=?21
-		WHERE id=?1 AND tenant_id=?2`, cols...)
+		headers=?14, envelope=?15, retry=?16, timeout_ms=?17, rate_limit=?18, metadata=?19, updated_at=?20
+		WHERE id=?1 AND tenant_id=?2`, args...)
 	if err != nil {
 		return wrapDBError(err, "update webhook")
 	}
@@ -137,7 +139,7 @@ func (db *DB) WebhooksByIDs(ctx context.Context, ids []string) (map[string]*Webh
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := db.query(ctx, db.read, `SELECT `+webhookColumns+` FROM endpoints WHERE id IN (SELECT value FROM json_each(?))`, jsonText(ids))
+	rows, err := db.query(ctx, db.read, `SELECT `+webhookColumns+` FROM endpoints WHERE id IN (`+db.sql.idList+`)`, jsonText(ids))
 	if err != nil {
 		return nil, wrapDBError(err, "read webhooks")
 	}
@@ -156,7 +158,7 @@ func (db *DB) WebhooksByIDs(ctx context.Context, ids []string) (map[string]*Webh
 // after cursor (an id; "" for the first page), and the next page's cursor.
 func (db *DB) Webhooks(ctx context.Context, tenantID, cursor string, limit int) ([]*Webhook, string, error) {
 	if cursor == "" {
-		cursor = "\xff"
+		cursor = "~" // after every id: ids are ASCII letters, digits and _
 	}
 	rows, err := db.read.QueryContext(ctx, `SELECT `+webhookColumns+` FROM endpoints WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
 		tenantID, cursor, limit+1)
