@@ -36,7 +36,7 @@ type DB struct {
 	path  string // the SQLite file, or the PostgreSQL URL with its password hidden
 	now   func() time.Time
 
-	sql      dialect          // the SQL that differs between the databases (postgres.go)
+	sql      dialect         // the SQL that differs between the databases (postgres.go)
 	pgConfig *pgx.ConnConfig // PostgreSQL only: for connections of its own (LISTEN, locks)
 
 	masterKey []byte      // from WithMasterKey; nil = secrets stored as given
