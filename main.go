@@ -800,7 +800,7 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "Start hooks on the new database with the same master key:\n  hooks serve --db %s --master-key-file %s\n",
 		shellQuote(dst.Path()), shellQuote(absKey))
 	if strings.Contains(dst.Path(), ":xxxxx@") {
-		fmt.Fprintln(stdout, "(with the password in place of xxxxx, or the URL in HOOKS_DB)")
+		fmt.Fprintln(stdout, "(put the password back in place of xxxxx, or set HOOKS_DB to the URL and leave --db out)")
 	}
 	return nil
 }
