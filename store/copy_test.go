@@ -342,3 +342,51 @@ func TestCopyKnowsEveryTable(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestCopyInBatchesOfRowsAndBytes(t *testing.T) {
+	ctx := context.Background()
+	src := openTestDB(t)
+	// 1,234 events, which would be three batches by rows alone; but every
+	// other one has a 40 KiB payload, so batches end on the byte bound.
+	const n = 1234
+	big := bytes.Repeat([]byte("x"), 40<<10)
+	var events []*Event
+	for i := range n {
+		payload := []byte(fmt.Sprintf(`{"n":%d}`, i))
+		if i%2 == 0 {
+			payload = big
+		}
+		events = append(events, &Event{TenantID: DefaultTenant, Topic: "t", Payload: payload})
+	}
+	for chunk := range slices.Chunk(events, 200) {
+		if _, err := src.CreateEvents(ctx, chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dst, err := Open(ctx, filepath.Join(t.TempDir(), "copy.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	var seen []int64
+	err = Copy(ctx, dst, src, func(p CopyProgress) {
+		if p.Table == "events" {
+			seen = append(seen, p.Rows)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One report per batch, then one when the table is done.
+	if len(seen) < 5 || seen[len(seen)-1] != n || !slices.IsSorted(seen) {
+		t.Errorf("events progress %v, want more than 3 batches, ending at %d", seen, n)
+	}
+	for i := 1; i < len(seen)-1; i++ {
+		if d := seen[i] - seen[i-1]; d > copyBatchRows {
+			t.Errorf("a batch of %d rows", d)
+		}
+	}
+	if want, got := dumpForCopy(t, src), dumpForCopy(t, dst); !slices.Equal(got, want) {
+		t.Errorf("the copy has %d rows, the source %d, or they differ", len(got), len(want))
+	}
+}
