@@ -215,7 +215,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 
 	// Periodic jobs (retention, auto-disable, key rotation, callback polls)
 	// are added to sched before it starts below.
-	sched, err := jobs.New(log)
+	// On a shared database one instance at a time runs them: the leader,
+	// elected through a PostgreSQL advisory lock.
+	leader := db.Leader(func(leading bool) {
+		if leading {
+			log.Info("this instance now runs the periodic jobs (leader)")
+		} else {
+			log.Warn("lost the leader's database session; another instance takes over the periodic jobs")
+		}
+	})
+	defer leader.Close()
+	sched, err := jobs.New(log, jobs.WithElector(leader))
 	if err != nil {
 		return err
 	}

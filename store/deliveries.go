@@ -312,7 +312,13 @@ func (db *DB) Redeliver(ctx context.Context, tenantID, id string) (*Delivery, er
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "delivery %s not found", id)
 	}
-	return d, wrapDBError(err, "redeliver")
+	if err != nil {
+		return nil, wrapDBError(err, "redeliver")
+	}
+	// The redelivery is stored; a lost notification only delays it to
+	// another process's next idle poll.
+	_ = db.notifyWorkNow(ctx)
+	return d, nil
 }
 
 // CountRecoverable counts the endpoint's failed deliveries created at or
@@ -335,6 +341,9 @@ func (db *DB) Recover(ctx context.Context, tenantID, webhookID string, since tim
 		return 0, wrapDBError(err, "recover deliveries")
 	}
 	n, _ := res.RowsAffected()
+	if n > 0 {
+		_ = db.notifyWorkNow(ctx) // as in Redeliver
+	}
 	return int(n), nil
 }
 

@@ -175,6 +175,7 @@ func (db *DB) createEvents(ctx context.Context, events []*Event) (created []bool
 		var insertParked *sql.Stmt // prepared in the transaction when first needed
 		subsByTenant := map[string][]*Webhook{}
 		var matched []string
+		due := false // whether a delivery was stored due now
 		for i, e := range events {
 			subs, ok := subsByTenant[e.TenantID]
 			if !ok {
@@ -219,11 +220,15 @@ func (db *DB) createEvents(ctx context.Context, events []*Event) (created []bool
 				} else {
 					_, err = insertDelivery.ExecContext(ctx, NewID(PrefixDelivery), e.TenantID, e.ID, id, e.Topic, e.SubTopic,
 						ms(now), ms(now), ms(now))
+					due = true
 				}
 				if err != nil {
 					return wrapDBError(err, "insert delivery")
 				}
 			}
+		}
+		if due {
+			return db.notifyWork(ctx, tx)
 		}
 		return nil
 	})

@@ -46,6 +46,15 @@ type Option func(*options)
 
 type options struct {
 	stopTimeout time.Duration
+	elector     gocron.Elector
+}
+
+// WithElector makes the jobs run only while elector says this process
+// leads, for several processes sharing one database: each job then runs on
+// one of them at a time. A job that is due on a process that doesn't lead
+// is skipped until its next interval.
+func WithElector(elector gocron.Elector) Option {
+	return func(o *options) { o.elector = elector }
 }
 
 // WithStopTimeout bounds how long Stop waits for running jobs (default 10 s).
@@ -63,8 +72,12 @@ func New(log *slog.Logger, opts ...Option) (*Scheduler, error) {
 		opt(&o)
 	}
 	s := &Scheduler{log: log, jobs: map[string]gocron.Job{}}
+	schedOpts := []gocron.SchedulerOption{}
+	if o.elector != nil {
+		schedOpts = append(schedOpts, gocron.WithDistributedElector(o.elector))
+	}
 	var err error
-	s.sched, err = gocron.NewScheduler(
+	s.sched, err = gocron.NewScheduler(append(schedOpts,
 		gocron.WithStopTimeout(o.stopTimeout),
 		gocron.WithLocation(time.UTC),
 		gocron.WithGlobalJobOptions(
@@ -80,7 +93,7 @@ func New(log *slog.Logger, opts ...Option) (*Scheduler, error) {
 				}),
 			),
 		),
-	)
+	)...)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new scheduler: %w", err)
 	}
