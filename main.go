@@ -628,9 +628,9 @@ func benchmark(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var c bench.Config
 	fs := flag.NewFlagSet("hooks bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.URL, "url", "", "target a running server (started with --dev, so it may call the loopback receiver) instead of one in this process")
+	fs.StringVar(&c.URL, "url", "", "target a running server (started with --dev, so it may call the loopback receiver) instead of one in this process; a comma-separated list spreads the load over instances sharing one database")
 	fs.StringVar(&c.Key, "key", "", "API key for --url")
-	fs.StringVar(&c.DB, "db", "", "in-process: SQLite file to use (default: a temporary file, removed afterwards)")
+	fs.StringVar(&c.DB, "db", "", "in-process: the database to use, a SQLite file or a postgres:// URL (default: a temporary SQLite file, removed afterwards)")
 	fs.IntVar(&c.Workers, "workers", 128, "in-process: concurrent outgoing requests")
 	fs.IntVar(&c.Events, "events", 0, "events to post (default: as many as --duration allows)")
 	fs.DurationVar(&c.Duration, "duration", 0, "how long to post events (default 10s when --events is not set)")

@@ -165,6 +165,8 @@ func (db *DB) createEvents(ctx context.Context, events []*Event) (created []bool
 		return nil, err
 	}
 	created = make([]bool, len(events))
+	db.parking.Lock() // see park.go
+	defer db.parking.Unlock()
 	err = db.tx(ctx, func(tx *sql.Tx) error {
 		// Taken inside the transaction, which holds the only writer, so a
 		// delivery is never stored as due earlier than a claim that ran

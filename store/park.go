@@ -17,9 +17,10 @@ import (
 // deliveries parked too (a hold): claiming each only to park it again would
 // cost two writes per delivery of an endpoint that is down. The hold ends
 // in the transaction that unparks the endpoint's last parked deliveries,
-// and ingest reads it in its own transaction; both run on the one writer
-// connection, so no delivery can be parked after its endpoint's last
-// unpark.
+// and ingest reads it in its own transaction; both hold db.parking (on
+// SQLite they would run one at a time on the one writer connection anyway,
+// but PostgreSQL has several), so no delivery can be parked after its
+// endpoint's last unpark.
 
 // hold is how CreateEvents parks an endpoint's new deliveries.
 type hold struct {
@@ -61,6 +62,8 @@ func (h *holds) clear(endpointID string) {
 // a safety net: a parked delivery that nobody unparks falls due again then
 // (and start-up releases every lease).
 func (db *DB) ParkDeliveries(ctx context.Context, endpointID, owner string, ids []string, until time.Time) error {
+	db.parking.Lock()
+	defer db.parking.Unlock()
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		if len(ids) > 0 {
 			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_owner = ?, next_attempt_at = ?
@@ -80,6 +83,8 @@ func (db *DB) ParkDeliveries(ctx context.Context, endpointID, owner string, ids 
 // the endpoint's hold ends (in the same transaction) and last is true: no
 // delivery of it is parked any more.
 func (db *DB) UnparkDeliveries(ctx context.Context, endpointID, owner string, limit int) (ids []string, last bool, err error) {
+	db.parking.Lock()
+	defer db.parking.Unlock()
 	err = db.tx(ctx, func(tx *sql.Tx) error {
 		ids, last = nil, false
 		// deliveries_leased holds (lease_owner, rowid), and rowids grow with

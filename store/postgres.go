@@ -57,10 +57,10 @@ func (d dialect) indexedBy(index string) string {
 }
 
 // openPostgres opens both pools on the PostgreSQL database at dsn. Unlike
-// SQLite, PostgreSQL takes concurrent writers, but the writer pool keeps
-// one connection: the ingest and parking code relies on its transactions
-// running one at a time within a process (park.go), and group commit
-// already makes each transaction carry many rows.
+// SQLite, PostgreSQL takes concurrent writers, and each statement costs a
+// round trip, so the writer pool has a few connections: ingest, claims and
+// outcome writes (one goroutine each) then wait on the network in
+// parallel rather than in turn.
 func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
@@ -77,7 +77,7 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 		pool.SetMaxIdleConns(maxConns)
 		return pool
 	}
-	db.write, db.read = open(1), open(8)
+	db.write, db.read = open(postgresWriters), open(8)
 	if err := db.write.PingContext(ctx); err != nil {
 		db.write.Close()
 		db.read.Close()
@@ -85,6 +85,10 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	}
 	return nil
 }
+
+// postgresWriters is the size of the writer pool on PostgreSQL: one each
+// for ingest, claims and outcome writes, and one for everything else.
+const postgresWriters = 4
 
 // redactURL returns dsn with its password hidden, for logs and errors.
 func redactURL(dsn string) string {

@@ -50,6 +50,7 @@ type DB struct {
 	apiKeys ttlCache[[32]byte, APIKey] // by SHA-256 of the secret (apikeys.go)
 	tenants ttlCache[string, Tenant]   // by id (tenants.go)
 	holds   holds                      // endpoints whose new deliveries are stored parked (park.go)
+	parking sync.Mutex                 // held by ingest and by parking transactions (park.go)
 }
 
 // Option changes how Open sets up a DB.

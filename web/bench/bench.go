@@ -2,7 +2,8 @@
 // the way a producer and its customers' receivers see it. It starts a
 // webhook receiver on loopback and, unless told to target a running server,
 // a real hooks server (web.New and delivery.New on a SQLite file in a
-// temporary directory) on loopback too; registers endpoints that point at
+// temporary directory, or on a database it is given) on loopback too;
+// registers endpoints that point at
 // the receiver; posts events over the HTTP API at a chosen rate; and
 // reports events/s accepted, deliveries/s completed, the latency from
 // posting an event to its first attempt arriving, errors and peak RSS.
@@ -21,10 +22,10 @@ import (
 
 // Config is one benchmark run. Zero fields take the defaults noted.
 type Config struct {
-	URL string // a running server to target; "" starts one in this process
+	URL string // a running server to target (several: comma-separated); "" starts one in this process
 	Key string // API key for URL
 
-	DB      string // in-process: SQLite file; "" = a temporary file, removed afterwards
+	DB      string // in-process: SQLite file or postgres:// URL; "" = a temporary SQLite file, removed afterwards
 	Workers int    // in-process: engine workers; 128
 
 	Events        int           // events to post; 0 = as many as Duration allows

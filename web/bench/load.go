@@ -14,18 +14,29 @@ import (
 	"time"
 )
 
-// apiClient talks to the hooks REST API.
+// apiClient talks to the hooks REST API: of one server, or of several
+// instances sharing one database, in turn.
 type apiClient struct {
-	base, key string
-	client    *http.Client
+	bases  []string
+	next   atomic.Uint64
+	key    string
+	client *http.Client
 }
 
+// newAPIClient returns a client of the servers in base, a comma-separated
+// list of URLs.
 func newAPIClient(base, key string, conns int) *apiClient {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = conns
 	tr.MaxIdleConnsPerHost = conns
 	tr.Proxy = nil
-	return &apiClient{base: strings.TrimRight(base, "/"), key: key, client: &http.Client{Transport: tr, Timeout: time.Minute}}
+	c := &apiClient{key: key, client: &http.Client{Transport: tr, Timeout: time.Minute}}
+	for _, b := range strings.Split(base, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			c.bases = append(c.bases, strings.TrimRight(b, "/"))
+		}
+	}
+	return c
 }
 
 // do sends a request and returns the status and body. A body of type
@@ -42,7 +53,8 @@ func (c *apiClient) do(ctx context.Context, method, path string, body any) (int,
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	base := c.bases[(c.next.Add(1)-1)%uint64(len(c.bases))]
+	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
 	if err != nil {
 		return 0, nil, err
 	}

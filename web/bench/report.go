@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"hooks/store"
 	"io"
 	"strconv"
 	"strings"
@@ -19,7 +20,11 @@ func (r *Result) WriteTable(w io.Writer) error {
 
 	target := r.Target
 	if r.Target == "in-process" {
-		target = fmt.Sprintf("in-process server (SQLite, %d workers), receiver on loopback", c.Workers)
+		backend := "SQLite"
+		if store.IsPostgresURL(c.DB) {
+			backend = "PostgreSQL"
+		}
+		target = fmt.Sprintf("in-process server (%s, %d workers), receiver on loopback", backend, c.Workers)
 	}
 	row("target", "%s, %d CPUs", target, r.CPUs)
 	endpoints := fmt.Sprintf("fan-out %d", c.Fanout)
