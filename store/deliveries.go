@@ -242,59 +242,76 @@ type Outcome struct {
 	Callback       *Callback // callback state to save: at the start of a wait and after each poll
 }
 
-// Statements of RecordOutcomes, prepared once on the writer.
-const (
-	insertAttemptSQL = `INSERT INTO attempts (id, delivery_id, trigger, url, status_code, duration_ms, error,
-		request_headers, request_body, response_headers, response_body, response_truncated, started_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	updateDeliverySQL = `UPDATE deliveries SET status = ?, attempt_count = attempt_count + ?, next_attempt_at = ?,
-		next_trigger = 'scheduled', lease_owner = NULL, last_status_code = CASE WHEN ? = 1 THEN ? ELSE last_status_code END, updated_at = ?
-		WHERE id = ?`
-)
-
 // RecordOutcomes writes a batch of outcomes in one transaction (group
-// commit): each attempt row and its delivery's new state.
+// commit): each attempt row and its delivery's new state. On PostgreSQL
+// that takes a few statements per batch rather than two per outcome
+// (rows.go).
 func (db *DB) RecordOutcomes(ctx context.Context, outcomes []Outcome) error {
-	stmts, err := db.preparedAll(ctx, db.write, insertAttemptSQL, updateDeliverySQL)
+	updater, err := db.rowWriter(ctx, updateDeliveries)
 	if err != nil {
 		return err
 	}
-	// Encode outside the transaction, which holds the only writer.
+	inserter, err := db.rowWriter(ctx, insertAttempts)
+	if err != nil {
+		return err
+	}
+	// Encode outside the transaction, which holds a writer.
+	now := ms(db.clock())
+	updates := make([]any, 0, updateDeliveries.width*len(outcomes))
 	headers := make([][2]string, len(outcomes))
+	seen := make(map[string]bool, len(outcomes))
 	for i, o := range outcomes {
+		if seen[o.DeliveryID] {
+			// Two outcomes of one delivery: in one UPDATE … FROM only one
+			// would count, so record them in turn.
+			for i := range outcomes {
+				if err := db.RecordOutcomes(ctx, outcomes[i:i+1]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		seen[o.DeliveryID] = true
+		attempted := 0
 		if a := o.Attempt; a != nil {
+			attempted = 1
 			headers[i] = [2]string{headerJSON(a.RequestHeaders), headerJSON(a.ResponseHeaders)}
 		}
+		updates = append(updates, o.DeliveryID, o.Status, attempted, nullMS(o.NextAttemptAt), o.LastStatusCode, now)
 	}
-	now := ms(db.clock())
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		insertAttempt, update := tx.StmtContext(ctx, stmts[0]), tx.StmtContext(ctx, stmts[1])
-		for i, o := range outcomes {
-			attempted := 0
-			if o.Attempt != nil {
-				attempted = 1
-			}
-			res, err := update.ExecContext(ctx, o.Status, attempted, nullMS(o.NextAttemptAt), attempted == 1, o.LastStatusCode, now, o.DeliveryID)
-			if err != nil {
-				return wrapDBError(err, "update delivery")
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				// Deleted with its endpoint while the attempt was in flight:
-				// there is nothing left to record it against.
+		// A delivery deleted with its endpoint while its attempt was in
+		// flight is not updated and not returned: there is nothing left to
+		// record its attempt against.
+		recorded := make(map[string]bool, len(outcomes))
+		err := updater.exec(ctx, tx, updates, func(rows *sql.Rows) error {
+			var id string
+			err := rows.Scan(&id)
+			recorded[id] = true
+			return err
+		})
+		if err != nil {
+			return wrapDBError(err, "update deliveries")
+		}
+		attempts := make([]any, 0, insertAttempts.width*len(outcomes))
+		for i := range outcomes {
+			o := &outcomes[i]
+			a := o.Attempt
+			if a == nil || !recorded[o.DeliveryID] {
 				continue
 			}
-			if a := o.Attempt; a != nil {
-				if a.ID == "" {
-					a.ID = NewID(PrefixAttempt)
-				}
-				if _, err := insertAttempt.ExecContext(ctx, a.ID, o.DeliveryID, a.Trigger, a.URL, a.StatusCode, a.Duration.Milliseconds(),
-					a.Error, headers[i][0], a.RequestBody, headers[i][1], a.ResponseBody, a.ResponseTruncated,
-					ms(a.StartedAt)); err != nil {
-					return wrapDBError(err, "insert attempt")
-				}
+			if a.ID == "" {
+				a.ID = NewID(PrefixAttempt)
 			}
-			if o.Callback != nil {
-				if err := saveCallback(ctx, tx, &o); err != nil {
+			attempts = append(attempts, a.ID, o.DeliveryID, a.Trigger, a.URL, a.StatusCode, a.Duration.Milliseconds(),
+				a.Error, headers[i][0], a.RequestBody, headers[i][1], a.ResponseBody, a.ResponseTruncated, ms(a.StartedAt))
+		}
+		if err := inserter.exec(ctx, tx, attempts, nil); err != nil {
+			return wrapDBError(err, "insert attempts")
+		}
+		for i := range outcomes {
+			if o := &outcomes[i]; o.Callback != nil && recorded[o.DeliveryID] {
+				if err := saveCallback(ctx, tx, o); err != nil {
 					return err
 				}
 			}
@@ -302,6 +319,28 @@ func (db *DB) RecordOutcomes(ctx context.Context, outcomes []Outcome) error {
 		return nil
 	})
 }
+
+// The statements of RecordOutcomes. The casts type the VALUES columns for
+// PostgreSQL, which can't infer a bare parameter's type there; SQLite
+// takes the same CAST syntax. VALUES names its columns column1, column2, …
+// in both.
+var (
+	updateDeliveries = rowStatement{
+		head: `UPDATE deliveries SET status = v.column2, attempt_count = attempt_count + v.column3, next_attempt_at = v.column4,
+			next_trigger = 'scheduled', lease_owner = NULL,
+			last_status_code = CASE WHEN v.column3 = 1 THEN v.column5 ELSE last_status_code END, updated_at = v.column6
+			FROM (VALUES `,
+		row:   `(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS BIGINT))`,
+		tail:  `) AS v WHERE deliveries.id = v.column1 RETURNING deliveries.id`,
+		width: 6,
+	}
+	insertAttempts = rowStatement{
+		head: `INSERT INTO attempts (id, delivery_id, trigger, url, status_code, duration_ms, error,
+			request_headers, request_body, response_headers, response_body, response_truncated, started_at) VALUES `,
+		row:   `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		width: 13,
+	}
+)
 
 // Redeliver schedules one more attempt of a delivery now, with the same
 // webhook id, whatever its status.

@@ -150,17 +150,27 @@ func (db *DB) commitIngest(calls []*ingestCall) {
 const (
 	insertEventSQL = `INSERT INTO events (id, tenant_id, topic, sub_topic, payload, idempotency_key, delivery_count, triggered_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
-	insertDeliverySQL = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, topic, sub_topic, status, next_attempt_at,
-		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`
 	subscribersSQL = `SELECT id, topics, sub_topics FROM endpoints WHERE tenant_id = ? AND enabled = 1`
-	// A delivery of an endpoint on hold (park.go) is stored parked.
-	insertParkedDeliverySQL = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, topic, sub_topic, status, next_attempt_at,
-		lease_owner, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`
 )
+
+// insertDeliveries stores an ingest batch's deliveries, many rows to a
+// statement on PostgreSQL (rows.go). A delivery of an endpoint on hold
+// (park.go) is stored parked: not due until its hold ends, under the
+// hold's lease owner.
+var insertDeliveries = rowStatement{
+	head: `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, topic, sub_topic, status, next_attempt_at,
+		lease_owner, created_at, updated_at) VALUES `,
+	row:   `(?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+	width: 10,
+}
 
 // createEvents is CreateEvents in one transaction of its own.
 func (db *DB) createEvents(ctx context.Context, events []*Event) (created []bool, err error) {
-	stmts, err := db.preparedAll(ctx, db.write, insertEventSQL, insertDeliverySQL, subscribersSQL, insertParkedDeliverySQL)
+	stmts, err := db.preparedAll(ctx, db.write, insertEventSQL, subscribersSQL)
+	if err != nil {
+		return nil, err
+	}
+	deliveryWriter, err := db.rowWriter(ctx, insertDeliveries)
 	if err != nil {
 		return nil, err
 	}
@@ -172,9 +182,8 @@ func (db *DB) createEvents(ctx context.Context, events []*Event) (created []bool
 		// delivery is never stored as due earlier than a claim that ran
 		// before it.
 		now := db.clock()
-		insertEvent, insertDelivery := tx.StmtContext(ctx, stmts[0]), tx.StmtContext(ctx, stmts[1])
-		subscribersQuery := tx.StmtContext(ctx, stmts[2])
-		var insertParked *sql.Stmt // prepared in the transaction when first needed
+		insertEvent, subscribersQuery := tx.StmtContext(ctx, stmts[0]), tx.StmtContext(ctx, stmts[1])
+		var deliveries []any // rows of insertDeliveries.width values
 		subsByTenant := map[string][]*Webhook{}
 		var matched []string
 		due := false // whether a delivery was stored due now
@@ -212,22 +221,18 @@ func (db *DB) createEvents(ctx context.Context, events []*Event) (created []bool
 			}
 			created[i] = true
 			for _, id := range matched {
-				var err error
+				next, owner := ms(now), sql.NullString{}
 				if h, held := db.holds.get(id); held {
-					if insertParked == nil {
-						insertParked = tx.StmtContext(ctx, stmts[3])
-					}
-					_, err = insertParked.ExecContext(ctx, NewID(PrefixDelivery), e.TenantID, e.ID, id, e.Topic, e.SubTopic,
-						ms(h.until), h.owner, ms(now), ms(now))
+					next, owner = ms(h.until), sql.NullString{String: h.owner, Valid: true}
 				} else {
-					_, err = insertDelivery.ExecContext(ctx, NewID(PrefixDelivery), e.TenantID, e.ID, id, e.Topic, e.SubTopic,
-						ms(now), ms(now), ms(now))
 					due = true
 				}
-				if err != nil {
-					return wrapDBError(err, "insert delivery")
-				}
+				deliveries = append(deliveries, NewID(PrefixDelivery), e.TenantID, e.ID, id, e.Topic, e.SubTopic,
+					next, owner, ms(now), ms(now))
 			}
+		}
+		if err := deliveryWriter.exec(ctx, tx, deliveries, nil); err != nil {
+			return wrapDBError(err, "insert deliveries")
 		}
 		if due {
 			return db.notifyWork(ctx, tx)

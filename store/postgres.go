@@ -39,12 +39,15 @@ type dialect struct {
 	// insertOrder is a column that grows with each insert into deliveries,
 	// kept in the deliveries_leased index.
 	insertOrder string
+	// rowsPerStatement is how many rows a hot multi-row write puts in
+	// one statement (rows.go).
+	rowsPerStatement int
 }
 
 var (
-	sqliteDialect   = dialect{idList: `SELECT value FROM json_each(?)`, insertOrder: "rowid"}
+	sqliteDialect   = dialect{idList: `SELECT value FROM json_each(?)`, insertOrder: "rowid", rowsPerStatement: 1}
 	postgresDialect = dialect{postgres: true, idList: `SELECT json_array_elements_text(?::json)`, skipLocked: ` FOR UPDATE SKIP LOCKED`,
-		insertOrder: "id"}
+		insertOrder: "id", rowsPerStatement: maxRowsPerStatement}
 )
 
 // indexedBy makes SQLite use index for a query whose plan it would
