@@ -40,8 +40,15 @@ func devPolicy(dc *delivery.Config, _ *Config) {
 
 func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 	t.Helper()
+	return newTestServerOn(t, storetest.DSN(t), opts...)
+}
+
+// newTestServerOn is newTestServer on the database dsn, which other test
+// servers may share, as several hooks instances share one PostgreSQL.
+func newTestServerOn(t *testing.T, dsn string, opts ...serverOption) *testServer {
+	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, storetest.DSN(t))
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
