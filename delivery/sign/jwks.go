@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 )
@@ -14,23 +15,35 @@ import (
 // emptyJWKS is the answer for a tenant without keys: a valid, empty set.
 var emptyJWKS = []byte(`{"keys":[]}`)
 
-// JWKS returns tenantID's public keys, current first, as a JWK Set (RFC 7517)
+// JWKS returns tenantID's public keys, newest first, as a JWK Set (RFC 7517)
 // for <issuer>/.well-known/jwks.json. A tenant that has never signed has an
 // empty set: serving the set never creates keys, so anyone can ask for it.
+// On shared storage the set may come from storage rather than the cache
+// (see KeyRing).
 func (r *KeyRing) JWKS(ctx context.Context, tenantID string) ([]byte, error) {
 	if err := r.ensureAll(ctx); err != nil {
 		return nil, err
 	}
 	r.mu.RLock()
-	defer r.mu.RUnlock()
-	if tk := r.tenants[tenantID]; tk != nil {
-		return bytes.Clone(tk.jwks), nil
+	tk := r.tenants[tenantID]
+	r.mu.RUnlock()
+	if r.shared && !tk.settled() {
+		var err error
+		if tk, err = r.rereadForJWKS(ctx, tenantID); err != nil {
+			return nil, err
+		}
 	}
-	return bytes.Clone(emptyJWKS), nil
+	if tk == nil || len(tk.keys) == 0 {
+		return bytes.Clone(emptyJWKS), nil
+	}
+	return bytes.Clone(tk.jwks), nil
 }
 
 // AllJWKS returns every tenant's public keys in one JWK Set, for the
 // server-wide /.well-known/jwks.json. Key IDs are unique across tenants.
+// It is always answered from the cache: on shared storage, a tenant's
+// first key made by another instance joins it at the next Refresh, while
+// rotated keys are in it before they sign.
 func (r *KeyRing) AllJWKS(ctx context.Context) ([]byte, error) {
 	if err := r.ensureAll(ctx); err != nil {
 		return nil, err
@@ -84,14 +97,17 @@ func (r *KeyRing) ensureAll(ctx context.Context) error {
 		return nil
 	}
 	// Unreadable keys are Rotate's to report: the rest can still be served.
-	if err := r.loadAllLocked(ctx); err != nil && !errors.Is(err, errUnreadableKey) {
+	// The time of this load is not known, so on shared storage it does
+	// not spare signatures a read (see tenantKeys.loadedAt).
+	if err := r.loadAllLocked(ctx, time.Time{}); err != nil && !errors.Is(err, errUnreadableKey) {
 		return err
 	}
 	return nil
 }
 
-// newTenantKeys publishes keys, newest first, with their JWK Set.
-func newTenantKeys(keys []*ringKey) (*tenantKeys, error) {
+// newTenantKeys publishes keys, newest first, with their JWK Set, as read
+// from storage at loadedAt.
+func newTenantKeys(keys []*ringKey, loadedAt time.Time) (*tenantKeys, error) {
 	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(keys))}
 	for _, k := range keys {
 		set.Keys = append(set.Keys, k.public)
@@ -100,5 +116,5 @@ func newTenantKeys(keys []*ringKey) (*tenantKeys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode JWK set: %w", err)
 	}
-	return &tenantKeys{keys: keys, jwks: jwks}, nil
+	return &tenantKeys{keys: keys, jwks: jwks, loadedAt: loadedAt}, nil
 }

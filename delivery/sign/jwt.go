@@ -69,7 +69,8 @@ func (j *JWT) Sign(h http.Header, body []byte, m Meta) error {
 		now = time.Now()
 	}
 	// Signer has no context; storage is only reached on a tenant's first
-	// signature and on an overdue rotation.
+	// signature, on an overdue rotation and, on shared storage, when the
+	// ring's copy of the keys is old (see KeyRing).
 	key, err := j.ring.signingKey(context.Background(), m.TenantID, now)
 	if err != nil {
 		return fmt.Errorf("sign jwt: %w", err)
