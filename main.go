@@ -463,13 +463,31 @@ const callbackPollEvery = time.Second
 
 // addContractJobs schedules the periodic work of the provider contracts:
 // JWT key rotation and AsyncCallback polls. It rotates keys once now, so
-// an overdue key is replaced before the first delivery rather than by it.
+// an overdue key is replaced before the first delivery rather than by it,
+// and refreshes this instance's copy of the keys until ctx is done.
 func addContractJobs(ctx context.Context, sched *jobs.Scheduler, ring *sign.KeyRing, engine *delivery.Engine, log *slog.Logger) error {
 	if err := ring.Rotate(ctx, time.Now()); err != nil {
 		// Not fatal: tenants whose keys are fine go on signing, and a
 		// tenant without a usable key gets a new one when it next signs.
 		log.Error("rotate JWT signing keys", "err", err)
 	}
+	// Not a scheduler job: on a shared database the jobs run on one
+	// instance, but every instance signs and serves JWK Sets from its own
+	// copy of the keys.
+	go func() {
+		tick := time.NewTicker(sign.KeyRefreshInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if err := ring.Refresh(ctx, time.Now()); err != nil && ctx.Err() == nil {
+					log.Error("refresh JWT signing keys", "err", err)
+				}
+			}
+		}
+	}()
 	if err := sched.Add("jwt-key-rotation", keyRotationCheck, func(ctx context.Context) error {
 		return ring.Rotate(ctx, time.Now())
 	}); err != nil {
