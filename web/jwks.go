@@ -14,9 +14,10 @@ type KeySets interface {
 	AllJWKS(ctx context.Context) ([]byte, error)
 }
 
-// jwksMaxAge is how long receivers and proxies may cache a key set. A
-// rotated-in key signs at once, but jwks-rsa refetches the set when it meets
-// an unknown kid, and the retired key stays published far longer than this.
+// jwksMaxAge is how long receivers and proxies may cache a key set. On one
+// instance a rotated-in key signs at once (on a shared database, a minute
+// after it is published), but jwks-rsa refetches the set when it meets an
+// unknown kid, and the retired key stays published far longer than this.
 const jwksMaxAge = "public, max-age=300"
 
 // emptyKeySet is the answer when the server has no JWT key ring.
