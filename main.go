@@ -191,6 +191,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	// Background work tied to ctx (the JWT key refresh) stops before the
+	// database closes.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	// A SQLite file has one hooks process, so any lease in it is a previous
 	// run's. On a shared database the other instances' leases are live; a
 	// crashed instance's leases simply expire.
