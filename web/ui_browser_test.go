@@ -258,7 +258,14 @@ func TestBrowserFirstAdminToRedeliver(t *testing.T) {
 	if got, err := s.db.WebhookByID(ctx, store.DefaultTenant, hook.ID); err != nil || got.Enabled {
 		t.Fatalf("after Disable: %+v, %v", got, err)
 	}
-	b.do("enable it again", chromedp.Click(`.page-actions form[action="/webhooks/`+hook.ID+`/enable"] button`), chromedp.WaitVisible(".flash-success"))
+	// The disable step's flash is still on the page, so wait for what only
+	// the enabled page shows: leaving while the form's POST is in flight
+	// aborts it (net::ERR_ABORTED).
+	b.do("enable it again", chromedp.Click(`.page-actions form[action="/webhooks/`+hook.ID+`/enable"] button`),
+		chromedp.WaitVisible(`.page-actions form[action="/webhooks/`+hook.ID+`/disable"] button`))
+	if got, err := s.db.WebhookByID(ctx, store.DefaultTenant, hook.ID); err != nil || !got.Enabled {
+		t.Fatalf("after Enable: %+v, %v", got, err)
+	}
 
 	b.do("count failed deliveries to recover", chromedp.Navigate(s.http.URL+"/webhooks/"+hook.ID+"/recover"), chromedp.WaitVisible(".recover-count"))
 	b.shot("recover")
