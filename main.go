@@ -286,6 +286,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log.Info("hooks is running", "version", version, "addr", ln.Addr().String(), "db", db.Path(), "public_url", c.publicURL)
 
+	// Before anything is served: a signal that arrives once the API
+	// answers must start a clean shutdown, not kill the process.
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(signals)
 	engineCtx, stopEngine := context.WithCancel(ctx)
 	engineDone := make(chan error, 1)
 	go func() { engineDone <- engine.Run(engineCtx, c.drain) }()
@@ -294,9 +299,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- httpServer.Serve(ln) }()
 
-	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(signals)
 	select {
 	case sig := <-signals:
 		log.Info("shutting down: no new requests; finishing in-flight attempts (send the signal again to exit now)", "signal", sig.String())

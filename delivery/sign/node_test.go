@@ -182,7 +182,10 @@ func TestJWTAcceptedByExpressJWTReceiver(t *testing.T) {
 	if err := ring.Rotate(ctx, now.Add(2*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	rotated := signed(meta)
+	// The key that signs is the one current at the signature's time.
+	later := meta
+	later.Timestamp = now.Add(2 * time.Minute)
+	rotated := signed(later)
 	kid := func(h http.Header) any {
 		return decodeSegment(t, strings.TrimPrefix(h.Get("Authorization"), "Bearer "), 0)["kid"]
 	}
