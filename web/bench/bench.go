@@ -273,6 +273,9 @@ func runBacklog(ctx context.Context, res *Result, rcv *receiver, srv *inProcess,
 	res.DrainTime = mon.doneAt.Sub(upAt)
 	res.Elapsed = res.DrainTime
 	stopProbe()
+	// A probe's event accepted as the drain ended is delivered after it:
+	// wait for it too, or it would count as missing.
+	mon.waitDrained(ctx, time.Now(), 10*time.Second)
 	return ctx.Err()
 }
 
