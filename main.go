@@ -524,6 +524,9 @@ func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if _, err := os.Stat(*out); err == nil {
 		return fmt.Errorf("backup: %s exists; choose a new file", *out)
 	}
+	if store.IsPostgresURL(*dbPath) {
+		return errors.New("backup: hooks backup copies a SQLite file; back up PostgreSQL with pg_dump or your provider's snapshots")
+	}
 	if _, err := os.Stat(*dbPath); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
@@ -550,7 +553,7 @@ func apikey(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fs := flag.NewFlagSet("hooks apikey create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dbPath := fs.String("db", "hooks.db", "SQLite database file")
+	dbPath := fs.String("db", "hooks.db", "database: a SQLite file or a postgres:// URL")
 	tenant := fs.String("tenant", "", "bind the key to this tenant (default: the key may act on every tenant)")
 	name := fs.String("name", "", "a name to recognise the key by")
 	if err := parseFlags(fs, args[1:]); err != nil {
@@ -578,7 +581,7 @@ func userCreate(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	fs := flag.NewFlagSet("hooks user create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dbPath := fs.String("db", "hooks.db", "SQLite database file")
+	dbPath := fs.String("db", "hooks.db", "database: a SQLite file or a postgres:// URL")
 	email := fs.String("email", "", "the user's email, used to sign in (required)")
 	role := fs.String("role", store.RoleAdmin, "admin (may change everything) or viewer (read-only)")
 	tenant := fs.String("tenant", "", "bind the user to this tenant (default: an admin may switch between all tenants)")
