@@ -222,6 +222,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// On a shared database one instance at a time runs them: the leader,
 	// elected through a PostgreSQL advisory lock.
 	leader := db.Leader(func(leading bool) {
+		m.Leading(leading)
 		if leading {
 			log.Info("this instance now runs the periodic jobs (leader)")
 		} else {

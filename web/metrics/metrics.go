@@ -32,6 +32,7 @@ type Metrics struct {
 	retries        prometheus.Counter
 	batchSize      prometheus.Histogram
 	batchLatency   prometheus.Histogram
+	leader         prometheus.Gauge
 	http           *httpMetrics
 	log            *slog.Logger
 }
@@ -64,14 +65,21 @@ func New(db *store.DB, version string, log *slog.Logger) *Metrics {
 		}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "hooks_sqlite_write_batch_size",
-			Help:    "Delivery outcomes written per SQLite transaction (group commit).",
+			Help:    "Delivery outcomes written per database transaction (group commit; the name predates PostgreSQL support).",
 			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024},
 		}),
 		batchLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "hooks_sqlite_write_batch_duration_seconds",
-			Help:    "Time to write one batch of delivery outcomes to SQLite, commit included.",
+			Help:    "Time to write one batch of delivery outcomes to the database (SQLite or PostgreSQL), commit included.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 		}),
+		leader: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hooks_leader",
+			Help: "1 while this instance runs the periodic jobs; on a shared PostgreSQL database exactly one instance has 1. Always 1 on SQLite.",
+		}),
+	}
+	if !db.Shared() {
+		m.leader.Set(1)
 	}
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "hooks_build_info",
@@ -80,7 +88,7 @@ func New(db *store.DB, version string, log *slog.Logger) *Metrics {
 	})
 	build.Set(1)
 	m.http = newHTTPMetrics(m.reg)
-	m.reg.MustRegister(m.eventsIngested, m.attempts, m.latency, m.retries, m.batchSize, m.batchLatency, build,
+	m.reg.MustRegister(m.eventsIngested, m.attempts, m.latency, m.retries, m.batchSize, m.batchLatency, m.leader, build,
 		&storeCollector{db: db, log: log},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -120,6 +128,16 @@ func (m *Metrics) Outcome(o store.Outcome) {
 	m.attempts.WithLabelValues(o.Status, class).Inc()
 	if o.Status == store.StatusRetrying {
 		m.retries.Inc()
+	}
+}
+
+// Leading records whether this instance runs the periodic jobs; pass it as
+// the store.Leader's onChange.
+func (m *Metrics) Leading(leading bool) {
+	if leading {
+		m.leader.Set(1)
+	} else {
+		m.leader.Set(0)
 	}
 }
 
