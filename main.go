@@ -206,11 +206,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}
 
+	owner := leaseOwner()
 	// One key ring signs the jwt scheme's tokens and publishes their keys.
 	ring := sign.NewKeyRing(db, c.keyRotation)
 	m := metrics.New(db, version, log)
 	engine := delivery.New(db, delivery.Config{
-		Workers: c.workers, HeaderPrefix: c.headerPrefix, Policy: policy, Logger: log, UserAgent: "hooks/" + version, Owner: leaseOwner(),
+		Workers: c.workers, HeaderPrefix: c.headerPrefix, Policy: policy, Logger: log, UserAgent: "hooks/" + version, Owner: owner,
 		JWT: sign.NewJWT(ring, c.publicURL), CallbackMaxWait: c.callbackWait,
 		OnOutcome: m.Outcome, OnBatch: m.Batch,
 	})
@@ -221,7 +222,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// are added to sched before it starts below.
 	// On a shared database one instance at a time runs them: the leader,
 	// elected through a PostgreSQL advisory lock.
-	leader := db.Leader(func(leading bool) {
+	leader := db.Leader(owner, func(leading bool) {
 		m.Leading(leading)
 		if leading {
 			log.Info("this instance now runs the periodic jobs (leader)")

@@ -149,7 +149,7 @@ func (e *Engine) sampleRatesLocked(now time.Time) {
 }
 
 // parkOwner is the lease owner of the deliveries parked for an endpoint.
-func (e *Engine) parkOwner(webhookID string) string { return e.cfg.Owner + "/parked/" + webhookID }
+func (e *Engine) parkOwner(webhookID string) string { return store.ParkOwner(e.cfg.Owner, webhookID) }
 
 // congestedLocked reports whether q's queue has stopped moving: deliveries
 // wait, and no attempt has finished for congestAfter. An endpoint that is

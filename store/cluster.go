@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"strings"
 	"sync"
 	"time"
 
@@ -97,19 +99,22 @@ var ErrNotLeader = errors.New("another hooks process runs the periodic jobs")
 // takes over. On SQLite the one process always leads.
 type Leader struct {
 	db       *DB
+	owner    string // this process's lease owner (see aliveLock)
 	onChange func(leading bool)
 	mu       sync.Mutex
 	conn     *pgx.Conn // the session that holds or asks for the lock; nil before the first ask
 	held     bool
 }
 
-// Leader returns db's Leader, which calls onChange (if not nil) when this
-// process takes or loses the lead. Close it before the DB.
-func (db *DB) Leader(onChange func(leading bool)) *Leader {
+// Leader returns db's Leader for the process whose lease owner is owner;
+// it calls onChange (if not nil) when this process takes or loses the
+// lead. Its session also holds owner's alive lock (see
+// ReleaseOrphanedParks). Close it before the DB.
+func (db *DB) Leader(owner string, onChange func(leading bool)) *Leader {
 	if onChange == nil {
 		onChange = func(bool) {}
 	}
-	return &Leader{db: db, onChange: onChange}
+	return &Leader{db: db, owner: owner, onChange: onChange}
 }
 
 // IsLeader reports, with a nil error, whether this process leads; it tries
@@ -132,6 +137,13 @@ func (l *Leader) IsLeader(ctx context.Context) error {
 	if l.conn == nil {
 		conn, err := pgx.ConnectConfig(ctx, l.db.pgConfig.Copy())
 		if err != nil {
+			return fmt.Errorf("elect leader: %w", err)
+		}
+		// Held as long as this session lives. false means another
+		// process is checking whether we are gone right now; we ask again
+		// with the next session, and until then only look gone.
+		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, aliveLock(l.owner)).Scan(new(bool)); err != nil {
+			conn.Close(ctx)
 			return fmt.Errorf("elect leader: %w", err)
 		}
 		l.conn = conn
@@ -164,4 +176,96 @@ func (l *Leader) closeLocked() {
 		l.conn.Close(ctx)
 	}
 	l.conn, l.held = nil, false
+}
+
+// aliveLock is the advisory lock that the process with lease owner owner
+// holds on its Leader's session while it runs, so that other processes can
+// tell when it is gone: then they can take the lock.
+func aliveLock(owner string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("hooks-alive:" + owner))
+	return int64(h.Sum64())
+}
+
+// parkedMark separates a process's lease owner from the endpoint in the
+// owner of the deliveries it parked (ParkOwner).
+const parkedMark = "/parked/"
+
+// ParkOwner is the lease owner under which the process owner parks the
+// deliveries of endpointID (ParkDeliveries).
+func ParkOwner(owner, endpointID string) string { return owner + parkedMark + endpointID }
+
+// ReleaseOrphanedParks makes due again the deliveries that processes which
+// are gone had parked, oldest first, and returns how many. Claimed
+// deliveries need no such help: their lease expires in minutes. Parked
+// ones wait for their process to unpark them, or for their far-off
+// safety-net time. On SQLite it does nothing: start-up releases every
+// lease there.
+//
+// A process is gone when its alive lock (held by its Leader's session) can
+// be taken. A live process whose session is reconnecting looks gone for a
+// moment; unparking its deliveries then is harmless, since a parked
+// delivery is never in flight.
+func (db *DB) ReleaseOrphanedParks(ctx context.Context) (int, error) {
+	if !db.sql.postgres {
+		return 0, nil
+	}
+	// Session advisory locks belong to a connection: take and give back
+	// each alive lock on this one.
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return 0, wrapDBError(err, "release orphaned parks")
+	}
+	defer conn.Close()
+	// The distinct owners, one index probe each (a loose index scan of
+	// deliveries_leased), rather than a read of every leased row.
+	rows, err := conn.QueryContext(ctx, `WITH RECURSIVE owners AS (
+			(SELECT lease_owner FROM deliveries WHERE lease_owner IS NOT NULL ORDER BY lease_owner LIMIT 1)
+			UNION ALL
+			SELECT (SELECT d.lease_owner FROM deliveries d WHERE d.lease_owner > owners.lease_owner ORDER BY d.lease_owner LIMIT 1)
+			FROM owners WHERE owners.lease_owner IS NOT NULL)
+		SELECT lease_owner FROM owners WHERE lease_owner IS NOT NULL`)
+	if err != nil {
+		return 0, wrapDBError(err, "list lease owners")
+	}
+	parks := map[string][]string{} // park owners by process
+	for rows.Next() {
+		var owner string
+		if err := rows.Scan(&owner); err != nil {
+			rows.Close()
+			return 0, wrapDBError(err, "list lease owners")
+		}
+		if process, _, ok := strings.Cut(owner, parkedMark); ok {
+			parks[process] = append(parks[process], owner)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, wrapDBError(err, "list lease owners")
+	}
+	released := 0
+	for process, owners := range parks {
+		var gone bool
+		if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(?)`, aliveLock(process)).Scan(&gone); err != nil {
+			return released, wrapDBError(err, "check process "+process)
+		}
+		if !gone {
+			continue
+		}
+		for _, owner := range owners {
+			res, err := conn.ExecContext(ctx, `UPDATE deliveries SET lease_owner = NULL, next_attempt_at = created_at
+				WHERE lease_owner = ? AND status IN ('pending', 'retrying')`, owner)
+			if err != nil {
+				return released, wrapDBError(err, "release orphaned parks")
+			}
+			n, _ := res.RowsAffected()
+			released += int(n)
+		}
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock(?)`, aliveLock(process)); err != nil {
+			return released, wrapDBError(err, "check process "+process)
+		}
+	}
+	if released > 0 {
+		_ = db.notifyWorkNow(ctx) // as in Redeliver
+	}
+	return released, nil
 }

@@ -93,7 +93,7 @@ func TestSharedDatabaseElectsOneLeaderAndFailsOver(t *testing.T) {
 	dbs := openShared(t, 3)
 	leaders := make([]*Leader, len(dbs))
 	for i, db := range dbs {
-		leaders[i] = db.Leader(nil)
+		leaders[i] = db.Leader(fmt.Sprint("instance-", i), nil)
 		t.Cleanup(leaders[i].Close)
 	}
 	leading := func() []int {
@@ -154,7 +154,58 @@ func TestListenForWorkReturnsAtOnceOnSQLite(t *testing.T) {
 	}
 	defer db.Close()
 	db.ListenForWork(context.Background(), func() { t.Error("woken on SQLite") }, func(err error) { t.Error(err) })
-	if err := db.Leader(nil).IsLeader(context.Background()); err != nil {
+	if err := db.Leader("solo", nil).IsLeader(context.Background()); err != nil {
 		t.Errorf("the one SQLite process must lead: %v", err)
+	}
+}
+
+func TestSharedDatabaseReleasesTheParksOfAGoneInstance(t *testing.T) {
+	ctx := context.Background()
+	dbs := openShared(t, 2)
+	alive, gone := dbs[0].Leader("alive", nil), dbs[1].Leader("gone", nil)
+	t.Cleanup(alive.Close)
+	t.Cleanup(gone.Close)
+	for _, l := range []*Leader{alive, gone} {
+		if err := l.IsLeader(ctx); err != nil && !errors.Is(err, ErrNotLeader) {
+			t.Fatal(err) // connects, and so takes the alive lock
+		}
+	}
+	w := &Webhook{TenantID: DefaultTenant, URL: "https://example.com", Topics: []string{"*"}, Enabled: true, Secret: "s"}
+	if err := dbs[0].CreateWebhook(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	batch := make([]*Event, 6)
+	for i := range batch {
+		batch[i] = &Event{TenantID: DefaultTenant, Topic: "t", Payload: []byte("{}")}
+	}
+	if _, err := dbs[0].CreateEvents(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	// Each instance claims three and parks them, as a congested endpoint's.
+	until := time.Now().Add(time.Hour)
+	for i, owner := range []string{"alive", "gone"} {
+		got, err := dbs[i].ClaimDue(ctx, owner, time.Now(), time.Minute, 3)
+		if err != nil || len(got) != 3 {
+			t.Fatalf("claim: %d, %v", len(got), err)
+		}
+		ids := []string{got[0].ID, got[1].ID, got[2].ID}
+		if err := dbs[i].ParkDeliveries(ctx, w.ID, ParkOwner(owner, w.ID), ids, until); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := dbs[0].ReleaseOrphanedParks(ctx); err != nil || n != 0 {
+		t.Fatalf("with both instances running: released %d, %v; want 0", n, err)
+	}
+	gone.Close() // its session, and so its alive lock, ends
+	n, err := dbs[0].ReleaseOrphanedParks(ctx)
+	if err != nil || n != 3 {
+		t.Fatalf("after an instance went: released %d, %v; want its 3", n, err)
+	}
+	due, err := dbs[0].ClaimDue(ctx, "alive", time.Now(), time.Minute, 10)
+	if err != nil || len(due) != 3 {
+		t.Fatalf("claim after release: %d, %v; want the 3 released", len(due), err)
+	}
+	if n, err := dbs[0].ReleaseOrphanedParks(ctx); err != nil || n != 0 {
+		t.Fatalf("again: released %d, %v; want 0 (the live instance's parks stay)", n, err)
 	}
 }

@@ -45,9 +45,10 @@ const (
 
 // How often AddJobs runs each job.
 const (
-	DisableEvery  = 5 * time.Minute
-	AnnounceEvery = 15 * time.Second
-	PurgeEvery    = time.Hour
+	DisableEvery     = 5 * time.Minute
+	AnnounceEvery    = 15 * time.Second
+	PurgeEvery       = time.Hour
+	OrphanCheckEvery = time.Minute // on SQLite the job does nothing
 )
 
 // Config tunes Upkeep. Zero fields take the defaults; a negative period
@@ -108,10 +109,25 @@ func (u *Upkeep) AddJobs(s *jobs.Scheduler) error {
 	if err := s.Add("exhausted-events", AnnounceEvery, u.AnnounceExhausted); err != nil {
 		return err
 	}
+	if err := s.Add("orphaned-parks", OrphanCheckEvery, u.ReleaseOrphanedParks); err != nil {
+		return err
+	}
 	if u.cfg.Retention > 0 {
 		return s.Add("retention", PurgeEvery, u.Purge)
 	}
 	return nil
+}
+
+// ReleaseOrphanedParks makes due again the deliveries that a hooks process
+// which is gone had parked (on a shared database; see
+// store.ReleaseOrphanedParks), and wakes the dispatcher for them.
+func (u *Upkeep) ReleaseOrphanedParks(ctx context.Context) error {
+	n, err := u.db.ReleaseOrphanedParks(ctx)
+	if n > 0 {
+		u.log.Info("released the parked deliveries of a hooks instance that is gone", "count", n)
+		u.cfg.Wake()
+	}
+	return err
 }
 
 // DisableFailing disables the endpoints that failed long or often enough,
