@@ -415,10 +415,7 @@ func configPrint(args []string, stdout, stderr io.Writer) error {
 // already stored.
 func openStoreWithKey(ctx context.Context, dbPath, keyFile string, log *slog.Logger) (*store.DB, error) {
 	if keyFile == "" {
-		keyFile = filepath.Join(filepath.Dir(strings.TrimPrefix(dbPath, "sqlite://")), "hooks.key")
-		if store.IsPostgresURL(dbPath) {
-			keyFile = "hooks.key"
-		}
+		keyFile = defaultKeyFile(dbPath)
 	}
 	key, created, err := store.LoadMasterKey(keyFile)
 	if err != nil {
@@ -439,6 +436,16 @@ func openStoreWithKey(ctx context.Context, dbPath, keyFile string, log *slog.Log
 		return nil, fmt.Errorf("%w: %s does not hold the key the database was created with (check --master-key-file%s)", err, keyFile, hint)
 	}
 	return db, err
+}
+
+// defaultKeyFile is where the master key of the database dbPath lives
+// unless --master-key-file says otherwise: beside a SQLite file, or in the
+// working directory for PostgreSQL.
+func defaultKeyFile(dbPath string) string {
+	if store.IsPostgresURL(dbPath) {
+		return "hooks.key"
+	}
+	return filepath.Join(filepath.Dir(strings.TrimPrefix(dbPath, "sqlite://")), "hooks.key")
 }
 
 // announceAPIKey helps on the first start: with no API keys yet, --dev
@@ -779,10 +786,7 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	if *keyFile == "" {
-		*keyFile = "hooks.key"
-		if !store.IsPostgresURL(*from) {
-			*keyFile = filepath.Join(filepath.Dir(strings.TrimPrefix(*from, "sqlite://")), "hooks.key")
-		}
+		*keyFile = defaultKeyFile(*from)
 	}
 	// Unlike serve, never make a key: a new one can't open the source.
 	if _, err := os.Stat(*keyFile); err != nil {

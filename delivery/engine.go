@@ -198,10 +198,9 @@ func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
 		e.writeOutcomes()
 	}()
 	// Other processes on a shared database announce the work they store;
-	// without this the dispatcher would find it only at its idle poll.
-	listenCtx, stopListening := context.WithCancel(ctx)
-	defer stopListening()
-	go e.db.ListenForWork(listenCtx, e.Wake, func(err error) { e.log.Warn("new-work notifications", "err", err) })
+	// without this the dispatcher would find it only at its idle poll. It
+	// stops with ctx, as dispatch does.
+	go e.db.ListenForWork(ctx, e.Wake, func(err error) { e.log.Warn("new-work notifications", "err", err) })
 
 	e.dispatch(ctx)
 

@@ -25,24 +25,17 @@ const workChannel = "hooks_work"
 // leaderLockID is the advisory lock that the leader holds ("hooks-l").
 const leaderLockID = 0x686f6f6b732d6c
 
-// notifyWork announces in tx that deliveries fell due. PostgreSQL sends the
-// notification when tx commits, and folds repeats within one transaction
-// into one.
-func (db *DB) notifyWork(ctx context.Context, tx *sql.Tx) error {
+// notifyWork announces that deliveries fell due, through q: a transaction,
+// whose commit sends the notification (PostgreSQL folds repeats within one
+// transaction into one), or the writer pool, after a statement that made
+// them due has committed.
+func (db *DB) notifyWork(ctx context.Context, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}) error {
 	if !db.sql.postgres {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `SELECT pg_notify('`+workChannel+`', '')`)
-	return wrapDBError(err, "notify new work")
-}
-
-// notifyWorkNow is notifyWork outside a transaction, after a statement
-// that made deliveries due has committed.
-func (db *DB) notifyWorkNow(ctx context.Context) error {
-	if !db.sql.postgres {
-		return nil
-	}
-	_, err := db.write.ExecContext(ctx, `SELECT pg_notify('`+workChannel+`', '')`)
+	_, err := q.ExecContext(ctx, `SELECT pg_notify('`+workChannel+`', '')`)
 	return wrapDBError(err, "notify new work")
 }
 
@@ -244,28 +237,40 @@ func (db *DB) ReleaseOrphanedParks(ctx context.Context) (int, error) {
 	}
 	released := 0
 	for process, owners := range parks {
-		var gone bool
-		if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(?)`, aliveLock(process)).Scan(&gone); err != nil {
-			return released, wrapDBError(err, "check process "+process)
-		}
-		if !gone {
-			continue
-		}
-		for _, owner := range owners {
-			res, err := conn.ExecContext(ctx, `UPDATE deliveries SET lease_owner = NULL, next_attempt_at = created_at
-				WHERE lease_owner = ? AND status IN ('pending', 'retrying')`, owner)
-			if err != nil {
-				return released, wrapDBError(err, "release orphaned parks")
-			}
-			n, _ := res.RowsAffected()
-			released += int(n)
-		}
-		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock(?)`, aliveLock(process)); err != nil {
-			return released, wrapDBError(err, "check process "+process)
+		n, err := releaseParksIfGone(ctx, conn, process, owners)
+		released += n
+		if err != nil {
+			return released, err
 		}
 	}
 	if released > 0 {
-		_ = db.notifyWorkNow(ctx) // as in Redeliver
+		_ = db.notifyWork(ctx, db.write) // as in Redeliver
+	}
+	return released, nil
+}
+
+// releaseParksIfGone makes the deliveries parked under owners due again if
+// their process is gone: if its alive lock can be taken on conn, which
+// gives it back before returning.
+func releaseParksIfGone(ctx context.Context, conn *sql.Conn, process string, owners []string) (int, error) {
+	var gone bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(?)`, aliveLock(process)).Scan(&gone); err != nil {
+		return 0, wrapDBError(err, "check process "+process)
+	}
+	if !gone {
+		return 0, nil
+	}
+	// A lock left held would outlive this call on the pooled connection.
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(?)`, aliveLock(process))
+	released := 0
+	for _, owner := range owners {
+		res, err := conn.ExecContext(ctx, `UPDATE deliveries SET lease_owner = NULL, next_attempt_at = created_at
+			WHERE lease_owner = ? AND status IN ('pending', 'retrying')`, owner)
+		if err != nil {
+			return released, wrapDBError(err, "release orphaned parks")
+		}
+		n, _ := res.RowsAffected()
+		released += int(n)
 	}
 	return released, nil
 }

@@ -356,7 +356,7 @@ func (db *DB) Redeliver(ctx context.Context, tenantID, id string) (*Delivery, er
 	}
 	// The redelivery is stored; a lost notification only delays it to
 	// another process's next idle poll.
-	_ = db.notifyWorkNow(ctx)
+	_ = db.notifyWork(ctx, db.write)
 	return d, nil
 }
 
@@ -381,7 +381,7 @@ func (db *DB) Recover(ctx context.Context, tenantID, webhookID string, since tim
 	}
 	n, _ := res.RowsAffected()
 	if n > 0 {
-		_ = db.notifyWorkNow(ctx) // as in Redeliver
+		_ = db.notifyWork(ctx, db.write) // as in Redeliver
 	}
 	return int(n), nil
 }

@@ -178,9 +178,11 @@ func (db *DB) createEvents(ctx context.Context, events []*Event) (created []bool
 	db.parking.Lock() // see park.go
 	defer db.parking.Unlock()
 	err = db.tx(ctx, func(tx *sql.Tx) error {
-		// Taken inside the transaction, which holds the only writer, so a
-		// delivery is never stored as due earlier than a claim that ran
-		// before it.
+		// Taken inside the transaction, which on SQLite holds the only
+		// writer, so a delivery is never stored as due earlier than a claim
+		// that ran before it. (On PostgreSQL claims run beside it; a
+		// delivery due a moment before a claim's time is simply taken by
+		// the next one.)
 		now := db.clock()
 		insertEvent, subscribersQuery := tx.StmtContext(ctx, stmts[0]), tx.StmtContext(ctx, stmts[1])
 		var deliveries []any // rows of insertDeliveries.width values

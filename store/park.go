@@ -60,7 +60,8 @@ func (h *holds) clear(endpointID string) {
 // attempt, held by owner until until, and holds the endpoint's new
 // deliveries the same way until UnparkDeliveries finds none left. until is
 // a safety net: a parked delivery that nobody unparks falls due again then
-// (and start-up releases every lease).
+// (and start-up releases every lease on SQLite; on PostgreSQL the leader
+// releases the parks of a process that is gone, ReleaseOrphanedParks).
 func (db *DB) ParkDeliveries(ctx context.Context, endpointID, owner string, ids []string, until time.Time) error {
 	db.parking.Lock()
 	defer db.parking.Unlock()

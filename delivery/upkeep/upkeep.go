@@ -120,12 +120,12 @@ func (u *Upkeep) AddJobs(s *jobs.Scheduler) error {
 
 // ReleaseOrphanedParks makes due again the deliveries that a hooks process
 // which is gone had parked (on a shared database; see
-// store.ReleaseOrphanedParks), and wakes the dispatcher for them.
+// store.ReleaseOrphanedParks). The store's notification wakes every
+// instance's dispatcher, this one's included.
 func (u *Upkeep) ReleaseOrphanedParks(ctx context.Context) error {
 	n, err := u.db.ReleaseOrphanedParks(ctx)
 	if n > 0 {
 		u.log.Info("released the parked deliveries of a hooks instance that is gone", "count", n)
-		u.cfg.Wake()
 	}
 	return err
 }
