@@ -166,3 +166,34 @@ func TestAddRefusesBadJobs(t *testing.T) {
 		t.Errorf("Names() = %v, want [a]", got)
 	}
 }
+
+// elector leads while leading is true, as store.Leader does for the
+// process that holds the lock.
+type elector struct{ leading atomic.Bool }
+
+func (e *elector) IsLeader(context.Context) error {
+	if e.leading.Load() {
+		return nil
+	}
+	return errors.New("not the leader")
+}
+
+func TestJobsRunOnlyWhileTheElectorLeads(t *testing.T) {
+	el := &elector{}
+	s, err := New(slog.New(slog.NewTextHandler(&syncBuffer{}, nil)), WithStopTimeout(2*time.Second), WithElector(el))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs atomic.Int32
+	if err := s.Add("tick", 10*time.Millisecond, func(context.Context) error { runs.Add(1); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	defer s.Stop()
+	time.Sleep(100 * time.Millisecond) // ten intervals, none of them led
+	if n := runs.Load(); n != 0 {
+		t.Fatalf("the job ran %d times on a process that does not lead", n)
+	}
+	el.leading.Store(true)
+	waitFor(t, "a run once the process leads", func() bool { return runs.Load() > 0 })
+}

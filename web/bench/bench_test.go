@@ -3,7 +3,10 @@ package bench
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -106,5 +109,24 @@ func TestBitsetReportsFirstSightingOnly(t *testing.T) {
 		if b.set(i) {
 			t.Errorf("set(%d) the second time = true", i)
 		}
+	}
+}
+
+func TestAPIClientSpreadsRequestsOverEveryURL(t *testing.T) {
+	var hits [2]atomic.Int32
+	urls := make([]string, len(hits))
+	for i := range hits {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits[i].Add(1) }))
+		t.Cleanup(srv.Close)
+		urls[i] = srv.URL
+	}
+	c := newAPIClient(urls[0]+", "+urls[1]+"/", "key", 2)
+	for range 10 {
+		if code, _, err := c.do(context.Background(), http.MethodGet, "/healthz", nil); err != nil || code != http.StatusOK {
+			t.Fatalf("GET: %d, %v", code, err)
+		}
+	}
+	if a, b := hits[0].Load(), hits[1].Load(); a != 5 || b != 5 {
+		t.Fatalf("requests per instance = %d and %d, want 5 and 5", a, b)
 	}
 }
