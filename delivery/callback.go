@@ -298,7 +298,7 @@ func (e *Engine) pollOnce(ctx context.Context, a *store.Attempt, p *prepared, d 
 		return ans, false
 	}
 	req.Header = h
-	a.RequestHeaders = redactHeaders(h, w.Signing)
+	a.RequestHeaders = p.redact.headers(h)
 
 	resp := e.exchange(req, a, w.Timeout)
 	switch {

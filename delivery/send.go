@@ -44,6 +44,7 @@ type prepared struct {
 	header   http.Header // static headers sent on every request
 	limiter  *rate.Limiter
 	metaKeys metaKeys  // canonical names of the metadata headers
+	redact   *redactor // what the attempt log must not show
 	secrets  int       // how many secrets the signer holds
 	until    time.Time // when a previous secret expires, forcing a rebuild
 }
@@ -77,6 +78,7 @@ func (e *Engine) prepare(w *store.Webhook) (*prepared, error) {
 	p := &prepared{webhook: w, header: http.Header{}, metaKeys: newMetaKeys(e.cfg.HeaderPrefix)}
 	secrets := w.Secrets(now)
 	p.secrets = len(secrets)
+	p.redact = newRedactor(w, secrets)
 	if len(secrets) > 1 {
 		p.until = w.PreviousSecretUntil
 	}
@@ -216,8 +218,10 @@ func (e *Engine) send(ctx context.Context, j *job) sendResult {
 			return res
 		}
 	}
-	if !bytes.Equal(body, ev.Payload) {
-		a.RequestBody = body
+	// The log keeps a copy with the endpoint's credentials redacted;
+	// body itself is sent unchanged.
+	if logged := p.redact.body(body); !bytes.Equal(logged, ev.Payload) {
+		a.RequestBody = logged
 	}
 
 	if p.limiter != nil {
@@ -248,7 +252,7 @@ func (e *Engine) send(ctx context.Context, j *job) sendResult {
 		return res
 	}
 	req.Header = h
-	a.RequestHeaders = redactHeaders(h, w.Signing)
+	a.RequestHeaders = p.redact.headers(h)
 
 	resp := e.exchange(req, a, w.Timeout)
 	if resp == nil {
@@ -325,27 +329,6 @@ func describeSendError(err error, timeout time.Duration) string {
 		msg = msg[i+3:]
 	}
 	return msg
-}
-
-// redactHeaders copies h for the attempt log with credentials masked: the
-// shared secret, bearer tokens and anything an endpoint's static headers
-// may carry under a credential-like name.
-func redactHeaders(h http.Header, s store.Signing) http.Header {
-	out := make(http.Header, len(h))
-	secretHeader := ""
-	if s.Scheme == sign.SchemeSharedSecret {
-		secretHeader = http.CanonicalHeaderKey(s.Header)
-	}
-	for k, v := range h {
-		lk := strings.ToLower(k)
-		if k == secretHeader || lk == "authorization" || lk == "cookie" || strings.Contains(lk, "secret") ||
-			strings.Contains(lk, "token") || strings.Contains(lk, "api-key") || strings.Contains(lk, "apikey") || strings.Contains(lk, "password") {
-			out[k] = []string{"[redacted]"}
-			continue
-		}
-		out[k] = v
-	}
-	return out
 }
 
 // TestResult is what a Test URL click shows.

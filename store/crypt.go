@@ -37,11 +37,16 @@ func endpointSecretLabel(id string, previous bool) string {
 	return "endpoints.secret:" + id
 }
 
+// endpointFieldLabel is the label of an endpoint's extra headers or
+// metadata (column "headers" or "metadata"), each sealed as one JSON object.
+func endpointFieldLabel(column, id string) string { return "endpoints." + column + ":" + id }
+
 // signingKeyLabel is the label of a JWT signing key's private key.
 func signingKeyLabel(id string) string { return "signing_keys.private_key:" + id }
 
 // WithMasterKey makes the DB encrypt secrets at rest — endpoint signing
-// secrets and JWT private keys — with AES-256-GCM under key, which must be
+// secrets, endpoint extra headers and metadata, and JWT private keys — with
+// AES-256-GCM under key, which must be
 // MasterKeySize bytes. Open refuses a key that does not decrypt the secrets
 // already stored, and encrypts any stored before a key was used.
 //
@@ -246,6 +251,89 @@ func (db *DB) sealStoredSecrets(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET private_key = ? WHERE id = ?`,
 			db.seal(k.pem, signingKeyLabel(k.id)), k.id); err != nil {
 			return wrapDBError(err, "encrypt signing key")
+		}
+	}
+	return nil
+}
+
+// sealEndpointFields encrypts the extra headers and metadata of endpoints
+// that a hooks before schema version 5 stored as plain JSON. SQL can't
+// encrypt, so Open does it here, at every start with a master key; once
+// every row is sealed it is one query that finds nothing.
+//
+// Several instances may start at once on PostgreSQL: the migration lock
+// serialises them, and each update applies only if the row still holds
+// the plaintext it read, so a row that another instance or a user's edit
+// changed meanwhile is left as it now is.
+//
+// On SQLite the old row's bytes would stay in the page's free space and in
+// the WAL, where "strings hooks.db" finds them: secure_delete zeroes freed
+// space in the pages this writes, and a checkpoint then empties the WAL.
+// (On PostgreSQL, VACUUM removes the old row versions; autovacuum does so
+// in time, or run VACUUM endpoints after the upgrade.)
+func (db *DB) sealEndpointFields(ctx context.Context) error {
+	if db.aead == nil {
+		return nil
+	}
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return wrapDBError(err, "seal endpoint headers")
+	}
+	defer conn.Close()
+	if !db.sql.postgres {
+		if _, err := conn.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
+			return wrapDBError(err, "seal endpoint headers")
+		}
+		defer conn.ExecContext(context.Background(), `PRAGMA secure_delete = OFF`)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return wrapDBError(err, "seal endpoint headers")
+	}
+	defer tx.Rollback()
+	if err := db.lockMigrations(ctx, tx); err != nil {
+		return err
+	}
+	type row struct{ id, headers, metadata string }
+	rows, err := tx.QueryContext(ctx, `SELECT id, headers, metadata FROM endpoints
+		WHERE headers NOT LIKE 'enc1:%' OR metadata NOT LIKE 'enc1:%'`)
+	if err != nil {
+		return wrapDBError(err, "read endpoint headers")
+	}
+	var plain []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.headers, &r.metadata); err != nil {
+			rows.Close()
+			return wrapDBError(err, "read endpoint headers")
+		}
+		plain = append(plain, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return wrapDBError(err, "read endpoint headers")
+	}
+	if len(plain) == 0 {
+		return nil
+	}
+	seal := func(stored, column, id string) string {
+		if strings.HasPrefix(stored, sealedPrefix) {
+			return stored
+		}
+		return db.sealString(stored, endpointFieldLabel(column, id))
+	}
+	for _, r := range plain {
+		if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET headers = ?, metadata = ? WHERE id = ? AND headers = ? AND metadata = ?`,
+			seal(r.headers, "headers", r.id), seal(r.metadata, "metadata", r.id), r.id, r.headers, r.metadata); err != nil {
+			return wrapDBError(err, "encrypt endpoint headers")
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return wrapDBError(err, "encrypt endpoint headers")
+	}
+	if !db.sql.postgres {
+		if _, err := conn.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			return wrapDBError(err, "checkpoint after encrypting endpoint headers")
 		}
 	}
 	return nil

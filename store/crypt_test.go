@@ -261,3 +261,104 @@ func TestSealUsesFreshNonces(t *testing.T) {
 		t.Error("a tampered value opened")
 	}
 }
+
+// Values that mark an endpoint's extra header and metadata in the files.
+const (
+	headerCredential   = "HDRcredentialHDRcredential0"
+	metadataCredential = "METAcredentialMETAcredential0"
+)
+
+// checkpointedFilesHold checkpoints a SQLite database and reports which of
+// values its main file or WAL holds in the clear.
+func checkpointedFilesHold(t *testing.T, db *DB, path string, values ...string) []string {
+	t.Helper()
+	if _, err := db.write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, v := range values {
+		if fileContains(t, path, v) {
+			found = append(found, v)
+		}
+	}
+	return found
+}
+
+func TestHeadersAndMetadataAreEncryptedAtRest(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.DSN(t)
+	db := openDBAt(t, dsn, WithMasterKey(testKey(1)))
+	w := createSecretWebhook(t, db, "")
+	w.Headers = map[string]string{"X-Api-Key": headerCredential}
+	w.Metadata = map[string]string{"api_key": metadataCredential}
+	if err := db.UpdateWebhook(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+
+	var headers, metadata string
+	if err := db.write.QueryRow(`SELECT headers, metadata FROM endpoints WHERE id = $1`, w.ID).Scan(&headers, &metadata); err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range []string{headers, metadata} {
+		if !strings.HasPrefix(raw, sealedPrefix) || strings.Contains(raw, "credential") || strings.Contains(raw, "api") {
+			t.Errorf("stored column %q is not sealed", raw)
+		}
+	}
+	if storetest.Backend() == storetest.SQLite {
+		if found := checkpointedFilesHold(t, db, dsn, headerCredential, metadataCredential, "X-Api-Key"); len(found) > 0 {
+			t.Errorf("the database files hold %q in the clear", found)
+		}
+	}
+
+	got, err := db.WebhookByID(ctx, DefaultTenant, w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Headers["X-Api-Key"] != headerCredential || got.Metadata["api_key"] != metadataCredential {
+		t.Errorf("read back headers %v, metadata %v", got.Headers, got.Metadata)
+	}
+	// Sealed values are bound to their row and column, like secrets.
+	if _, err := db.write.Exec(`UPDATE endpoints SET headers = $1 WHERE id = $2`, metadata, w.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.WebhookByID(ctx, DefaultTenant, w.ID); err == nil {
+		t.Error("sealed metadata opened as the endpoint's headers")
+	}
+}
+
+// An upgrade from a hooks that stored headers and metadata as plain JSON
+// leaves no plaintext behind: Open seals the rows, and on SQLite neither
+// the pages' free space nor the WAL keeps the old bytes.
+func TestOpenSealsPlaintextHeadersAndMetadata(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.DSN(t)
+	db := openDBAt(t, dsn, WithMasterKey(testKey(1)))
+	w := createSecretWebhook(t, db, "")
+	other := createSecretWebhook(t, db, "")
+	// What an older hooks wrote: plain JSON, under a master key in use.
+	if _, err := db.write.Exec(`UPDATE endpoints SET headers = $1, metadata = $2 WHERE id = $3`,
+		`{"X-Api-Key":"`+headerCredential+`"}`, `{"api_key":"`+metadataCredential+`"}`, w.ID); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	for range 2 { // and a second start finds nothing left to do
+		db = openDBAt(t, dsn, WithMasterKey(testKey(1)))
+		got, err := db.WebhookByID(ctx, DefaultTenant, w.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Headers["X-Api-Key"] != headerCredential || got.Metadata["api_key"] != metadataCredential {
+			t.Errorf("after the upgrade: headers %v, metadata %v", got.Headers, got.Metadata)
+		}
+		if _, err := db.WebhookByID(ctx, DefaultTenant, other.ID); err != nil {
+			t.Errorf("an endpoint sealed already: %v", err)
+		}
+		if storetest.Backend() == storetest.SQLite {
+			if found := checkpointedFilesHold(t, db, dsn, headerCredential, metadataCredential); len(found) > 0 {
+				t.Errorf("the database files still hold %q in the clear", found)
+			}
+		}
+		db.Close()
+	}
+}

@@ -121,6 +121,9 @@ func (db *DB) setUp(ctx context.Context) error {
 	if err == nil {
 		err = db.checkMasterKey(ctx)
 	}
+	if err == nil {
+		err = db.sealEndpointFields(ctx)
+	}
 	if err == nil && !db.sql.postgres {
 		err = db.SetMaxSize(ctx, db.maxSize)
 	}

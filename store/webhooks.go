@@ -209,7 +209,9 @@ func (db *DB) DisableWebhook(ctx context.Context, tenantID, id, reason string) e
 
 type rowScanner interface{ Scan(dest ...any) error }
 
-func scanWebhook(row rowScanner) (*Webhook, error) {
+// scanWebhook scans a row of webhookColumns and decrypts its secrets, its
+// extra headers and its metadata.
+func (db *DB) scanWebhook(row rowScanner) (*Webhook, error) {
 	w := &Webhook{}
 	var topics, subTopics, signing, headers, envelope, retry, metadata string
 	var disabledAt, prevUntil sql.NullInt64
@@ -219,6 +221,15 @@ func scanWebhook(row rowScanner) (*Webhook, error) {
 		&metadata, &createdAt, &updatedAt)
 	if err != nil {
 		return nil, wrapDBError(err, "scan webhook")
+	}
+	if err := db.openWebhookSecrets(w); err != nil {
+		return nil, err
+	}
+	if headers, err = db.openString(headers, endpointFieldLabel("headers", w.ID)); err != nil {
+		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
+	}
+	if metadata, err = db.openString(metadata, endpointFieldLabel("metadata", w.ID)); err != nil {
+		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
 	}
 	for _, f := range []struct {
 		src string
@@ -235,20 +246,10 @@ func scanWebhook(row rowScanner) (*Webhook, error) {
 	return w, nil
 }
 
-// scanWebhook scans a row of webhookColumns and decrypts its secrets.
-func (db *DB) scanWebhook(row rowScanner) (*Webhook, error) {
-	w, err := scanWebhook(row)
-	if err != nil {
-		return nil, err
-	}
-	if err := db.openWebhookSecrets(w); err != nil {
-		return nil, err
-	}
-	return w, nil
-}
-
-// webhookValues returns w's columns in webhookColumns order, its secrets
-// sealed under the master key.
+// webhookValues returns w's columns in webhookColumns order, its secrets,
+// extra headers and metadata sealed under the master key. Header and
+// metadata values are credentials as often as not (X-Api-Key, AlphaTouch's
+// api_key), so each map is sealed whole, names included.
 func (db *DB) webhookValues(w *Webhook) ([]any, error) {
 	if w.Topics == nil {
 		w.Topics = []string{}
@@ -265,8 +266,9 @@ func (db *DB) webhookValues(w *Webhook) ([]any, error) {
 	return []any{w.ID, w.TenantID, w.Name, w.URL, jsonText(w.Topics), jsonText(w.SubTopics), w.Enabled, w.DisabledReason,
 		nullMS(w.DisabledAt), jsonText(w.Signing), db.sealString(w.Secret, endpointSecretLabel(w.ID, false)),
 		db.sealString(w.PreviousSecret, endpointSecretLabel(w.ID, true)), nullMS(w.PreviousSecretUntil),
-		jsonText(w.Headers), jsonText(w.Envelope), jsonText(w.Retry), w.Timeout.Milliseconds(), w.RateLimit,
-		jsonText(w.Metadata), ms(w.CreatedAt), ms(w.UpdatedAt)}, nil
+		db.sealString(jsonText(w.Headers), endpointFieldLabel("headers", w.ID)), jsonText(w.Envelope), jsonText(w.Retry),
+		w.Timeout.Milliseconds(), w.RateLimit, db.sealString(jsonText(w.Metadata), endpointFieldLabel("metadata", w.ID)),
+		ms(w.CreatedAt), ms(w.UpdatedAt)}, nil
 }
 
 func jsonText(v any) string {

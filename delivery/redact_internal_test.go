@@ -1,0 +1,60 @@
+package delivery
+
+import (
+	"net/http"
+	"testing"
+
+	"hooks/store"
+)
+
+func TestRedactorReplacesValuesAndKeepsTheRequest(t *testing.T) {
+	w := &store.Webhook{
+		Headers:  map[string]string{"X-Tenant-Key": "tk_0123456789abcdef", "X-Flag": "1"},
+		Metadata: map[string]string{"api_key": `ak_"quoted"_0123`, "long": "tk_0123456789abcdef-and-more", "flag": "true"},
+	}
+	r := newRedactor(w, []string{"whsec_AAAAAAAAAAAAAAAA", ""})
+
+	body := []byte(`{"a":"tk_0123456789abcdef-and-more","b":"ak_\"quoted\"_0123","c":true,"d":1,"e":"whsec_AAAAAAAAAAAAAAAA"}`)
+	sent := string(body)
+	got := r.body(body)
+	if want := `{"a":"[redacted]","b":"[redacted]","c":true,"d":1,"e":"[redacted]"}`; string(got) != want {
+		t.Errorf("body = %s, want %s", got, want)
+	}
+	if string(body) != sent {
+		t.Errorf("the body to send changed: %s", body)
+	}
+	clean := []byte(`{"nothing":"here"}`)
+	if got := r.body(clean); &got[0] != &clean[0] {
+		t.Error("a body without credentials was copied")
+	}
+
+	h := http.Header{"X-Trace": {"ok", "via tk_0123456789abcdef"}, "X-Tenant-Key": {"tk_0123456789abcdef"}, "X-Flag": {"1"}, "Accept": {"true"}}
+	out := r.headers(h)
+	if got := out["X-Trace"]; got[0] != "ok" || got[1] != "via [redacted]" {
+		t.Errorf("X-Trace logged as %q", got)
+	}
+	for _, k := range []string{"X-Tenant-Key", "X-Flag"} {
+		if got := out.Get(k); got != "[redacted]" {
+			t.Errorf("extra header %s logged as %q", k, got)
+		}
+	}
+	if out.Get("Accept") != "true" {
+		t.Errorf("a short value was redacted: Accept %q", out.Get("Accept"))
+	}
+	if h["X-Trace"][1] != "via tk_0123456789abcdef" || h.Get("X-Tenant-Key") != "tk_0123456789abcdef" {
+		t.Errorf("the request's headers changed: %v", h)
+	}
+}
+
+func BenchmarkRedactorBody(b *testing.B) {
+	w := &store.Webhook{Headers: map[string]string{"X-Api-Key": "ak_live_0123456789abcdef"}, Metadata: map[string]string{"api_key": "ak_live_0123456789abcdef"}}
+	r := newRedactor(w, []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
+	body := make([]byte, 1024)
+	for i := range body {
+		body[i] = 'a' + byte(i%26)
+	}
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		r.body(body)
+	}
+}
