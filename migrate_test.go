@@ -32,7 +32,8 @@ func migrateSource(t *testing.T) (path string, w *store.Webhook, apiKey string) 
 	w = &store.Webhook{TenantID: store.DefaultTenant, Name: "w", URL: "https://example.com/hook", Topics: []string{"*"}, Enabled: true,
 		Signing: store.Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 		Envelope: store.Envelope{Type: "raw"}, Retry: store.RetryPolicy{Schedule: "exponential", MaxAttempts: 3, RetryOn: "5xx"},
-		Timeout: 5 * time.Second}
+		Timeout: 5 * time.Second, Headers: map[string]string{"X-Api-Key": "hk_migrated_header_value"},
+		Metadata: map[string]string{"api_key": "ak_migrated_metadata_value"}}
 	if err := db.CreateWebhook(ctx, w); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func testMigrate(t *testing.T, dst string) {
 	}
 	defer db.Close()
 	got, err := db.WebhookByID(ctx, w.TenantID, w.ID)
-	if err != nil || got.Secret != w.Secret {
+	if err != nil || got.Secret != w.Secret || got.Headers["X-Api-Key"] != w.Headers["X-Api-Key"] || got.Metadata["api_key"] != w.Metadata["api_key"] {
 		t.Fatalf("webhook in the copy: %+v, %v", got, err)
 	}
 	if _, err := db.APIKeyBySecret(ctx, apiKey); err != nil {

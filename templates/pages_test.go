@@ -30,7 +30,7 @@ func render(t *testing.T, c templ.Component) *goquery.Document {
 
 // postRoutes are the only targets a POST form may have (see the URL scheme).
 var postRoutes = regexp.MustCompile(`^/(login|logout|setup|tenant|webhooks|events|` +
-	`webhooks/wbh_\w+(/(delete|enable|disable|test|secret/reveal|secret/rotate|recover))?|` +
+	`webhooks/wbh_\w+(/(delete|enable|disable|test|secret/reveal|secret/rotate|credentials/reveal|recover))?|` +
 	`deliveries/dlv_\w+/redeliver)$`)
 
 func TestEveryPageIsSafeUnderCSPAndAccessible(t *testing.T) {

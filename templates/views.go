@@ -263,10 +263,13 @@ type WebhookView struct {
 	RetryInterval int    // seconds
 	MaxAttempts   int
 	RetryOnNon2xx bool
-	Timeout       int // seconds
-	RateLimit     int // per second; 0 = unlimited
-	Headers       []Header
+	Timeout       int      // seconds
+	RateLimit     int      // per second; 0 = unlimited
+	Headers       []Header // values masked unless CredentialsRevealed
 	Metadata      []Header
+	// CredentialsRevealed is set on the answer of an admin's
+	// POST /webhooks/{id}/credentials/reveal: Headers and Metadata are in clear.
+	CredentialsRevealed bool
 
 	SuccessRate   float64 // last 24 h, with Attempts behind it
 	Attempts      int

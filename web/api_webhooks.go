@@ -20,12 +20,12 @@ type webhookJSON struct {
 	DisabledReason string            `json:"disabledReason,omitempty"`
 	DisabledAt     *time.Time        `json:"disabledAt,omitempty"`
 	Signing        store.Signing     `json:"signing"`
-	Headers        map[string]string `json:"headers"`
+	Headers        map[string]string `json:"headers"` // values masked: GET …/credentials reveals them
 	Envelope       store.Envelope    `json:"envelope"`
 	Retry          store.RetryPolicy `json:"retry"`
 	TimeoutSeconds int               `json:"timeoutSeconds"`
 	RateLimit      int               `json:"rateLimit"`
-	Metadata       map[string]string `json:"metadata"`
+	Metadata       map[string]string `json:"metadata"` // values masked, as headers
 	CreatedAt      time.Time         `json:"createdAt"`
 	UpdatedAt      time.Time         `json:"updatedAt"`
 	Secret         string            `json:"secret,omitempty"` // on create only
@@ -34,8 +34,8 @@ type webhookJSON struct {
 func toWebhookJSON(w *store.Webhook) webhookJSON {
 	out := webhookJSON{
 		ID: w.ID, Name: w.Name, URL: w.URL, Events: w.Topics, SubTopics: w.SubTopics, IsEnabled: w.Enabled,
-		DisabledReason: w.DisabledReason, Signing: w.Signing, Headers: w.Headers, Envelope: w.Envelope, Retry: w.Retry,
-		TimeoutSeconds: int(w.Timeout / time.Second), RateLimit: w.RateLimit, Metadata: w.Metadata,
+		DisabledReason: w.DisabledReason, Signing: w.Signing, Headers: maskValues(w.Headers), Envelope: w.Envelope, Retry: w.Retry,
+		TimeoutSeconds: int(w.Timeout / time.Second), RateLimit: w.RateLimit, Metadata: maskValues(w.Metadata),
 		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
 	}
 	if !w.DisabledAt.IsZero() {
@@ -83,8 +83,10 @@ type webhookInput struct {
 	Metadata       *map[string]string `json:"metadata"`
 }
 
-// apply copies the fields that in sets onto w.
-func (in *webhookInput) apply(w *store.Webhook, now time.Time) {
+// apply copies the fields that in sets onto w. headers and metadata
+// replace the whole map, as before; a value sent back masked, as GET shows
+// it, keeps the stored value under its key.
+func (in *webhookInput) apply(w *store.Webhook, now time.Time) error {
 	set := func(dst *string, src *string) {
 		if src != nil {
 			*dst = *src
@@ -115,7 +117,11 @@ func (in *webhookInput) apply(w *store.Webhook, now time.Time) {
 		w.Signing = *in.Signing
 	}
 	if in.Headers != nil {
-		w.Headers = *in.Headers
+		h, err := unmaskValues("headers", *in.Headers, w.Headers, true)
+		if err != nil {
+			return err
+		}
+		w.Headers = h
 	}
 	if in.Envelope != nil {
 		w.Envelope = store.Envelope(*in.Envelope)
@@ -133,8 +139,13 @@ func (in *webhookInput) apply(w *store.Webhook, now time.Time) {
 		w.RateLimit = *in.RateLimit
 	}
 	if in.Metadata != nil {
-		w.Metadata = *in.Metadata
+		m, err := unmaskValues("metadata", *in.Metadata, w.Metadata, false)
+		if err != nil {
+			return err
+		}
+		w.Metadata = m
 	}
+	return nil
 }
 
 // MaxWebhooksPerTenant bounds the endpoints one tenant may register.
@@ -152,7 +163,9 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, c *caller
 		return store.FieldErrorf("events", "events is required: the topics this endpoint receives, e.g. [\"orders/*\"]")
 	}
 	hook := &store.Webhook{TenantID: c.tenantID, Enabled: true}
-	in.apply(hook, time.Now())
+	if err := in.apply(hook, time.Now()); err != nil {
+		return err
+	}
 	if err := s.engine.ValidateWebhook(hook); err != nil {
 		return err
 	}
@@ -208,7 +221,9 @@ func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return err
 	}
-	in.apply(hook, time.Now())
+	if err := in.apply(hook, time.Now()); err != nil {
+		return err
+	}
 	if err := s.engine.ValidateWebhook(hook); err != nil {
 		return err
 	}
@@ -235,6 +250,7 @@ func (s *Server) getWebhookSecret(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
+	s.audit(r, auditEvent{Action: auditSecretRevealed, Actor: c.key.ID, TenantID: c.tenantID, WebhookID: hook.ID})
 	writeJSON(w, http.StatusOK, map[string]string{"secret": hook.Secret})
 	return nil
 }
@@ -263,6 +279,7 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
+	s.audit(r, auditEvent{Action: auditSecretRotated, Actor: c.key.ID, TenantID: c.tenantID, WebhookID: hook.ID})
 	out := map[string]any{"secret": hook.Secret}
 	if hook.PreviousSecret != "" {
 		out["previousSecretExpiresAt"] = hook.PreviousSecretUntil

@@ -34,6 +34,7 @@ var apiMatrix = map[string]apiRouteCase{
 	"DELETE /api/v1/webhooks/{id}":             {ok: 204, scoped: true},
 	"GET /api/v1/webhooks/{id}/secret":         {ok: 200, scoped: true},
 	"POST /api/v1/webhooks/{id}/secret/rotate": {ok: 200, scoped: true},
+	"GET /api/v1/webhooks/{id}/credentials":    {ok: 200, scoped: true},
 	"POST /api/v1/webhooks/{id}/test":          {ok: 200, scoped: true},
 	"POST /api/v1/webhooks/{id}/recover":       {body: map[string]string{"since": "2020-01-01T00:00:00Z"}, ok: 202, scoped: true},
 	"GET /api/v1/webhooks/{id}/deliveries":     {ok: 200, scoped: true},

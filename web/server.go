@@ -105,6 +105,7 @@ func (s *Server) routes() {
 	api("DELETE /api/v1/webhooks/{id}", s.deleteWebhook)
 	api("GET /api/v1/webhooks/{id}/secret", s.getWebhookSecret)
 	api("POST /api/v1/webhooks/{id}/secret/rotate", s.rotateWebhookSecret)
+	api("GET /api/v1/webhooks/{id}/credentials", s.getWebhookCredentials)
 	api("POST /api/v1/webhooks/{id}/test", s.testWebhook)
 	api("POST /api/v1/webhooks/{id}/recover", s.recoverWebhook)
 	api("GET /api/v1/webhooks/{id}/deliveries", s.listWebhookDeliveries)

@@ -44,6 +44,7 @@ func (s *Server) uiRoutes() {
 	page("POST /webhooks/{id}/test", accessWrite, s.testWebhookForm)
 	page("POST /webhooks/{id}/secret/reveal", accessWrite, s.revealSecretForm)
 	page("POST /webhooks/{id}/secret/rotate", accessWrite, s.rotateSecretForm)
+	page("POST /webhooks/{id}/credentials/reveal", accessWrite, s.revealCredentialsForm)
 	page("GET /webhooks/{id}/recover", accessRead, s.recoverPage)
 	page("POST /webhooks/{id}/recover", accessWrite, s.recoverForm)
 	page("GET /webhooks/{id}/deliveries", accessRead, s.webhookDeliveriesPage)

@@ -60,8 +60,8 @@ func (s *Server) webhookToForm(h *store.Webhook) templates.WebhookForm {
 		Scheme: h.Signing.Scheme, SignatureHeader: h.Signing.Header, Encoding: h.Signing.Encoding, Prefix: h.Signing.Prefix,
 		HeaderPrefix: s.headerPrefix(), Envelope: h.Envelope.Type, Template: h.Envelope.Template,
 		RetrySchedule: h.Retry.Schedule, MaxAttempts: strconv.Itoa(h.Retry.MaxAttempts), RetryOn: "default",
-		Timeout: strconv.Itoa(int(h.Timeout / time.Second)), Headers: templates.FormatPairs(sortedPairs(h.Headers), ':'),
-		Metadata: templates.FormatPairs(sortedPairs(h.Metadata), '='),
+		Timeout: strconv.Itoa(int(h.Timeout / time.Second)), Headers: templates.FormatPairs(sortedPairs(maskValues(h.Headers)), ':'),
+		Metadata: templates.FormatPairs(sortedPairs(maskValues(h.Metadata)), '='),
 	}
 	if f.Encoding == "" {
 		f.Encoding = "hex"
@@ -159,8 +159,16 @@ func (s *Server) applyWebhookForm(f templates.WebhookForm, h *store.Webhook) tem
 		}
 		return m
 	}
-	h.Headers = pairs("headers", f.Headers, ':')
-	h.Metadata = pairs("metadata", f.Metadata, '=')
+	// The form shows stored values masked; one left as shown keeps its value.
+	unmask := func(field string, submitted, stored map[string]string, headers bool) map[string]string {
+		m, err := unmaskValues(field, submitted, stored, headers)
+		if err != nil {
+			errs[field] = store.ErrorMessage(err)
+		}
+		return m
+	}
+	h.Headers = unmask("headers", pairs("headers", f.Headers, ':'), h.Headers, true)
+	h.Metadata = unmask("metadata", pairs("metadata", f.Metadata, '='), h.Metadata, false)
 	return errs
 }
 

@@ -94,12 +94,19 @@ func (s *Server) updateWebhookForm(w http.ResponseWriter, r *http.Request, c *ui
 
 func (s *Server) webhookPage(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
 	s.popFlash(w, r, c)
-	return s.renderWebhookDetail(w, r, c, nil, "")
+	return s.renderWebhookDetail(w, r, c, nil, webhookReveal{})
 }
 
-// renderWebhookDetail shows the endpoint page, with a test result or the
-// revealed secret when an action asked for it.
-func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *uiRequest, test *templates.TestResult, revealed string) error {
+// webhookReveal is what an admin's Reveal asked the webhook page to show
+// in clear.
+type webhookReveal struct {
+	secret      string // the signing secret
+	credentials bool   // the extra header and metadata values
+}
+
+// renderWebhookDetail shows the endpoint page, with a test result or what
+// a Reveal asked for.
+func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *uiRequest, test *templates.TestResult, reveal webhookReveal) error {
 	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -115,8 +122,8 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	v := templates.WebhookDetailPage{Page: s.page(r, c, h.Name, templates.NavWebhooks), Webhook: s.webhookView(h, health[h.ID]),
-		Secret: templates.SecretView{Revealed: revealed}, Test: test, Deliveries: deliveryRows(ds, map[string]*store.Webhook{h.ID: h})}
+	v := templates.WebhookDetailPage{Page: s.page(r, c, h.Name, templates.NavWebhooks), Webhook: s.webhookView(h, health[h.ID], reveal.credentials),
+		Secret: templates.SecretView{Revealed: reveal.secret}, Test: test, Deliveries: deliveryRows(ds, map[string]*store.Webhook{h.ID: h})}
 	if h.PreviousSecret != "" && time.Now().Before(h.PreviousSecretUntil) {
 		v.Secret.PreviousExpiresAt = h.PreviousSecretUntil
 	}
@@ -124,14 +131,20 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 	return nil
 }
 
-func (s *Server) webhookView(h *store.Webhook, hl *healthStats) templates.WebhookView {
+// webhookView is h for display, its extra header and metadata values
+// masked unless revealed.
+func (s *Server) webhookView(h *store.Webhook, hl *healthStats, revealed bool) templates.WebhookView {
+	headers, metadata := h.Headers, h.Metadata
+	if !revealed {
+		headers, metadata = maskValues(headers), maskValues(metadata)
+	}
 	v := templates.WebhookView{ID: h.ID, Name: h.Name, URL: h.URL, Topics: h.Topics, SubTopics: h.SubTopics, Enabled: h.Enabled,
 		DisabledReason: autoDisabledReason(h), DisabledAt: h.DisabledAt, Scheme: h.Signing.Scheme, SignatureHeader: h.Signing.Header,
 		Encoding: h.Signing.Encoding, Prefix: h.Signing.Prefix, HeaderPrefix: s.headerPrefix(), Envelope: h.Envelope.Type,
 		Template: h.Envelope.Template, RetrySchedule: h.Retry.Schedule, RetryInterval: h.Retry.IntervalSeconds,
 		MaxAttempts: h.Retry.MaxAttempts, RetryOnNon2xx: h.Retry.RetryOn == delivery.RetryOnNon2xx,
-		Timeout: int(h.Timeout / time.Second), RateLimit: h.RateLimit, Headers: sortedPairs(h.Headers),
-		Metadata: sortedPairs(h.Metadata), CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt}
+		Timeout: int(h.Timeout / time.Second), RateLimit: h.RateLimit, Headers: sortedPairs(headers),
+		Metadata: sortedPairs(metadata), CredentialsRevealed: revealed, CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt}
 	if v.RetrySchedule != delivery.ScheduleFixed {
 		v.RetryInterval = 5 // the exponential schedule's first delay
 	}
@@ -289,12 +302,12 @@ func (s *Server) revealSecretForm(w http.ResponseWriter, r *http.Request, c *uiR
 	if err != nil {
 		return err
 	}
-	s.log.Info("webhook secret revealed", "webhook", h.ID, "user", c.user.ID)
+	s.audit(r, auditEvent{Action: auditSecretRevealed, Actor: c.user.ID, TenantID: c.tenant, WebhookID: h.ID})
 	if wantsJSON(r) {
 		writeJSON(w, http.StatusOK, map[string]string{"secret": h.Secret})
 		return nil
 	}
-	return s.renderWebhookDetail(w, r, c, nil, h.Secret)
+	return s.renderWebhookDetail(w, r, c, nil, webhookReveal{secret: h.Secret})
 }
 
 func (s *Server) rotateSecretForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
@@ -302,7 +315,7 @@ func (s *Server) rotateSecretForm(w http.ResponseWriter, r *http.Request, c *uiR
 	if err != nil {
 		return err
 	}
-	s.log.Info("webhook secret rotated", "webhook", h.ID, "user", c.user.ID)
+	s.audit(r, auditEvent{Action: auditSecretRotated, Actor: c.user.ID, TenantID: c.tenant, WebhookID: h.ID})
 	s.redirectFlash(w, r, c, "/webhooks/"+h.ID, templates.FlashSuccess, "Secret rotated. The previous secret keeps working for 24 hours.")
 	return nil
 }
