@@ -70,6 +70,18 @@ type Attempt struct {
 	ResponseBody      []byte
 	ResponseTruncated bool
 	StartedAt         time.Time
+
+	// Only LatestAttempts sets these: the stored bodies' whole lengths
+	// (it may return less of each) and how many header names it left out.
+	RequestBodySize, ResponseBodySize             int
+	RequestHeadersOmitted, ResponseHeadersOmitted int
+}
+
+// AttemptBounds is how much of a delivery's attempts LatestAttempts reads.
+type AttemptBounds struct {
+	Attempts  int // the newest this many
+	BodyBytes int // the first this many bytes of each body
+	Headers   int // the first this many header names of each header set
 }
 
 const deliveryColumns = `id, tenant_id, event_id, endpoint_id, topic, sub_topic, status, attempt_count, next_attempt_at,
@@ -407,6 +419,51 @@ func (db *DB) CreateTestDelivery(ctx context.Context, w *Webhook, payload []byte
 		return nil, nil, err
 	}
 	return e, d, nil
+}
+
+// LatestAttempts returns the newest attempts of a delivery, newest first,
+// and of each only as much as b says (the Attempt's Size and Omitted fields
+// say what is left out). A page reads this, never every attempt: a callback
+// polled every second for a day makes 86,400 of them, a templated request
+// body can be 1 MiB, and a receiver's headers 64 KiB.
+func (db *DB) LatestAttempts(ctx context.Context, deliveryID string, b AttemptBounds) ([]*Attempt, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, delivery_id, trigger, url, status_code, duration_ms, error, request_headers,
+		request_body IS NULL, substr(request_body, 1, ?), COALESCE(length(request_body), 0), response_headers, substr(response_body, 1, ?),
+		COALESCE(length(response_body), 0), response_truncated, started_at
+		FROM attempts WHERE delivery_id = ? ORDER BY id DESC LIMIT ?`, b.BodyBytes, b.BodyBytes, deliveryID, b.Attempts)
+	if err != nil {
+		return nil, wrapDBError(err, "list latest attempts")
+	}
+	defer rows.Close()
+	var out []*Attempt
+	for rows.Next() {
+		a := &Attempt{}
+		var durationMS, startedAt int64
+		var reqHeaders, respHeaders string
+		var payloadSent bool
+		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Trigger, &a.URL, &a.StatusCode, &durationMS, &a.Error, &reqHeaders,
+			&payloadSent, &a.RequestBody, &a.RequestBodySize, &respHeaders, &a.ResponseBody, &a.ResponseBodySize, &a.ResponseTruncated, &startedAt); err != nil {
+			return nil, wrapDBError(err, "scan attempt")
+		}
+		if !payloadSent && a.RequestBody == nil {
+			// An empty body (a callback poll) reads back as NULL; it is
+			// not the event's payload.
+			a.RequestBody = []byte{}
+		}
+		a.Duration = time.Duration(durationMS) * time.Millisecond
+		a.StartedAt = fromMS(startedAt)
+		a.RequestHeaders, a.RequestHeadersOmitted = decodeHeaderLines(reqHeaders, b.Headers)
+		a.ResponseHeaders, a.ResponseHeadersOmitted = decodeHeaderLines(respHeaders, b.Headers)
+		out = append(out, a)
+	}
+	return out, wrapDBError(rows.Err(), "list latest attempts")
+}
+
+// CountAttempts counts a delivery's attempts (an index range count).
+func (db *DB) CountAttempts(ctx context.Context, deliveryID string) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM attempts WHERE delivery_id = ?`, deliveryID).Scan(&n)
+	return n, wrapDBError(err, "count attempts")
 }
 
 // AttemptsByDelivery returns every attempt of a delivery, oldest first.
