@@ -732,7 +732,7 @@ func Event(v EventPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Body("Event data", e.Payload, false).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Body("Event data", e.Payload, 0, false).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

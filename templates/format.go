@@ -1,7 +1,6 @@
 package templates
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -49,20 +48,6 @@ func RelativeTime(t, now time.Time) string {
 // ExactTime formats t in UTC with seconds, for tooltips and detail lists.
 func ExactTime(t time.Time) string {
 	return t.UTC().Format(ExactTimeLayout)
-}
-
-// PrettyJSON indents s if it is a JSON document and reports whether it was;
-// otherwise it returns s unchanged.
-func PrettyJSON(s string) (string, bool) {
-	trimmed := strings.TrimSpace(s)
-	if trimmed == "" || (trimmed[0] != '{' && trimmed[0] != '[') || !json.Valid([]byte(trimmed)) {
-		return s, false
-	}
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, []byte(trimmed), "", "  "); err != nil {
-		return s, false
-	}
-	return buf.String(), true
 }
 
 // ReceiverAnswer is a receiver's structured reply:

@@ -12,12 +12,13 @@ import (
 	"github.com/a-h/templ"
 )
 
-// withNowComponent renders its children with now as the reference time of
-// every TimeAgo below it.
-func withNowComponent(now time.Time) templ.Component {
+// pageScope renders a page's content with now as the reference time of
+// every TimeAgo below it, and with a fresh budget for the stored values it
+// shows (see MaxPageShownBytes).
+func pageScope(now time.Time) templ.Component {
 	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
 		children := templ.GetChildren(ctx)
-		return children.Render(withNow(templ.ClearChildren(ctx), now), w)
+		return children.Render(withPageBudget(withNow(templ.ClearChildren(ctx), now)), w)
 	})
 }
 
@@ -297,6 +298,15 @@ func prettyOrEmpty(body string) string {
 	}
 	s, _ := PrettyJSON(body)
 	return s
+}
+
+// requestMethod is the HTTP method of an attempt's request: callback polls
+// are GETs (delivery/callback.go), every other attempt POSTs the body.
+func requestMethod(trigger string) string {
+	if trigger == "callback" {
+		return "GET"
+	}
+	return "POST"
 }
 
 func topicsSummary(topics []string) string {

@@ -336,7 +336,7 @@ func Layout(p Page) templ.Component {
 					}
 					return nil
 				})
-				templ_7745c5c3_Err = withNowComponent(p.Now).Render(templ.WithChildren(ctx, templ_7745c5c3_Var15), templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = pageScope(p.Now).Render(templ.WithChildren(ctx, templ_7745c5c3_Var15), templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -420,7 +420,7 @@ func bareLayout(p Page) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = withNowComponent(p.Now).Render(templ.WithChildren(ctx, templ_7745c5c3_Var18), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = pageScope(p.Now).Render(templ.WithChildren(ctx, templ_7745c5c3_Var18), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -347,22 +347,29 @@ type DeliveryPage struct {
 	Page
 	Delivery DeliveryRow
 	Attempts []AttemptView // newest first
+	// AttemptCount is how many attempts the delivery has: more than
+	// Attempts when the page leaves older ones out.
+	AttemptCount int
 }
 
 // AttemptView is one HTTP attempt of a delivery.
 type AttemptView struct {
-	ID                string
-	Trigger           string // scheduled, manual, test, recover or callback
-	StatusCode        int    // 0 = no response
-	DurationMs        int64
-	Error             string
-	RequestURL        string
-	RequestHeaders    []Header // secret values already redacted by the server
-	RequestBody       string
-	ResponseHeaders   []Header
-	ResponseBody      string
-	ResponseTruncated bool
-	StartedAt         time.Time
+	ID                     string
+	Trigger                string // scheduled, manual, test, recover or callback
+	StatusCode             int    // 0 = no response
+	DurationMs             int64
+	Error                  string
+	RequestURL             string
+	RequestHeaders         []Header // secret values already redacted by the server
+	RequestHeadersOmitted  int      // header lines the server did not read
+	RequestBody            string
+	RequestBodySize        int // the whole stored body's length, when RequestBody may be only its start; 0 = whole
+	ResponseHeaders        []Header
+	ResponseHeadersOmitted int
+	ResponseBody           string
+	ResponseBodySize       int  // as RequestBodySize
+	ResponseTruncated      bool // hooks kept only the start of what the receiver sent
+	StartedAt              time.Time
 }
 
 // EventsPage is GET /events, with the "Send test event" form (POST /events).
