@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -92,12 +93,40 @@ func (s *Server) page(r *http.Request, c *uiRequest, title string, nav templates
 	return p
 }
 
+// maxPageBytes bounds the HTML of one page. The templates bound what stored
+// values can add to a page (templates.MaxPageShownBytes), so real pages stay
+// far below this; it is the backstop that keeps a page nobody bounded from
+// holding the server's memory.
+const maxPageBytes = 4 << 20
+
+// errPageTooLarge is what a page that outgrows maxPageBytes fails with.
+var errPageTooLarge = errors.New("page larger than the limit")
+
+// pageBuffer collects a page's HTML up to maxPageBytes, then fails.
+type pageBuffer struct{ bytes.Buffer }
+
+func (b *pageBuffer) Write(p []byte) (int, error) {
+	if b.Len()+len(p) > maxPageBytes {
+		return 0, errPageTooLarge
+	}
+	return b.Buffer.Write(p)
+}
+
 // render writes comp as an HTML page. It renders into a buffer first, so a
-// failure halfway becomes a clean 500 rather than half a page.
+// failure halfway becomes a clean error page rather than half a page; the
+// buffer is capped, so no page can hold more than maxPageBytes of memory.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, comp templ.Component) {
-	var buf bytes.Buffer
+	var buf pageBuffer
 	if err := comp.Render(r.Context(), &buf); err != nil {
 		s.log.Error("render page", "path", r.URL.Path, "err", err)
+		if errors.Is(err, errPageTooLarge) {
+			// Fail closed, with a page that says why (a small one: this
+			// cannot recurse).
+			p := templates.Page{Title: "Page too large", Dev: s.cfg.Dev, Now: time.Now()}
+			s.render(w, r, http.StatusInternalServerError, templates.Error(templates.ErrorPage{Page: p,
+				Status: http.StatusInternalServerError, Message: "This page is too large to show."}))
+			return
+		}
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}

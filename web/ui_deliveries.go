@@ -118,11 +118,19 @@ func (s *Server) deliveryPage(w http.ResponseWriter, r *http.Request, c *uiReque
 	if err != nil {
 		return err
 	}
-	attempts, err := s.db.AttemptsByDelivery(r.Context(), d.ID)
+	// A page reads the newest attempts only, and the start of each body:
+	// enough to show what the page can show (templates.MaxShownBytes) and
+	// to format any body small enough to format.
+	attempts, err := s.db.LatestAttempts(r.Context(), d.ID, store.AttemptBounds{Attempts: maxShownAttempts,
+		BodyBytes: templates.MaxPrettyBytes, Headers: maxReadHeaders})
 	if err != nil {
 		return err
 	}
-	var payload []byte
+	count, err := s.db.CountAttempts(r.Context(), d.ID)
+	if err != nil {
+		return err
+	}
+	var payload string // converted once: every attempt that sent it shares it
 	for _, a := range attempts {
 		if a.RequestBody == nil {
 			// The body sent was the event's payload as posted; it is
@@ -131,25 +139,40 @@ func (s *Server) deliveryPage(w http.ResponseWriter, r *http.Request, c *uiReque
 			if err != nil {
 				return err
 			}
-			payload = e.Payload
+			payload = string(e.Payload)
 			break
 		}
 	}
-	v := templates.DeliveryPage{Page: s.page(r, c, d.Topic+" · "+d.ID, templates.NavDeliveries), Delivery: deliveryRow(d, h)}
-	for i := len(attempts) - 1; i >= 0; i-- {
-		a := attempts[i]
-		body := a.RequestBody
-		if body == nil {
-			body = payload
-		}
-		v.Attempts = append(v.Attempts, templates.AttemptView{ID: a.ID, Trigger: a.Trigger, StatusCode: a.StatusCode,
+	v := templates.DeliveryPage{Page: s.page(r, c, d.Topic+" · "+d.ID, templates.NavDeliveries), Delivery: deliveryRow(d, h),
+		AttemptCount: count}
+	for _, a := range attempts {
+		av := templates.AttemptView{ID: a.ID, Trigger: a.Trigger, StatusCode: a.StatusCode,
 			DurationMs: a.Duration.Milliseconds(), Error: a.Error, RequestURL: a.URL, RequestHeaders: headerList(a.RequestHeaders),
-			RequestBody: string(body), ResponseHeaders: headerList(a.ResponseHeaders), ResponseBody: string(a.ResponseBody),
-			ResponseTruncated: a.ResponseTruncated, StartedAt: a.StartedAt})
+			RequestBody: payload, ResponseHeaders: headerList(a.ResponseHeaders), ResponseBody: string(a.ResponseBody),
+			ResponseBodySize: a.ResponseBodySize, ResponseTruncated: a.ResponseTruncated, StartedAt: a.StartedAt,
+			RequestHeadersOmitted: a.RequestHeadersOmitted, ResponseHeadersOmitted: a.ResponseHeadersOmitted}
+		if a.RequestBody != nil {
+			av.RequestBody, av.RequestBodySize = string(a.RequestBody), a.RequestBodySize
+		}
+		v.Attempts = append(v.Attempts, av)
 	}
 	s.render(w, r, http.StatusOK, templates.Delivery(v))
 	return nil
 }
+
+// maxShownAttempts is how many attempts the delivery page shows, newest
+// first. Scheduled retries stop at 50, but callback polls and redeliveries
+// do not: a callback polled every second for a day makes 86,400 attempts.
+// Ten attempts with the largest bodies already fill the page's budget for
+// stored values (templates.MaxPageShownBytes); reading more would only cost
+// memory (ten viewers of such a page peak at about 170 MB RSS, measured by
+// TestTenViewersOfTheWorstPageKeepMemoryBounded; 25 attempts took 280 MB).
+const maxShownAttempts = 10
+
+// maxReadHeaders is how many header names of each attempt the page reads:
+// more than a headers table shows (200), and far fewer than the 3,000 that
+// fit in the 64 KiB of a receiver's answer.
+const maxReadHeaders = 250
 
 // headerList turns h into display lines, sorted by name, one per value.
 func headerList(h http.Header) []templates.Header {
@@ -179,7 +202,8 @@ func (s *Server) eventsPage(w http.ResponseWriter, r *http.Request, c *uiRequest
 }
 
 func (s *Server) renderEvents(w http.ResponseWriter, r *http.Request, c *uiRequest, status int, form templates.SendEventForm, errs templates.FieldErrors) error {
-	events, next, err := s.db.Events(r.Context(), store.EventFilter{TenantID: c.tenant, Cursor: pageCursor(r), Limit: uiPageSize})
+	events, next, err := s.db.Events(r.Context(), store.EventFilter{TenantID: c.tenant, Cursor: pageCursor(r), Limit: uiPageSize,
+		NoPayload: true})
 	if err != nil {
 		return err
 	}
