@@ -239,7 +239,9 @@ func TestRenderLimits(t *testing.T) {
 		{"step budget", `["{{ event.data.s }}", "{{ event.data.s }}", "{{ event.data.s }}"]`, Limits{MaxSteps: 2500}, big, ErrBudget},
 		{"filters that grow a value", `"{{ event.data | json | json | json | json | json | json | split 'x' 1 }}"`, Limits{MaxOutput: 4000}, `["` + strings.Repeat(`\"`, 200) + `"]`, ErrTooLarge},
 		{"data that is not JSON", `"{{ event.data }}"`, Limits{}, `{"a":`, ErrInvalidData},
-		{"within the limits", `["{{ event.data }}", "{{ event.data }}"]`, Limits{MaxOutput: 2100, MaxSteps: 3000}, big, nil},
+		{"copies are charged by size", `["{{ event.data }}", "{{ event.data }}"]`, Limits{MaxSteps: 3000}, big, ErrBudget},
+		{"comparisons are charged by size", `{"$if": "event.data.s == event.data.s", "$then": 1, "$else": 2}`, Limits{MaxSteps: 3000}, big, ErrBudget},
+		{"within the limits", `["{{ event.data }}", "{{ event.data }}"]`, Limits{MaxOutput: 2100, MaxSteps: 3100}, big, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

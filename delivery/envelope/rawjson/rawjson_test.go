@@ -17,6 +17,8 @@ func TestValidAgreesWithEncodingJSON(t *testing.T) {
 		strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1),
 		strings.Repeat(`{"a":`, 200) + `1` + strings.Repeat("}", 200),
 		strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth),
+		strings.Repeat("[", maxNesting) + strings.Repeat("]", maxNesting),
+		strings.Repeat("[", maxNesting+1) + strings.Repeat("]", maxNesting+1),
 		``, ` `, `01`, `1.`, `.5`, `-`, `1e`, `+1`, `0x10`, `NaN`, `tru`, `nulls`, `"abc`, `"\x"`, `"\u12g4"`,
 		"\"tab\tinside\"", `{"a" 1}`, `{"a":}`, `{"a":1,}`, `{,}`, `[1,]`, `[,1]`, `[1 2]`, `{1: 2}`, `{"a":1]`,
 		`[1}`, `{} {}`, `[] x`, `"a" "b"`, `{"a":1}}`, `]`, `}`, `[`, `{`, `{"a"`, `{"a":`,
@@ -55,7 +57,7 @@ func TestLookup(t *testing.T) {
 		if string(got) != tt.want || ok != tt.ok {
 			t.Errorf("Lookup(%v) = %s, %v; want %s, %v", tt.path, got, ok, tt.want, tt.ok)
 		}
-		if len(tt.path) > 0 && (steps <= 0 || steps > len(doc)*len(tt.path)) {
+		if len(tt.path) > 0 && (steps <= 0 || steps > (len(doc)+8*MemberSteps)*len(tt.path)) {
 			t.Errorf("Lookup(%v) counted %d steps", tt.path, steps)
 		}
 	}
@@ -99,10 +101,45 @@ func TestNumberLen(t *testing.T) {
 	}
 }
 
-// FuzzValid checks Valid against json.Valid, and that Lookup never panics
-// on what Valid accepts. The seed corpus is in testdata/fuzz/FuzzValid.
+func TestUnquoteAgreesWithEncodingJSON(t *testing.T) {
+	tests := []string{
+		`""`, `"plain"`, `"a\"b\\c\/d"`, `"\b\f\n\r\t"`, `"\u00e9\u00E9 \u0000 \u2028"`,
+		`"\ud83c\udf89 pair"`, `"\ud83c lone high"`, `"\udf89 lone low"`, `"\ud83c\u0041 high then not low"`,
+		`"\ud83c\ud83c\udf89 high, pair"`, `"é 日本語 \"🎉\""`,
+	}
+	for _, in := range tests {
+		var want string
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if got := Unquote([]byte(in)); got != want {
+			t.Errorf("Unquote(%s) = %q, want %q", in, got, want)
+		}
+		if !keyIs([]byte(in), want) || keyIs([]byte(in), want+"x") || want != "" && keyIs([]byte(in), want[1:]) {
+			t.Errorf("keyIs(%s) does not match exactly %q", in, want)
+		}
+	}
+}
+
+func TestLookupPastEscapedNamesAllocatesNothing(t *testing.T) {
+	doc := []byte(`{` + strings.Repeat(`"\u0061":0,`, 1000) + `"b":1}`)
+	allocs := testing.AllocsPerRun(10, func() {
+		steps := 0
+		if v, ok := Lookup(doc, []Seg{{Key: "b", Index: -1}}, &steps); !ok || string(v) != "1" {
+			t.Fatalf("Lookup = %s, %v", v, ok)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Lookup allocates %v times, want 0", allocs)
+	}
+}
+
+// FuzzValid checks Valid against json.Valid, that Lookup never panics on
+// what Valid accepts, and that Unquote decodes strings as encoding/json
+// does. The seed corpus is in testdata/fuzz/FuzzValid.
 func FuzzValid(f *testing.F) {
 	f.Add([]byte(`{"a": [1, {"b": "\u00e9"}], "c": null}`), "a")
+	f.Add([]byte(`"\ud83c\udf89 \ud83c \"x\""`), "")
 	f.Fuzz(func(t *testing.T, b []byte, key string) {
 		got, want := Valid(b), json.Valid(b)
 		if got != want {
@@ -115,6 +152,17 @@ func FuzzValid(f *testing.F) {
 		v, ok := Lookup(b, []Seg{{Key: key, Index: 0}, {Key: "0", Index: 0}}, &steps)
 		if ok && !json.Valid(v) {
 			t.Fatalf("Lookup(%q) = %q, not a JSON value", b, v)
+		}
+		// encoding/json also replaces invalid UTF-8, which Unquote keeps.
+		if tok := TrimSpace(b); tok[0] == '"' && utf8.Valid(tok) {
+			var want string
+			json.Unmarshal(tok, &want)
+			if got := Unquote(tok); got != want {
+				t.Fatalf("Unquote(%s) = %q, want %q", tok, got, want)
+			}
+			if !keyIs(tok, want) {
+				t.Fatalf("keyIs(%s, %q) = false", tok, want)
+			}
 		}
 	})
 }
