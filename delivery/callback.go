@@ -188,6 +188,7 @@ func (e *Engine) pollBatch(ctx context.Context, due []store.DueCallback) ([]stor
 		sem      = make(chan struct{}, callbackPollers)
 	)
 	for i, j := range jobs {
+		e.prepareJob(j)
 		if j.prep == nil {
 			// Deleted or disabled meanwhile: stop waiting for it.
 			outcomes = append(outcomes, store.Outcome{DeliveryID: j.delivery.ID, Status: store.StatusCancelled, LastStatusCode: j.delivery.LastStatusCode})

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -102,6 +103,8 @@ type Engine struct {
 	wake  chan struct{}
 	preps *prepCache
 
+	templateWork chan struct{} // a slot per template compile or render running (send.go)
+
 	running atomic.Bool // Run is between its start and its return
 
 	jobs     chan *job
@@ -138,15 +141,16 @@ type endpointQueue struct {
 func New(db *store.DB, cfg Config) *Engine {
 	cfg.setDefaults()
 	return &Engine{
-		db:        db,
-		cfg:       cfg,
-		log:       cfg.Logger,
-		wake:      make(chan struct{}, 1),
-		preps:     newPrepCache(),
-		endpoints: map[string]*endpointQueue{},
-		toPark:    map[string][]*job{},
-		toUnpark:  map[string]bool{},
-		space:     make(chan struct{}, 1),
+		db:           db,
+		cfg:          cfg,
+		log:          cfg.Logger,
+		wake:         make(chan struct{}, 1),
+		preps:        newPrepCache(),
+		templateWork: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		endpoints:    map[string]*endpointQueue{},
+		toPark:       map[string][]*job{},
+		toUnpark:     map[string]bool{},
+		space:        make(chan struct{}, 1),
 	}
 }
 
