@@ -131,23 +131,25 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 }
 
 type serveConfig struct {
-	addr         string
-	db           string
-	publicURL    string
-	dev          bool
-	headerPrefix string
-	maxBody      int64
-	allowCIDRs   string
-	logLevel     string
-	drain        time.Duration
-	workers      int
-	masterKey    string
-	keyRotation  time.Duration
-	callbackWait time.Duration
-	logFormat    string
-	metricsAddr  string
-	pprofAddr    string
-	configFile   string
+	addr           string
+	db             string
+	publicURL      string
+	dev            bool
+	headerPrefix   string
+	maxBody        int64
+	allowCIDRs     string
+	trustedProxies string
+	logLevel       string
+	drain          time.Duration
+	workers        int
+	masterKey      string
+	keyRotation    time.Duration
+	callbackWait   time.Duration
+	logFormat      string
+	metricsAddr    string
+	metricsToken   string
+	pprofAddr      string
+	configFile     string
 
 	apiRateLimit        float64
 	autoDisableAfter    time.Duration
@@ -168,22 +170,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	policy := &netguard.Policy{AllowHTTP: c.dev, AllowPrivate: c.dev}
-	for _, s := range strings.Split(c.allowCIDRs, ",") {
-		if s = strings.TrimSpace(s); s == "" {
-			continue
-		}
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return fmt.Errorf("--allow-cidr %q: %w", s, err)
-		}
-		policy.Allow = append(policy.Allow, p)
+	if policy.Allow, err = parsePrefixes("allow-cidr", c.allowCIDRs); err != nil {
+		return err
+	}
+	trustedProxies, err := parsePrefixes("trusted-proxies", c.trustedProxies)
+	if err != nil {
+		return err
 	}
 	if c.publicURL == "" {
-		host := c.addr
-		if strings.HasPrefix(host, ":") {
-			host = "localhost" + host
-		}
-		c.publicURL = "http://" + host
+		c.publicURL = defaultPublicURL(c.addr)
 	}
 
 	db, err := openStoreWithKey(ctx, c.db, c.masterKey, log)
@@ -216,7 +211,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		OnOutcome: m.Outcome, OnBatch: m.Batch,
 	})
 	srv := web.New(db, engine, web.Config{PublicURL: c.publicURL, MaxBodyBytes: c.maxBody, Dev: c.dev, Version: version, Logger: log,
-		HeaderPrefix: c.headerPrefix, JWKS: ring, Metrics: m, MetricsElsewhere: c.metricsAddr != "", APIRateLimit: c.apiRateLimit})
+		HeaderPrefix: c.headerPrefix, JWKS: ring, Metrics: m, MetricsElsewhere: c.metricsAddr != "", MetricsToken: c.metricsToken,
+		APIRateLimit: c.apiRateLimit, TrustedProxies: trustedProxies})
 
 	// Periodic jobs (retention, auto-disable, key rotation, callback polls)
 	// are added to sched before it starts below.
@@ -332,13 +328,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 func serveFlags(c *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("hooks serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
+	fs.StringVar(&c.addr, "addr", defaultAddr, "address to listen on (default loopback only; 0.0.0.0:8080 or :8080 for every interface)")
 	fs.StringVar(&c.db, "db", "hooks.db", "database: a SQLite file (created on first start) or a postgres:// URL")
 	fs.StringVar(&c.publicURL, "public-url", "", "URL where this server is reached (JWT issuer, links); default http://localhost<addr>")
 	fs.BoolVar(&c.dev, "dev", false, "development mode: allow http:// and private/loopback webhook targets")
 	fs.StringVar(&c.headerPrefix, "header-prefix", "X-Hooks-", "prefix of the metadata headers sent with each webhook")
 	fs.Int64Var(&c.maxBody, "max-body-bytes", 1<<20, "largest API request body accepted")
 	fs.StringVar(&c.allowCIDRs, "allow-cidr", "", "comma-separated CIDRs that webhook targets may use even though private")
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For tells the client's address (default none: it is ignored)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&c.drain, "drain", 15*time.Second, "on shutdown, how long in-flight attempts may finish")
 	fs.IntVar(&c.workers, "workers", 128, "concurrent outgoing requests")
@@ -350,10 +347,52 @@ func serveFlags(c *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.autoDisableFailures, "auto-disable-failures", upkeep.DefaultMaxExhausted, "disable an endpoint after this many deliveries in a row failed after all their retries (0: never)")
 	fs.DurationVar(&c.retention, "retention", upkeep.DefaultRetention, "delete events, deliveries and attempts older than this (0: keep everything)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this separate address (e.g. 127.0.0.1:9100) instead of on --addr")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this separate address (e.g. 127.0.0.1:9100), without authentication, instead of on --addr")
+	fs.StringVar(&c.metricsToken, "metrics-token", "", "bearer token that lets a scraper read /metrics on --addr (without it, only a signed-in admin may)")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "serve Go's /debug/pprof/ profiles on this separate address (e.g. 127.0.0.1:6060); off by default, unauthenticated: keep it on loopback")
 	fs.StringVar(&c.configFile, "config", "", "TOML file whose keys are these flags' names (flags and HOOKS_* variables override it)")
 	return fs
+}
+
+// defaultAddr is where "hooks serve" listens unless --addr says otherwise:
+// loopback only, so a first start on a laptop or a server exposes nothing
+// to the network. The Docker image sets HOOKS_ADDR=:8080, since a
+// container's loopback is unreachable from the host.
+const defaultAddr = "127.0.0.1:8080"
+
+// defaultPublicURL is the --public-url for a server listening on addr when
+// none is given: http://localhost:<port> for a loopback or unspecified
+// host, which is what a browser on the same machine uses, else addr's host.
+func defaultPublicURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if a, err := netip.ParseAddr(host); host == "" || err == nil && (a.IsLoopback() || a.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// parsePrefixes parses a comma-separated list of CIDRs or single addresses
+// (a /32 or /128) given to the flag name.
+func parsePrefixes(name, list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, fmt.Errorf("--%s %q: %w", name, s, err)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // servePprof serves Go's profiling endpoints under /debug/pprof/ on addr

@@ -264,3 +264,103 @@ func (l *syncLog) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestServeListensOnLoopbackByDefault checks the default of --addr, so a
+// first start exposes nothing to the network, and the public URL derived
+// from an address.
+func TestServeListensOnLoopbackByDefault(t *testing.T) {
+	var c serveConfig
+	if err := parseFlags(serveFlags(&c, io.Discard), nil); err != nil {
+		t.Fatal(err)
+	}
+	if c.addr != "127.0.0.1:8080" {
+		t.Errorf("default --addr = %q, want 127.0.0.1:8080", c.addr)
+	}
+	for addr, want := range map[string]string{
+		"127.0.0.1:8080":    "http://localhost:8080",
+		":8080":             "http://localhost:8080",
+		"0.0.0.0:8080":      "http://localhost:8080",
+		"[::1]:9000":        "http://localhost:9000",
+		"192.0.2.10:8080":   "http://192.0.2.10:8080",
+		"hooks.internal:80": "http://hooks.internal:80",
+	} {
+		if got := defaultPublicURL(addr); got != want {
+			t.Errorf("defaultPublicURL(%q) = %q, want %q", addr, got, want)
+		}
+	}
+	if _, err := parsePrefixes("trusted-proxies", "10.0.0.0/8, 192.0.2.1,::1"); err != nil {
+		t.Errorf("a list of CIDRs and addresses: %v", err)
+	}
+	if _, err := parsePrefixes("trusted-proxies", "10.0.0.0/8,proxy.internal"); err == nil {
+		t.Error("a host name was taken as a trusted proxy")
+	}
+}
+
+// TestServeMetricsOnMainListenerNeedsTheToken runs "hooks serve" without
+// --metrics-addr: /metrics on --addr answers 401 unless the scraper sends
+// the token from HOOKS_METRICS_TOKEN, and a bad --trusted-proxies stops
+// the start.
+func TestServeMetricsOnMainListenerNeedsTheToken(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("HOOKS_METRICS_TOKEN", "scrape-me-please")
+	t.Setenv("HOOKS_TRUSTED_PROXIES", "127.0.0.1")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := &syncLog{}
+	exited := make(chan int, 1)
+	go func() {
+		exited <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json", "--db", filepath.Join(dir, "hooks.db")}, io.Discard, logs)
+	}()
+	var addr string
+	for deadline := time.Now().Add(20 * time.Second); addr == ""; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not log its address:\n%s", logs.String())
+		}
+		for _, line := range strings.Split(logs.String(), "\n") {
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "hooks is running" {
+				addr = rec.Addr
+			}
+		}
+	}
+	scrape := func(auth string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/metrics", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := scrape(""); code != http.StatusUnauthorized {
+		t.Errorf("/metrics without a token = %d, want 401", code)
+	}
+	if code, _ := scrape("Bearer wrong"); code != http.StatusUnauthorized {
+		t.Errorf("/metrics with a wrong token = %d, want 401", code)
+	}
+	if code, body := scrape("Bearer scrape-me-please"); code != 200 || !strings.Contains(body, "hooks_build_info") {
+		t.Errorf("/metrics with the token = %d:\n%.300s", code, body)
+	}
+	if strings.Contains(logs.String(), "scrape-me-please") {
+		t.Error("the metrics token is in the log")
+	}
+	cancel()
+	select {
+	case c := <-exited:
+		if c != 0 {
+			t.Errorf("serve exited %d:\n%s", c, logs.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "hooks.db"), "--trusted-proxies", "nope"},
+		io.Discard, &stderr); code != 1 || !strings.Contains(stderr.String(), "--trusted-proxies") {
+		t.Errorf("bad --trusted-proxies: exit %d, %s", code, stderr.String())
+	}
+}

@@ -32,7 +32,7 @@ func observedServer(t *testing.T) (*testServer, context.CancelFunc, <-chan struc
 	m := metrics.New(db, "test", log)
 	engine := delivery.New(db, delivery.Config{Logger: log, Workers: 4, OnOutcome: m.Outcome, OnBatch: m.Batch,
 		Policy: &netguard.Policy{AllowHTTP: true, AllowPrivate: true}})
-	s := &testServer{t: t, db: db, engine: engine, srv: New(db, engine, Config{Logger: log, Version: "test", Metrics: m})}
+	s := &testServer{t: t, db: db, engine: engine, srv: New(db, engine, Config{Logger: log, Version: "test", Metrics: m, MetricsToken: testMetricsToken})}
 	s.http = httptest.NewServer(m.Instrument(s.srv))
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -52,9 +52,17 @@ func observedServer(t *testing.T) (*testServer, context.CancelFunc, <-chan struc
 	return s, stop, done
 }
 
+// testMetricsToken is the --metrics-token of observedServer.
+const testMetricsToken = "metrics-token-for-tests"
+
 func scrape(t *testing.T, s *testServer) string {
 	t.Helper()
-	resp, err := http.Get(s.http.URL + "/metrics")
+	req, err := http.NewRequest(http.MethodGet, s.http.URL+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testMetricsToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -26,11 +27,16 @@ type Config struct {
 	// APIRateLimit is the API requests per second allowed per key (bursts
 	// of twice as many); 0 means no limit. See DefaultAPIRateLimit.
 	APIRateLimit float64
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed when telling clients apart (see clientAddr); none by default.
+	TrustedProxies []netip.Prefix
 
 	// Metrics counts ingested events and, unless MetricsElsewhere, is
-	// served at /metrics. Nil turns both off.
+	// served at /metrics to a signed-in admin and to requests that carry
+	// MetricsToken as a bearer token. Nil turns both off.
 	Metrics          *metrics.Metrics
-	MetricsElsewhere bool // /metrics is served on a separate listener
+	MetricsElsewhere bool   // /metrics is served on a separate listener
+	MetricsToken     string // "": only admins' sessions may scrape
 }
 
 // Server is hooks' HTTP front end.
@@ -88,7 +94,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /api/openapi.json", s.openAPI)
 	if s.cfg.Metrics != nil && !s.cfg.MetricsElsewhere {
-		s.mux.Handle("GET /metrics", s.cfg.Metrics.Handler())
+		s.mux.Handle("GET /metrics", s.metricsAuth(s.cfg.Metrics.Handler()))
 	}
 	s.jwksRoutes()
 

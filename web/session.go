@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gorilla/sessions"
-	"golang.org/x/time/rate"
 
 	"hooks/store"
 	"hooks/templates"
@@ -58,7 +56,7 @@ type uiState struct {
 
 func (s *Server) newUIState() *uiState {
 	ui := &uiState{
-		limiter: newLoginLimiter(),
+		limiter: newLoginLimiter(time.Now),
 		csrf:    http.NewCrossOriginProtection(),
 		// Secure cookies need https; --dev and a plain-http public URL
 		// (a laptop, a test) would otherwise never keep a session.
@@ -237,8 +235,24 @@ func loginURL(next string) string {
 
 // safeNext returns next if it is a path on this site, else "/": a login
 // link must not send the user to another origin.
+//
+// The test is on what a browser makes of the Location header, not on what
+// Go makes of it: browsers drop tabs and newlines anywhere in a URL and
+// read a backslash as a slash, so "/\t/evil.example" and "/\\evil.example"
+// both become "//evil.example", a link to another host. So next must start
+// with exactly one "/", contain no control character and no backslash at
+// all, and parse as a path with neither scheme nor host.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if len(next) == 0 || next[0] != '/' || strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return "/"
 	}
 	return next
@@ -290,77 +304,4 @@ func securityHeaders(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
-}
-
-// loginLimiter slows password guessing: each client address and each
-// email gets a small burst of attempts, then a steady trickle.
-type loginLimiter struct {
-	mu      sync.Mutex
-	byIP    map[string]*limitEntry
-	byEmail map[string]*limitEntry
-}
-
-type limitEntry struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-// Login rate limits: per address 10 at once then one every 6 s (a shared
-// office NAT still works); per email 5 at once then one every 30 s.
-var (
-	ipLoginRate     = rate.Every(6 * time.Second)
-	ipLoginBurst    = 10
-	emailLoginRate  = rate.Every(30 * time.Second)
-	emailLoginBurst = 5
-)
-
-// maxLimitEntries bounds the limiter's memory under a spray of addresses.
-const maxLimitEntries = 10000
-
-func newLoginLimiter() *loginLimiter {
-	return &loginLimiter{byIP: map[string]*limitEntry{}, byEmail: map[string]*limitEntry{}}
-}
-
-// allow reports whether a login attempt from ip for email may go ahead,
-// counting it against both.
-func (l *loginLimiter) allow(ip, email string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	ipLim := l.entry(l.byIP, ip, ipLoginRate, ipLoginBurst, now)
-	emailLim := l.entry(l.byEmail, strings.ToLower(strings.TrimSpace(email)), emailLoginRate, emailLoginBurst, now)
-	if !ipLim.AllowN(now, 1) {
-		return false
-	}
-	return emailLim.AllowN(now, 1)
-}
-
-func (l *loginLimiter) entry(m map[string]*limitEntry, key string, r rate.Limit, burst int, now time.Time) *rate.Limiter {
-	e, ok := m[key]
-	if !ok {
-		if len(m) >= maxLimitEntries {
-			for k, old := range m {
-				// An idle limiter has refilled; forgetting it changes nothing.
-				if now.Sub(old.seen) > 10*time.Minute {
-					delete(m, k)
-				}
-			}
-			if len(m) >= maxLimitEntries {
-				clear(m)
-			}
-		}
-		e = &limitEntry{lim: rate.NewLimiter(r, burst)}
-		m[key] = e
-	}
-	e.seen = now
-	return e.lim
-}
-
-// clientIP is the address the request came from. X-Forwarded-For is not
-// trusted: anyone can send it.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -76,7 +76,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if next := r.PostForm.Get("next"); safeNext(next) == next {
 		v.Next = next
 	}
-	if !s.ui.limiter.allow(clientIP(r), email, time.Now()) {
+	client := clientAddr(r, s.cfg.TrustedProxies)
+	attempt, ok := s.ui.limiter.begin(throttleKey(client), email)
+	if !ok {
+		s.log.Warn("sign-in refused: too many failed attempts", "client", client.String())
 		v.Error = "Too many sign-in attempts. Wait a minute, then try again."
 		w.Header().Set("Retry-After", "60")
 		s.render(w, r, http.StatusTooManyRequests, templates.Login(v))
@@ -84,14 +87,18 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.db.UserByEmail(r.Context(), email)
 	if err != nil && store.ErrorCode(err) != store.ENOTFOUND {
+		s.ui.limiter.end(attempt, false)
 		s.renderError(w, r, nil, err)
 		return
 	}
 	if !store.CheckPassword(u, password) {
+		s.ui.limiter.end(attempt, true)
+		s.log.Info("sign-in failed: wrong email or password", "client", client.String())
 		v.Error = "Wrong email or password."
 		s.render(w, r, http.StatusUnauthorized, templates.Login(v))
 		return
 	}
+	s.ui.limiter.end(attempt, false)
 	if err := s.startSession(w, r, u, ""); err != nil {
 		s.renderError(w, r, nil, err)
 		return

@@ -67,7 +67,7 @@ func TestUISetupLinkCreatesTheFirstAdminOnce(t *testing.T) {
 	}
 }
 
-func TestUILoginIsRateLimitedPerEmail(t *testing.T) {
+func TestUILoginIsRateLimitedPerAddressAndEmail(t *testing.T) {
 	s := newTestServer(t, uiDev)
 	addUIUser(t, s.db, "ada@example.com", store.RoleAdmin, "")
 	c := newUIClient(t, s)
@@ -76,7 +76,7 @@ func TestUILoginIsRateLimitedPerEmail(t *testing.T) {
 	if next.Query().Get("next") != "/webhooks?x=1" {
 		t.Fatalf("login link loses the page: %s", r.Header.Get("Location"))
 	}
-	for i := range emailLoginBurst {
+	for i := range pairLoginLimit.burst {
 		r := c.post("/login", url.Values{"email": {"ADA@example.com"}, "password": {"wrong password!"}}).want(t, http.StatusUnauthorized, "")
 		if r.doc.Find("#login-error").Length() != 1 {
 			t.Fatalf("attempt %d: no error message", i)
