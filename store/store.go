@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path"
 	"sort"
 	"strconv"
@@ -85,6 +86,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 			return nil, err
 		}
 		return db, nil
+	}
+	if err := privateFiles(path); err != nil {
+		return nil, err
 	}
 	pragmas := "_pragma=busy_timeout(" + strconv.FormatInt(db.busyTimeout.Milliseconds(), 10) + ")&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
 	dsn = "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
@@ -178,8 +182,61 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 		return fmt.Errorf("back up database: %w", err)
 	}
 	defer conn.Close()
-	_, err = conn.ExecContext(ctx, `VACUUM INTO ?`, path)
+	// The copy holds everything the database does: create it readable by
+	// its owner only, whatever the umask, before SQLite writes into it
+	// (VACUUM INTO accepts an empty file, and O_EXCL keeps a backup from
+	// overwriting another).
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("back up database: %w", err)
+	}
+	err = f.Chmod(0o600)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		_, err = conn.ExecContext(ctx, `VACUUM INTO ?`, path)
+	}
+	if err != nil {
+		os.Remove(path)
+	}
 	return wrapDBError(err, "back up database")
+}
+
+// privateFiles makes the SQLite database at path and its -wal and -shm
+// files readable and writable by their owner only. SQLite would create
+// the database 0644, and it gives the -wal and -shm files the database
+// file's mode whenever it creates them, so creating the database 0600
+// first covers all three. A database that exists already (made by an
+// older hooks, or copied) loses any access for others, since endpoint
+// secrets are encrypted but payloads and delivery logs are not; group
+// access is left as the operator set it.
+func privateFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		// The umask can only have taken bits away; make it exactly 0600.
+		err = f.Chmod(0o600)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("create %s: %w", path, err)
+		}
+		return nil
+	case !errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o007 == 0 {
+			continue
+		}
+		if err := os.Chmod(p, fi.Mode().Perm()&^0o007); err != nil {
+			return fmt.Errorf("%s is readable by every user and can't be made private: %w", p, err)
+		}
+	}
+	return nil
 }
 
 func (db *DB) migrate(ctx context.Context) error {
