@@ -30,5 +30,5 @@ func (s *Server) audit(r *http.Request, e auditEvent) {
 		slog.String("actor", e.Actor),
 		slog.String("tenant", e.TenantID),
 		slog.String("webhook", e.WebhookID),
-		slog.String("remote", r.RemoteAddr))
+		slog.String("remote", clientAddr(r, s.cfg.TrustedProxies).String()))
 }
