@@ -1,0 +1,310 @@
+package domain
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Limits on what an endpoint may be configured with.
+const (
+	MaxTopicsPerEndpoint = 100
+	MaxHeaders           = 20
+	MaxHeaderValue       = 1024
+	MaxMetadata          = 50
+	MaxMetadataValue     = 1024
+	MaxTimeout           = 30 * time.Second
+	DefaultTimeout       = 5 * time.Second
+	MaxAttemptsLimit     = 50
+	MaxRetryInterval     = 7 * 24 * 3600 // seconds, for a fixed schedule
+	MaxRateLimit         = 100000        // deliveries per second
+)
+
+// Checks are the rules that endpoint validation takes from the parts that
+// own them: the network policy for URLs and the envelope compiler live in
+// packages that import this one.
+type Checks struct {
+	// URL vets a target URL and returns the form to store. Its error is
+	// shown to the user as it is, so it must be safe to show.
+	URL func(raw string) (string, error)
+	// Envelope vets an envelope (type and template) and returns it with
+	// defaults filled in; an *Error it returns keeps its field, any other
+	// error is shown as a problem with "envelope".
+	Envelope func(Envelope) (Envelope, error)
+	// HeaderPrefix is the server's metadata header prefix (X-Hooks-); an
+	// endpoint's static headers can't use it.
+	HeaderPrefix string
+}
+
+// ValidateEndpoint checks e as a user configured it and fills in defaults
+// (name, secret, signing options, retry policy, timeout). It returns an
+// EINVALID *Error whose Field is the API path of the input at fault.
+func ValidateEndpoint(e *Endpoint, c Checks) error {
+	e.Name = strings.TrimSpace(e.Name)
+	if len(e.Name) > 200 {
+		return FieldErrorf("name", "name is longer than 200 characters")
+	}
+	u, err := c.URL(strings.TrimSpace(e.URL))
+	if err != nil {
+		return &Error{Code: EINVALID, Field: "url", Message: err.Error(), Err: err}
+	}
+	e.URL = u
+	if e.Name == "" {
+		e.Name = hostOf(u)
+	}
+	if err := checkTopics("events", &e.Topics); err != nil {
+		return err
+	}
+	// Checked after checkTopics, which drops blank entries: ["", " "] is none.
+	if len(e.Topics) == 0 {
+		return FieldErrorf("events", "subscribe to at least one event topic (e.g. orders/placed, orders/* or *)")
+	}
+	if err := checkTopics("subTopics", &e.SubTopics); err != nil {
+		return err
+	}
+	if err := e.Signing.Normalize(); err != nil {
+		return err
+	}
+	if h := http.CanonicalHeaderKey(e.Signing.Header); reservedHeaders[h] == setByHooks {
+		return FieldErrorf("signing.header", "header %s is set by hooks itself; choose another name", e.Signing.Header)
+	}
+	if e.Secret == "" {
+		e.Secret = NewSecret(e.Signing.Scheme)
+	} else if err := checkSecret(e.Signing.Scheme, e.Secret); err != nil {
+		return err
+	}
+	env, err := c.Envelope(e.Envelope)
+	if err != nil {
+		var de *Error
+		if errors.As(err, &de) {
+			return de
+		}
+		return &Error{Code: EINVALID, Field: "envelope", Message: err.Error(), Err: err}
+	}
+	e.Envelope = env
+	if err := e.Retry.Normalize(); err != nil {
+		return err
+	}
+	switch {
+	case e.Timeout == 0:
+		e.Timeout = DefaultTimeout
+	case e.Timeout < time.Second || e.Timeout > MaxTimeout:
+		return FieldErrorf("timeoutSeconds", "timeout must be between 1 and 30 seconds")
+	}
+	if e.RateLimit < 0 || e.RateLimit > MaxRateLimit {
+		return FieldErrorf("rateLimit", "rate limit must be between 0 (none) and 100000 per second")
+	}
+	if err := checkHeaders(e, c.HeaderPrefix); err != nil {
+		return err
+	}
+	if len(e.Metadata) > MaxMetadata {
+		return FieldErrorf("metadata", "at most %d metadata entries", MaxMetadata)
+	}
+	for k, v := range e.Metadata {
+		if k == "" || len(k) > 100 || len(v) > MaxMetadataValue {
+			return FieldErrorf("metadata", "metadata keys must be 1-100 bytes and values at most %d bytes", MaxMetadataValue)
+		}
+	}
+	return nil
+}
+
+// hostOf returns the host[:port] of a URL that Checks.URL accepted, the
+// default name of an endpoint.
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
+
+func checkTopics(field string, topics *[]string) error {
+	if len(*topics) > MaxTopicsPerEndpoint {
+		return FieldErrorf(field, "at most %d entries", MaxTopicsPerEndpoint)
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range *topics {
+		t = strings.TrimSpace(t)
+		if t == "" || seen[t] {
+			continue
+		}
+		if err := ValidTopicPattern(t); err != nil {
+			return FieldErrorf(field, "%s", err)
+		}
+		seen[t] = true
+		out = append(out, t)
+	}
+	*topics = out
+	return nil
+}
+
+// checkHeaders checks e's static headers and stores their names canonical.
+func checkHeaders(e *Endpoint, prefix string) error {
+	if len(e.Headers) > MaxHeaders {
+		return FieldErrorf("headers", "at most %d headers", MaxHeaders)
+	}
+	headers := make(map[string]string, len(e.Headers))
+	for k, v := range e.Headers {
+		ck := http.CanonicalHeaderKey(strings.TrimSpace(k))
+		if !ValidHeaderName(ck) {
+			return FieldErrorf("headers", "%q is not a valid header name", k)
+		}
+		if reservedHeaders[ck] != 0 || strings.HasPrefix(ck, http.CanonicalHeaderKey(prefix)) ||
+			(e.Signing.Header != "" && ck == http.CanonicalHeaderKey(e.Signing.Header)) {
+			return FieldErrorf("headers", "header %s is set by hooks itself", ck)
+		}
+		if len(v) > MaxHeaderValue || strings.ContainsAny(v, "\r\n\x00") {
+			return FieldErrorf("headers", "header %s: value must be one line of at most %d bytes", ck, MaxHeaderValue)
+		}
+		headers[ck] = v
+	}
+	e.Headers = headers
+	return nil
+}
+
+func checkSecret(scheme, secret string) error {
+	if len(secret) > 1024 || strings.ContainsAny(secret, "\r\n\x00") {
+		return FieldErrorf("secret", "secret must be one line of at most 1024 bytes")
+	}
+	if scheme == SchemeStandard {
+		key, err := DecodeStandardSecret(secret)
+		if err != nil || !strings.HasPrefix(secret, "whsec_") || len(key) < 24 || len(key) > 64 {
+			return FieldErrorf("secret", "a Standard Webhooks secret is whsec_ followed by base64 of 24-64 random bytes; leave it empty to generate one")
+		}
+	} else if len(secret) < 8 {
+		return FieldErrorf("secret", "secret must be at least 8 characters")
+	}
+	return nil
+}
+
+// Normalize fills in the defaults of s's scheme and reports, as an
+// EINVALID *Error naming the option, what is wrong with it.
+func (s *Signing) Normalize() error {
+	switch s.Scheme {
+	case "", SchemeStandard:
+		s.Scheme = SchemeStandard
+		s.Header, s.Encoding, s.Prefix = "", "", ""
+	case SchemeHMAC:
+		if s.Header == "" {
+			s.Header = "X-Hooks-Signature"
+		}
+		switch s.Encoding {
+		case "":
+			s.Encoding = "hex"
+		case "hex", "base64":
+		default:
+			return FieldErrorf("signing.encoding", "encoding must be hex or base64, not %q", s.Encoding)
+		}
+	case SchemeSharedSecret:
+		if s.Header == "" {
+			s.Header = "X-Hooks-Secret"
+		}
+		s.Encoding, s.Prefix = "", ""
+	case SchemeJWT:
+		s.Header, s.Encoding, s.Prefix = "", "", ""
+	default:
+		return FieldErrorf("signing.scheme", "unknown scheme %q (want standard-webhooks, hmac-sha256, shared-secret or jwt)", s.Scheme)
+	}
+	if s.Header != "" && !ValidHeaderName(s.Header) {
+		return FieldErrorf("signing.header", "%q is not a valid header name", s.Header)
+	}
+	if reservedHeaders[http.CanonicalHeaderKey(s.Header)] == framing {
+		return FieldErrorf("signing.header", "%q is set by the HTTP client and can't carry a signature", s.Header)
+	}
+	if !validPrefix(s.Prefix) {
+		return FieldErrorf("signing.prefix", "prefix must be at most 64 printable ASCII characters")
+	}
+	return nil
+}
+
+// validPrefix reports whether p can start a header value. net/http refuses
+// to send control characters, so a prefix holding one would fail every
+// delivery instead of failing here, once, with a message.
+func validPrefix(p string) bool {
+	if len(p) > 64 {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] < 0x20 || p[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// Why a header name is reserved.
+const (
+	framing    = 1 + iota // framing or hop-by-hop: written by the HTTP client, or dropped on the way
+	setByHooks            // hooks sets it on every request
+)
+
+// reservedHeaders are the headers that neither a signature nor an
+// endpoint's static headers may use, by canonical name.
+var reservedHeaders = map[string]int{
+	"Connection":          framing,
+	"Content-Length":      framing,
+	"Content-Type":        framing,
+	"Host":                framing,
+	"Keep-Alive":          framing,
+	"Proxy-Authorization": framing,
+	"Proxy-Connection":    framing,
+	"Te":                  framing,
+	"Trailer":             framing,
+	"Transfer-Encoding":   framing,
+	"Upgrade":             framing,
+	"User-Agent":          setByHooks,
+	"Authorization":       setByHooks,
+	"Webhook-Id":          setByHooks,
+	"Webhook-Timestamp":   setByHooks,
+	"Webhook-Signature":   setByHooks,
+}
+
+// ValidHeaderName reports whether name can be a header that hooks sets:
+// 1-128 letters, digits, '-' or '_' (a strict subset of HTTP tokens, so a
+// name never needs quoting in any receiver's framework).
+func ValidHeaderName(name string) bool {
+	if name == "" || len(name) > 128 {
+		return false
+	}
+	for _, c := range name {
+		if !(c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// Normalize fills in the defaults of p and reports, as an EINVALID *Error
+// naming the option, what is wrong with it.
+func (p *RetryPolicy) Normalize() error {
+	def := DefaultRetryPolicy()
+	if p.Schedule == "" {
+		p.Schedule = def.Schedule
+	}
+	if p.RetryOn == "" {
+		p.RetryOn = def.RetryOn
+	}
+	switch p.Schedule {
+	case ScheduleExponential:
+		p.IntervalSeconds = 0
+	case ScheduleFixed:
+		if p.IntervalSeconds < 1 || p.IntervalSeconds > MaxRetryInterval {
+			return FieldErrorf("retry.intervalSeconds", "a fixed schedule needs intervalSeconds between 1 and 604800")
+		}
+	default:
+		return FieldErrorf("retry.schedule", "schedule must be exponential or fixed, not %q", p.Schedule)
+	}
+	if p.RetryOn != RetryOn5xx && p.RetryOn != RetryOnNon2xx {
+		return FieldErrorf("retry.retryOn", "retryOn must be 5xx or non-2xx, not %q", p.RetryOn)
+	}
+	if p.MaxAttempts == 0 {
+		p.MaxAttempts = def.MaxAttempts
+	}
+	if p.MaxAttempts < 1 || p.MaxAttempts > MaxAttemptsLimit {
+		return FieldErrorf("retry.maxAttempts", "maxAttempts must be between 1 and %d", MaxAttemptsLimit)
+	}
+	return nil
+}
