@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -29,10 +28,9 @@ type Checks struct {
 	// URL vets a target URL and returns the form to store. Its error is
 	// shown to the user as it is, so it must be safe to show.
 	URL func(raw string) (string, error)
-	// Envelope vets an envelope (type and template) and returns it with
-	// defaults filled in; an *Error it returns keeps its field, any other
-	// error is shown as a problem with "envelope".
-	Envelope func(Envelope) (Envelope, error)
+	// Template compiles an envelope template. Its error is shown to the
+	// user as it is, so it must say what is wrong and where.
+	Template func(template string) error
 	// HeaderPrefix is the server's metadata header prefix (X-Hooks-); an
 	// endpoint's static headers can't use it.
 	HeaderPrefix string
@@ -75,15 +73,9 @@ func ValidateEndpoint(e *Endpoint, c Checks) error {
 	} else if err := checkSecret(e.Signing.Scheme, e.Secret); err != nil {
 		return err
 	}
-	env, err := c.Envelope(e.Envelope)
-	if err != nil {
-		var de *Error
-		if errors.As(err, &de) {
-			return de
-		}
-		return &Error{Code: EINVALID, Field: "envelope", Message: err.Error(), Err: err}
+	if err := e.Envelope.normalize(c.Template); err != nil {
+		return err
 	}
-	e.Envelope = env
 	if err := e.Retry.Normalize(); err != nil {
 		return err
 	}
@@ -275,6 +267,24 @@ func ValidHeaderName(name string) bool {
 		}
 	}
 	return true
+}
+
+// normalize fills in the defaults of an envelope: an empty type is raw, and
+// only a template keeps its template.
+func (v *Envelope) normalize(compile func(string) error) error {
+	switch v.Type {
+	case "", EnvelopeRaw:
+		v.Type, v.Template = EnvelopeRaw, ""
+	case EnvelopeStandard:
+		v.Template = ""
+	case EnvelopeTemplate:
+		if err := compile(v.Template); err != nil {
+			return &Error{Code: EINVALID, Field: "envelope.template", Message: err.Error(), Err: err}
+		}
+	default:
+		return FieldErrorf("envelope.type", "unknown type %q (want raw, standard or template)", v.Type)
+	}
+	return nil
 }
 
 // Normalize fills in the defaults of p and reports, as an EINVALID *Error
