@@ -66,4 +66,10 @@ type Attempt struct {
 	ResponseBody      []byte
 	ResponseTruncated bool
 	StartedAt         time.Time
+
+	// Set only when a page reads bounded attempts (store.LatestAttempts):
+	// the stored bodies' whole lengths (less of each may be loaded) and how
+	// many header names were left out.
+	RequestBodySize, ResponseBodySize             int
+	RequestHeadersOmitted, ResponseHeadersOmitted int
 }
