@@ -22,6 +22,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"hooks/domain"
 	"hooks/store"
 	"hooks/store/storetest"
 )
@@ -308,11 +309,11 @@ func TestClusterOnPostgresLosesNothingAndNeverSendsTwiceAtOnce(t *testing.T) {
 		var notDone []string
 		others := map[string]int{}
 		for _, id := range ids {
-			if counts[id][store.StatusSucceeded] != len(paths) {
+			if counts[id][domain.StatusSucceeded] != len(paths) {
 				notDone = append(notDone, id)
 			}
 			for status, n := range counts[id] {
-				if status != store.StatusSucceeded {
+				if status != domain.StatusSucceeded {
 					others[status] += n
 				}
 			}

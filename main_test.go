@@ -20,6 +20,7 @@ import (
 	"hooks/delivery"
 	"hooks/delivery/jobs"
 	"hooks/delivery/sign"
+	"hooks/domain"
 	"hooks/store"
 )
 
@@ -113,7 +114,7 @@ func TestUserCreateReadsThePasswordFromStdin(t *testing.T) {
 		t.Fatalf("%v: %s", err, stderr.String())
 	}
 	id := strings.TrimSpace(stdout.String())
-	if !strings.HasPrefix(id, store.PrefixUser) || strings.Contains(stdout.String()+stderr.String(), "correct horse") {
+	if !strings.HasPrefix(id, domain.PrefixUser) || strings.Contains(stdout.String()+stderr.String(), "correct horse") {
 		t.Fatalf("stdout %q, stderr %q", stdout.String(), stderr.String())
 	}
 	db, err := store.Open(ctx, path)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"hooks/domain"
 	"hooks/store"
 	"hooks/store/storetest"
 )
@@ -16,7 +17,7 @@ import (
 // migrateSource makes a SQLite database with a webhook and an API key,
 // its secrets sealed under the master key in hooks.key beside it, as
 // "hooks serve" leaves one.
-func migrateSource(t *testing.T) (path string, w *store.Webhook, apiKey string) {
+func migrateSource(t *testing.T) (path string, w *domain.Endpoint, apiKey string) {
 	t.Helper()
 	ctx := context.Background()
 	path = filepath.Join(t.TempDir(), "hooks.db")
@@ -29,12 +30,12 @@ func migrateSource(t *testing.T) (path string, w *store.Webhook, apiKey string) 
 		t.Fatal(err)
 	}
 	defer db.Close()
-	w = &store.Webhook{TenantID: store.DefaultTenant, Name: "w", URL: "https://example.com/hook", Topics: []string{"*"}, Enabled: true,
-		Signing: store.Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-		Envelope: store.Envelope{Type: "raw"}, Retry: store.RetryPolicy{Schedule: "exponential", MaxAttempts: 3, RetryOn: "5xx"},
+	w = &domain.Endpoint{TenantID: domain.DefaultTenant, Name: "w", URL: "https://example.com/hook", Topics: []string{"*"}, Enabled: true,
+		Signing: domain.Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		Envelope: domain.Envelope{Type: "raw"}, Retry: domain.RetryPolicy{Schedule: "exponential", MaxAttempts: 3, RetryOn: "5xx"},
 		Timeout: 5 * time.Second, Headers: map[string]string{"X-Api-Key": "hk_migrated_header_value"},
 		Metadata: map[string]string{"api_key": "ak_migrated_metadata_value"}}
-	if err := db.CreateWebhook(ctx, w); err != nil {
+	if err := db.CreateEndpoint(ctx, w); err != nil {
 		t.Fatal(err)
 	}
 	if _, apiKey, err = db.CreateAPIKey(ctx, "", "ci"); err != nil {
@@ -68,7 +69,7 @@ func testMigrate(t *testing.T, dst string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	got, err := db.WebhookByID(ctx, w.TenantID, w.ID)
+	got, err := db.EndpointByID(ctx, w.TenantID, w.ID)
 	if err != nil || got.Secret != w.Secret || got.Headers["X-Api-Key"] != w.Headers["X-Api-Key"] || got.Metadata["api_key"] != w.Metadata["api_key"] {
 		t.Fatalf("webhook in the copy: %+v, %v", got, err)
 	}

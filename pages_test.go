@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"hooks/domain"
 	"hooks/store"
 )
 
@@ -110,20 +111,20 @@ func storeWorstValues(t *testing.T, dir string) (deliveryID, eventID string) {
 	if err := db.CreateUser(ctx, &store.User{Email: "viewer@example.com", PasswordHash: hash, Role: store.RoleViewer}); err != nil {
 		t.Fatal(err)
 	}
-	w := &store.Webhook{TenantID: store.DefaultTenant, Name: "hostile", URL: "https://receiver.example/hook", Topics: []string{"orders/placed"},
-		Enabled: true, Signing: store.Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-		Envelope: store.Envelope{Type: "raw"}, Retry: store.RetryPolicy{Schedule: "exponential", MaxAttempts: 1, RetryOn: "5xx"},
+	w := &domain.Endpoint{TenantID: domain.DefaultTenant, Name: "hostile", URL: "https://receiver.example/hook", Topics: []string{"orders/placed"},
+		Enabled: true, Signing: domain.Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		Envelope: domain.Envelope{Type: "raw"}, Retry: domain.RetryPolicy{Schedule: "exponential", MaxAttempts: 1, RetryOn: "5xx"},
 		Timeout: 5 * time.Second}
-	if err := db.CreateWebhook(ctx, w); err != nil {
+	if err := db.CreateEndpoint(ctx, w); err != nil {
 		t.Fatal(err)
 	}
 	deep := strings.Repeat("[", 9999) + strings.Repeat("]", 9999)
 	pad := strings.Repeat("<&>", (1<<20-len(deep)-64)/3) // characters that cost the most once escaped
-	e := &store.Event{TenantID: store.DefaultTenant, Topic: "orders/placed", Payload: []byte(`{"deep":` + deep + `,"pad":"` + pad + `"}`)}
-	if _, err := db.CreateEvents(ctx, []*store.Event{e}); err != nil {
+	e := &domain.Event{TenantID: domain.DefaultTenant, Topic: "orders/placed", Payload: []byte(`{"deep":` + deep + `,"pad":"` + pad + `"}`)}
+	if _, err := db.CreateEvents(ctx, []*domain.Event{e}); err != nil {
 		t.Fatal(err)
 	}
-	ds, _, err := db.Deliveries(ctx, store.DeliveryFilter{TenantID: store.DefaultTenant, EventID: e.ID, Limit: 1})
+	ds, _, err := db.Deliveries(ctx, store.DeliveryFilter{TenantID: domain.DefaultTenant, EventID: e.ID, Limit: 1})
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("deliveries: %v, %v", ds, err)
 	}
@@ -134,10 +135,10 @@ func storeWorstValues(t *testing.T, dir string) (deliveryID, eventID string) {
 	}
 	var outcomes []store.Outcome
 	for range 40 {
-		a := &store.Attempt{Trigger: store.TriggerManual, URL: w.URL, StatusCode: 500, Error: strings.Repeat("<", 1000),
+		a := &domain.Attempt{Trigger: domain.TriggerManual, URL: w.URL, StatusCode: 500, Error: strings.Repeat("<", 1000),
 			RequestHeaders: headers, RequestBody: e.Payload, ResponseHeaders: headers, ResponseBody: answer,
 			ResponseTruncated: true, StartedAt: time.Now()}
-		outcomes = append(outcomes, store.Outcome{DeliveryID: ds[0].ID, Status: store.StatusFailed, LastStatusCode: 500, Attempt: a})
+		outcomes = append(outcomes, store.Outcome{DeliveryID: ds[0].ID, Status: domain.StatusFailed, LastStatusCode: 500, Attempt: a})
 	}
 	if err := db.RecordOutcomes(ctx, outcomes); err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"hooks/domain"
 	"hooks/store"
 )
 
@@ -490,7 +491,7 @@ func deliveryStates(t *testing.T, dir string) (status map[string]int, attempts i
 		t.Fatal(err)
 	}
 	defer db.Close()
-	ds, _, err := db.Deliveries(ctx, store.DeliveryFilter{TenantID: store.DefaultTenant, Limit: 250})
+	ds, _, err := db.Deliveries(ctx, store.DeliveryFilter{TenantID: domain.DefaultTenant, Limit: 250})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -544,7 +545,7 @@ func TestSIGTERMDrainsInFlightAttempts(t *testing.T) {
 	t.Logf("exited %s after the receiver answered", time.Since(released).Round(time.Millisecond))
 
 	status, attempts := deliveryStates(t, dir)
-	if status[store.StatusSucceeded] != n || attempts != n {
+	if status[domain.StatusSucceeded] != n || attempts != n {
 		t.Errorf("after the drain: statuses %v, %d attempts; want %d succeeded with one attempt each", status, attempts, n)
 	}
 }
@@ -572,7 +573,7 @@ func TestSIGTERMCutsOffAttemptsAfterDrainTime(t *testing.T) {
 		t.Errorf("exited after %s, before the 1 s drain time was up", d)
 	}
 	status, attempts := deliveryStates(t, dir)
-	if status[store.StatusPending] != 1 || attempts != 0 {
+	if status[domain.StatusPending] != 1 || attempts != 0 {
 		t.Errorf("after the cut-off: statuses %v, %d attempts; want the delivery pending with none counted", status, attempts)
 	}
 
@@ -675,11 +676,11 @@ func TestBackupOfALiveDatabase(t *testing.T) {
 	if err := cp.Ping(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	events, _, err := cp.Events(t.Context(), store.EventFilter{TenantID: store.DefaultTenant, Limit: 250})
+	events, _, err := cp.Events(t.Context(), store.EventFilter{TenantID: domain.DefaultTenant, Limit: 250})
 	if err != nil || len(events) == 0 {
 		t.Fatalf("the copy holds %d events (%v); %d were posted", len(events), err, n)
 	}
-	hooks, _, err := cp.Webhooks(t.Context(), store.DefaultTenant, "", 10)
+	hooks, _, err := cp.Endpoints(t.Context(), domain.DefaultTenant, "", 10)
 	if err != nil || len(hooks) != 1 || !strings.HasPrefix(hooks[0].Secret, "whsec_") {
 		t.Fatalf("the copy's webhook: %v, %v", hooks, err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"hooks/delivery"
 	"hooks/delivery/netguard"
+	"hooks/domain"
 	"hooks/store"
 	"hooks/store/storetest"
 )
@@ -46,7 +47,7 @@ func benchmarkEngine(b *testing.B, fanout int) {
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		OnBatch: func(n int, took time.Duration) { batches.Add(1); batchTime.Add(int64(took)) },
 		OnOutcome: func(o store.Outcome) {
-			if o.Status != store.StatusSucceeded {
+			if o.Status != domain.StatusSucceeded {
 				b.Errorf("delivery %s: %s", o.DeliveryID, o.Status)
 			}
 			if done.Add(1) == int64(b.N) {
@@ -55,18 +56,18 @@ func benchmarkEngine(b *testing.B, fanout int) {
 		},
 	})
 	for i := range fanout {
-		hook := &store.Webhook{TenantID: store.DefaultTenant, URL: fmt.Sprintf("%s/%d", rcv.URL, i), Topics: []string{"*"}, Enabled: true}
+		hook := &domain.Endpoint{TenantID: domain.DefaultTenant, URL: fmt.Sprintf("%s/%d", rcv.URL, i), Topics: []string{"*"}, Enabled: true}
 		if err := engine.ValidateWebhook(hook); err != nil {
 			b.Fatal(err)
 		}
-		if err := db.CreateWebhook(ctx, hook); err != nil {
+		if err := db.CreateEndpoint(ctx, hook); err != nil {
 			b.Fatal(err)
 		}
 	}
 	payload := []byte(`{"data":"` + fmt.Sprintf("%01013d", 0) + `"}`)
-	events := make([]*store.Event, 0, 500)
+	events := make([]*domain.Event, 0, 500)
 	for n := 0; n < b.N; n += fanout {
-		events = append(events, &store.Event{TenantID: store.DefaultTenant, Topic: "orders/placed", Payload: payload})
+		events = append(events, &domain.Event{TenantID: domain.DefaultTenant, Topic: "orders/placed", Payload: payload})
 		if len(events) == cap(events) || n+fanout >= b.N {
 			if _, err := db.CreateEvents(ctx, events); err != nil {
 				b.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hooks/delivery/sign"
+	"hooks/domain"
 	"hooks/store"
 )
 
@@ -124,16 +125,16 @@ func (e *Engine) callbackInterval(cb *asyncCallback) time.Duration {
 // awaitCallback turns the outcome of an attempt that was answered with an
 // AsyncCallback into a wait for the final answer, or into a failure when
 // the callback can't be polled.
-func (e *Engine) awaitCallback(o *store.Outcome, w *store.Webhook, cb *asyncCallback, now time.Time) {
+func (e *Engine) awaitCallback(o *store.Outcome, w *domain.Endpoint, cb *asyncCallback, now time.Time) {
 	uri, err := e.callbackTarget(w.URL, cb.URI)
 	if err != nil {
-		o.Status = store.StatusFailed
+		o.Status = domain.StatusFailed
 		o.Attempt.Error = err.Error()
 		return
 	}
 	deadline := now.Add(e.cfg.CallbackMaxWait)
 	next := now.Add(seconds(cb.StartAfterSeconds, e.cfg.CallbackMaxWait)) // never past deadline: the wait is capped
-	o.Status = store.StatusAwaitingCallback
+	o.Status = domain.StatusAwaitingCallback
 	o.NextAttemptAt = next
 	o.Callback = &store.Callback{DeliveryID: o.DeliveryID, URI: uri, Interval: e.callbackInterval(cb), Deadline: deadline,
 		NextPollAt: next, CreatedAt: now}
@@ -173,7 +174,7 @@ func (e *Engine) PollCallbacks(ctx context.Context) error {
 
 // pollBatch polls a claimed batch, callbackPollers at a time.
 func (e *Engine) pollBatch(ctx context.Context, due []store.DueCallback) ([]store.Outcome, error) {
-	deliveries := make([]*store.Delivery, len(due))
+	deliveries := make([]*domain.Delivery, len(due))
 	for i, dc := range due {
 		deliveries[i] = dc.Delivery
 	}
@@ -191,7 +192,7 @@ func (e *Engine) pollBatch(ctx context.Context, due []store.DueCallback) ([]stor
 		e.prepareJob(j)
 		if j.prep == nil {
 			// Deleted or disabled meanwhile: stop waiting for it.
-			outcomes = append(outcomes, store.Outcome{DeliveryID: j.delivery.ID, Status: store.StatusCancelled, LastStatusCode: j.delivery.LastStatusCode})
+			outcomes = append(outcomes, store.Outcome{DeliveryID: j.delivery.ID, Status: domain.StatusCancelled, LastStatusCode: j.delivery.LastStatusCode})
 			continue
 		}
 		wg.Add(1)
@@ -219,7 +220,7 @@ func (e *Engine) poll(ctx context.Context, j *job, cb *store.Callback) (o store.
 	w := p.webhook
 	now := e.cfg.Now().UTC()
 	// An empty, non-nil body: nil would mean "the event's payload" in the log.
-	a := &store.Attempt{DeliveryID: d.ID, Trigger: store.TriggerCallback, URL: cb.URI, StartedAt: now, RequestBody: []byte{}}
+	a := &domain.Attempt{DeliveryID: d.ID, Trigger: domain.TriggerCallback, URL: cb.URI, StartedAt: now, RequestBody: []byte{}}
 	o = store.Outcome{DeliveryID: d.ID, LastStatusCode: d.LastStatusCode, Attempt: a}
 
 	ans, final := e.pollOnce(ctx, a, p, d, ev)
@@ -236,10 +237,10 @@ func (e *Engine) poll(ctx context.Context, j *job, cb *store.Callback) (o store.
 	o.Callback = &next
 	switch {
 	case final && *ans.Success:
-		o.Status = store.StatusSucceeded
+		o.Status = domain.StatusSucceeded
 		return o, true
 	case final:
-		o.Status = store.StatusFailed
+		o.Status = domain.StatusFailed
 		a.Error = `callback answered "Success": false`
 		return o, true
 	}
@@ -254,7 +255,7 @@ func (e *Engine) poll(ctx context.Context, j *job, cb *store.Callback) (o store.
 		next.Interval = e.callbackInterval(ac)
 	}
 	if !now.Before(cb.Deadline) {
-		o.Status = store.StatusFailed
+		o.Status = domain.StatusFailed
 		msg := fmt.Sprintf("no final callback answer within %s", e.cfg.CallbackMaxWait)
 		if a.Error != "" {
 			msg = a.Error + "; " + msg
@@ -266,7 +267,7 @@ func (e *Engine) poll(ctx context.Context, j *job, cb *store.Callback) (o store.
 	if next.NextPollAt.After(next.Deadline) {
 		next.NextPollAt = next.Deadline // one last poll at the deadline
 	}
-	o.Status = store.StatusAwaitingCallback
+	o.Status = domain.StatusAwaitingCallback
 	o.NextAttemptAt = next.NextPollAt
 	return o, true
 }
@@ -274,7 +275,7 @@ func (e *Engine) poll(ctx context.Context, j *job, cb *store.Callback) (o store.
 // pollOnce sends one signed GET to the callback URI and reads the answer
 // into a. final reports a 2xx JSON answer with Success false, or true
 // without an AsyncCallback.
-func (e *Engine) pollOnce(ctx context.Context, a *store.Attempt, p *prepared, d *store.Delivery, ev *store.Event) (ans callbackAnswer, final bool) {
+func (e *Engine) pollOnce(ctx context.Context, a *domain.Attempt, p *prepared, d *domain.Delivery, ev *domain.Event) (ans callbackAnswer, final bool) {
 	w := p.webhook
 	ctx, cancel := context.WithTimeout(ctx, w.Timeout)
 	defer cancel()
@@ -294,7 +295,7 @@ func (e *Engine) pollOnce(ctx context.Context, a *store.Attempt, p *prepared, d 
 	h.Set(prefix+"Tenant-Id", ev.TenantID)
 	h.Set(prefix+"Webhook-Id", d.ID)
 	h.Set(prefix+"Triggered-At", ev.TriggeredAt.UTC().Format(triggeredAtLayout))
-	if err := p.signer.Sign(h, nil, sign.Meta{WebhookID: d.ID, EndpointID: w.ID, TenantID: w.TenantID, Timestamp: a.StartedAt}); err != nil {
+	if err := p.signer.Sign(h, nil, sign.Meta{DeliveryID: d.ID, EndpointID: w.ID, TenantID: w.TenantID, Timestamp: a.StartedAt}); err != nil {
 		a.Error = "sign: " + err.Error()
 		return ans, false
 	}

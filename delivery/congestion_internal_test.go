@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hooks/delivery/netguard"
+	"hooks/domain"
 	"hooks/store"
 	"hooks/store/storetest"
 )
@@ -41,16 +42,16 @@ func TestSlowEndpointQueuesAboutASecondOfItsThroughput(t *testing.T) {
 	defer db.Close()
 	e := New(db, Config{Workers: 8, MaxPerEndpoint: 2, Policy: &netguard.Policy{AllowHTTP: true, AllowPrivate: true},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	hook := &store.Webhook{TenantID: store.DefaultTenant, URL: rcv.URL, Topics: []string{"*"}, Enabled: true}
+	hook := &domain.Endpoint{TenantID: domain.DefaultTenant, URL: rcv.URL, Topics: []string{"*"}, Enabled: true}
 	if err := e.ValidateWebhook(hook); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateWebhook(ctx, hook); err != nil {
+	if err := db.CreateEndpoint(ctx, hook); err != nil {
 		t.Fatal(err)
 	}
-	batch := make([]*store.Event, events)
+	batch := make([]*domain.Event, events)
 	for i := range batch {
-		batch[i] = &store.Event{TenantID: store.DefaultTenant, Topic: "t", Payload: fmt.Appendf(nil, `{"n":%d}`, i)}
+		batch[i] = &domain.Event{TenantID: domain.DefaultTenant, Topic: "t", Payload: fmt.Appendf(nil, `{"n":%d}`, i)}
 	}
 	if _, err := db.CreateEvents(ctx, batch); err != nil {
 		t.Fatal(err)
@@ -139,17 +140,17 @@ func TestFailingEndpointIsPacedUntilItAnswers(t *testing.T) {
 	e := New(db, Config{Workers: 16, Policy: &netguard.Policy{AllowHTTP: true, AllowPrivate: true},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	for _, url := range []string{bad.URL, good.URL} {
-		hook := &store.Webhook{TenantID: store.DefaultTenant, URL: url, Topics: []string{"*"}, Enabled: true}
+		hook := &domain.Endpoint{TenantID: domain.DefaultTenant, URL: url, Topics: []string{"*"}, Enabled: true}
 		if err := e.ValidateWebhook(hook); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.CreateWebhook(ctx, hook); err != nil {
+		if err := db.CreateEndpoint(ctx, hook); err != nil {
 			t.Fatal(err)
 		}
 	}
-	batch := make([]*store.Event, events)
+	batch := make([]*domain.Event, events)
 	for i := range batch {
-		batch[i] = &store.Event{TenantID: store.DefaultTenant, Topic: "t", Payload: []byte(`{}`)}
+		batch[i] = &domain.Event{TenantID: domain.DefaultTenant, Topic: "t", Payload: []byte(`{}`)}
 	}
 	if _, err := db.CreateEvents(ctx, batch); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"hooks/delivery"
 	"hooks/delivery/netguard"
+	"hooks/domain"
 	"hooks/store"
 	"hooks/store/storetest"
 )
@@ -71,17 +72,17 @@ func TestHungEndpointIsParkedAndDrainsInOrderWhenItRecovers(t *testing.T) {
 	engine := delivery.New(db, delivery.Config{Workers: 8, MaxPerEndpoint: 2, ClaimBatch: 16,
 		Policy: &netguard.Policy{AllowHTTP: true, AllowPrivate: true}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	for _, url := range []string{good.URL, hung.URL} {
-		hook := &store.Webhook{TenantID: store.DefaultTenant, URL: url, Topics: []string{"*"}, Enabled: true, Timeout: 30 * time.Second}
+		hook := &domain.Endpoint{TenantID: domain.DefaultTenant, URL: url, Topics: []string{"*"}, Enabled: true, Timeout: 30 * time.Second}
 		if err := engine.ValidateWebhook(hook); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.CreateWebhook(ctx, hook); err != nil {
+		if err := db.CreateEndpoint(ctx, hook); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i := range events {
-		e := &store.Event{TenantID: store.DefaultTenant, Topic: "t", Payload: fmt.Appendf(nil, `{"n":%d}`, i)}
-		if _, err := db.CreateEvents(ctx, []*store.Event{e}); err != nil {
+		e := &domain.Event{TenantID: domain.DefaultTenant, Topic: "t", Payload: fmt.Appendf(nil, `{"n":%d}`, i)}
+		if _, err := db.CreateEvents(ctx, []*domain.Event{e}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -138,7 +139,7 @@ func TestHungEndpointIsParkedAndDrainsInOrderWhenItRecovers(t *testing.T) {
 // countParked returns how many pending deliveries are parked: not due for
 // more than the claim lease.
 func countParked(db *store.DB) (int, error) {
-	ds, _, err := db.Deliveries(context.Background(), store.DeliveryFilter{TenantID: store.DefaultTenant, Status: store.StatusPending, Limit: 1000})
+	ds, _, err := db.Deliveries(context.Background(), store.DeliveryFilter{TenantID: domain.DefaultTenant, Status: domain.StatusPending, Limit: 1000})
 	parked := 0
 	for _, d := range ds {
 		if time.Until(d.NextAttemptAt) > 30*time.Minute {

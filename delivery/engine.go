@@ -5,8 +5,6 @@ package delivery
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -17,6 +15,7 @@ import (
 
 	"hooks/delivery/netguard"
 	"hooks/delivery/sign"
+	"hooks/domain"
 	"hooks/store"
 )
 
@@ -317,7 +316,7 @@ func (e *Engine) claimBatch(ctx context.Context, limit int) (int, error) {
 }
 
 func (e *Engine) enqueueLocked(j *job) {
-	id, now := j.delivery.WebhookID, e.cfg.Now()
+	id, now := j.delivery.EndpointID, e.cfg.Now()
 	q := e.endpointLocked(id)
 	if e.holdLocked(q, id, j, now) {
 		return
@@ -349,7 +348,7 @@ func (e *Engine) startLocked(q *endpointQueue, id string, now time.Time) {
 func (e *Engine) finished(j *job, h health) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	id, now := j.delivery.WebhookID, e.cfg.Now()
+	id, now := j.delivery.EndpointID, e.cfg.Now()
 	q := e.endpoints[id]
 	q.active--
 	q.progress = now
@@ -438,7 +437,7 @@ func (e *Engine) record(batch []store.Outcome) {
 			}
 			break
 		}
-		if store.ErrorCode(err) != store.EUNAVAILABLE {
+		if domain.ErrorCode(err) != domain.EUNAVAILABLE {
 			// Not the disk: an outcome in the batch can't be stored (say its
 			// endpoint was deleted while the attempt was in flight). Record
 			// the others one by one, so one such row never stalls them all.
@@ -469,7 +468,7 @@ func (e *Engine) recordEach(ctx context.Context, batch []store.Outcome) []store.
 				kept = append(kept, o)
 				break
 			}
-			if store.ErrorCode(err) != store.EUNAVAILABLE {
+			if domain.ErrorCode(err) != domain.EUNAVAILABLE {
 				e.log.Warn("dropped an attempt record that can't be stored", "delivery", o.DeliveryID, "err", err)
 				break
 			}
@@ -478,18 +477,6 @@ func (e *Engine) recordEach(ctx context.Context, batch []store.Outcome) []store.
 		}
 	}
 	return kept
-}
-
-// NewSecret returns a new random secret for scheme: whsec_<base64 of 32
-// bytes> for Standard Webhooks, and 32 random bytes in base64url for the
-// schemes whose receivers use the secret string as the key.
-func NewSecret(scheme string) string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	if scheme == sign.SchemeStandard || scheme == "" {
-		return "whsec_" + base64.StdEncoding.EncodeToString(b)
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // errNoJWT is returned for a jwt endpoint when the engine has no JWT signer.

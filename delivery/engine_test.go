@@ -14,6 +14,7 @@ import (
 
 	"hooks/delivery"
 	"hooks/delivery/netguard"
+	"hooks/domain"
 	"hooks/store"
 	"hooks/store/storetest"
 )
@@ -44,17 +45,17 @@ func TestRestartResumesDeliveriesLeftInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	engine := delivery.New(db, delivery.Config{Policy: &netguard.Policy{AllowHTTP: true, AllowPrivate: true}})
-	hook := &store.Webhook{TenantID: store.DefaultTenant, URL: rcv.URL, Topics: []string{"*"}, Enabled: true}
+	hook := &domain.Endpoint{TenantID: domain.DefaultTenant, URL: rcv.URL, Topics: []string{"*"}, Enabled: true}
 	if err := engine.ValidateWebhook(hook); err != nil {
 		t.Fatal(err)
 	}
 	secret = hook.Secret
-	if err := db.CreateWebhook(ctx, hook); err != nil {
+	if err := db.CreateEndpoint(ctx, hook); err != nil {
 		t.Fatal(err)
 	}
-	var events []*store.Event
+	var events []*domain.Event
 	for range 20 {
-		events = append(events, &store.Event{TenantID: store.DefaultTenant, Topic: "t", Payload: []byte(`{}`)})
+		events = append(events, &domain.Event{TenantID: domain.DefaultTenant, Topic: "t", Payload: []byte(`{}`)})
 	}
 	if _, err := db.CreateEvents(ctx, events); err != nil {
 		t.Fatal(err)
@@ -104,7 +105,7 @@ func TestRestartResumesDeliveriesLeftInFlight(t *testing.T) {
 
 func TestRetryDelaysFollowSchedule(t *testing.T) {
 	half := func() float64 { return 0.5 } // no jitter
-	exp := delivery.DefaultRetryPolicy()
+	exp := domain.DefaultRetryPolicy()
 	want := []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
 	for i, w := range want {
 		if got := delivery.RetryDelay(exp, i+1, half); got != w {
@@ -118,7 +119,7 @@ func TestRetryDelaysFollowSchedule(t *testing.T) {
 	if lo != 4*time.Second || hi < 5900*time.Millisecond {
 		t.Errorf("jitter range %s..%s, want 4s..~6s", lo, hi)
 	}
-	fixed := store.RetryPolicy{Schedule: delivery.ScheduleFixed, IntervalSeconds: 3600, MaxAttempts: 10}
+	fixed := domain.RetryPolicy{Schedule: domain.ScheduleFixed, IntervalSeconds: 3600, MaxAttempts: 10}
 	if got := delivery.RetryDelay(fixed, 7, half); got != time.Hour {
 		t.Errorf("fixed = %s, want 1h", got)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"hooks/delivery"
 	"hooks/delivery/netguard"
+	"hooks/domain"
 	"hooks/store"
 	"hooks/store/storetest"
 )
@@ -69,14 +70,14 @@ func TestHostileReceiversAreBounded(t *testing.T) {
 	cases := []struct {
 		name  string
 		url   string
-		check func(t *testing.T, a *store.Attempt)
+		check func(t *testing.T, a *domain.Attempt)
 	}{{
 		name: "hangs without answering",
 		url: rawServer(t, func(c net.Conn) {
 			readRequest(c)
 			<-stop
 		}),
-		check: func(t *testing.T, a *store.Attempt) {
+		check: func(t *testing.T, a *domain.Attempt) {
 			if a.StatusCode != 0 || !strings.Contains(a.Error, "timed out") {
 				t.Errorf("status %d, error %q; want a timeout", a.StatusCode, a.Error)
 			}
@@ -97,7 +98,7 @@ func TestHostileReceiversAreBounded(t *testing.T) {
 				}
 			}
 		}),
-		check: func(t *testing.T, a *store.Attempt) {
+		check: func(t *testing.T, a *domain.Attempt) {
 			if !strings.Contains(a.Error, "timed out") {
 				t.Errorf("error %q; want a timeout while reading the response", a.Error)
 			}
@@ -114,7 +115,7 @@ func TestHostileReceiversAreBounded(t *testing.T) {
 				}
 			}
 		}),
-		check: func(t *testing.T, a *store.Attempt) {
+		check: func(t *testing.T, a *domain.Attempt) {
 			if a.StatusCode != 200 || a.Error != "" {
 				t.Errorf("status %d, error %q; want a 200 kept as success", a.StatusCode, a.Error)
 			}
@@ -128,7 +129,7 @@ func TestHostileReceiversAreBounded(t *testing.T) {
 			readRequest(c)
 			c.(*net.TCPConn).SetLinger(0) // close with RST
 		}),
-		check: func(t *testing.T, a *store.Attempt) {
+		check: func(t *testing.T, a *domain.Attempt) {
 			if a.StatusCode != 0 || a.Error == "" {
 				t.Errorf("status %d, error %q; want a network error", a.StatusCode, a.Error)
 			}
@@ -139,7 +140,7 @@ func TestHostileReceiversAreBounded(t *testing.T) {
 			readRequest(c)
 			io.WriteString(c, "HELLO I AM NOT HTTP\r\n\r\n")
 		}),
-		check: func(t *testing.T, a *store.Attempt) {
+		check: func(t *testing.T, a *domain.Attempt) {
 			if a.StatusCode != 0 || !strings.Contains(a.Error, "malformed HTTP") {
 				t.Errorf("status %d, error %q; want a malformed HTTP error", a.StatusCode, a.Error)
 			}
@@ -155,7 +156,7 @@ func TestHostileReceiversAreBounded(t *testing.T) {
 				}
 			}
 		}),
-		check: func(t *testing.T, a *store.Attempt) {
+		check: func(t *testing.T, a *domain.Attempt) {
 			if a.StatusCode != 0 || a.Error == "" {
 				t.Errorf("status %d, error %q; want the response refused", a.StatusCode, a.Error)
 			}
@@ -178,7 +179,7 @@ func TestHostileReceiversAreBounded(t *testing.T) {
 	}
 	defer db.Close()
 	var mu sync.Mutex
-	attempts := map[string][]*store.Attempt{} // by URL
+	attempts := map[string][]*domain.Attempt{} // by URL
 	done := make(chan struct{}, 1000)
 	engine := delivery.New(db, delivery.Config{
 		Policy:         &netguard.Policy{AllowHTTP: true, AllowPrivate: true},
@@ -199,21 +200,21 @@ func TestHostileReceiversAreBounded(t *testing.T) {
 		urls = append(urls, c.url)
 	}
 	for _, u := range urls {
-		hook := &store.Webhook{TenantID: store.DefaultTenant, URL: u, Topics: []string{"*"}, Enabled: true,
-			Timeout: timeout, Retry: store.RetryPolicy{MaxAttempts: 1}}
+		hook := &domain.Endpoint{TenantID: domain.DefaultTenant, URL: u, Topics: []string{"*"}, Enabled: true,
+			Timeout: timeout, Retry: domain.RetryPolicy{MaxAttempts: 1}}
 		if err := engine.ValidateWebhook(hook); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.CreateWebhook(ctx, hook); err != nil {
+		if err := db.CreateEndpoint(ctx, hook); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Each endpoint gets 4 deliveries: twice its concurrency cap, so the
 	// hostile ones hold their workers for two rounds of timeouts.
 	const perEndpoint = 4
-	var events []*store.Event
+	var events []*domain.Event
 	for range perEndpoint {
-		events = append(events, &store.Event{TenantID: store.DefaultTenant, Topic: "t", Payload: []byte(`{}`)})
+		events = append(events, &domain.Event{TenantID: domain.DefaultTenant, Topic: "t", Payload: []byte(`{}`)})
 	}
 	if _, err := db.CreateEvents(ctx, events); err != nil {
 		t.Fatal(err)
@@ -263,7 +264,7 @@ func TestHostileReceiversAreBounded(t *testing.T) {
 				c.check(t, a)
 			}
 			// What was stored matches what was observed.
-			ds, _, err := db.Deliveries(ctx, store.DeliveryFilter{TenantID: store.DefaultTenant, Limit: 250})
+			ds, _, err := db.Deliveries(ctx, store.DeliveryFilter{TenantID: domain.DefaultTenant, Limit: 250})
 			if err != nil {
 				t.Fatal(err)
 			}

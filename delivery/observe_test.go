@@ -13,6 +13,7 @@ import (
 
 	"hooks/delivery"
 	"hooks/delivery/netguard"
+	"hooks/domain"
 	"hooks/store"
 	"hooks/store/storetest"
 )
@@ -72,12 +73,12 @@ func TestObserversAndAttemptLogKeepSecretsOut(t *testing.T) {
 			}
 		},
 	})
-	hook := &store.Webhook{TenantID: store.DefaultTenant, URL: rcv.URL + "/services/T000/B000/pathsecret?token=querysecret",
-		Topics: []string{"*"}, Enabled: true, Signing: store.Signing{Scheme: "shared-secret", Header: "X-Shop-Secret"}}
+	hook := &domain.Endpoint{TenantID: domain.DefaultTenant, URL: rcv.URL + "/services/T000/B000/pathsecret?token=querysecret",
+		Topics: []string{"*"}, Enabled: true, Signing: domain.Signing{Scheme: "shared-secret", Header: "X-Shop-Secret"}}
 	if err := engine.ValidateWebhook(hook); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateWebhook(ctx, hook); err != nil {
+	if err := db.CreateEndpoint(ctx, hook); err != nil {
 		t.Fatal(err)
 	}
 	if engine.Running() {
@@ -86,9 +87,9 @@ func TestObserversAndAttemptLogKeepSecretsOut(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- engine.Run(runCtx, time.Second) }()
-	var events []*store.Event
+	var events []*domain.Event
 	for range 3 {
-		events = append(events, &store.Event{TenantID: store.DefaultTenant, Topic: "t", Payload: []byte(`{}`)})
+		events = append(events, &domain.Event{TenantID: domain.DefaultTenant, Topic: "t", Payload: []byte(`{}`)})
 	}
 	if _, err := db.CreateEvents(ctx, events); err != nil {
 		t.Fatal(err)

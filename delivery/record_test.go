@@ -11,6 +11,7 @@ import (
 
 	"hooks/delivery"
 	"hooks/delivery/netguard"
+	"hooks/domain"
 	"hooks/store"
 	"hooks/store/storetest"
 )
@@ -40,13 +41,13 @@ func TestEndpointDeletedMidAttemptDoesNotStallRecording(t *testing.T) {
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		OnOutcome: func(o store.Outcome) { recorded <- o },
 	})
-	hooks := map[string]*store.Webhook{}
+	hooks := map[string]*domain.Endpoint{}
 	for topic, url := range map[string]string{"slow": slow.URL, "fast": fast.URL} {
-		w := &store.Webhook{TenantID: store.DefaultTenant, URL: url, Topics: []string{topic}, Enabled: true}
+		w := &domain.Endpoint{TenantID: domain.DefaultTenant, URL: url, Topics: []string{topic}, Enabled: true}
 		if err := engine.ValidateWebhook(w); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.CreateWebhook(ctx, w); err != nil {
+		if err := db.CreateEndpoint(ctx, w); err != nil {
 			t.Fatal(err)
 		}
 		hooks[topic] = w
@@ -64,14 +65,14 @@ func TestEndpointDeletedMidAttemptDoesNotStallRecording(t *testing.T) {
 	}()
 
 	post := func(topic string) {
-		if _, err := db.CreateEvents(ctx, []*store.Event{{TenantID: store.DefaultTenant, Topic: topic, Payload: []byte(`{}`)}}); err != nil {
+		if _, err := db.CreateEvents(ctx, []*domain.Event{{TenantID: domain.DefaultTenant, Topic: topic, Payload: []byte(`{}`)}}); err != nil {
 			t.Fatal(err)
 		}
 		engine.Wake()
 	}
 	post("slow")
 	<-arrived
-	if err := db.DeleteWebhook(ctx, store.DefaultTenant, hooks["slow"].ID); err != nil {
+	if err := db.DeleteEndpoint(ctx, domain.DefaultTenant, hooks["slow"].ID); err != nil {
 		t.Fatal(err)
 	}
 	close(release)
@@ -83,7 +84,7 @@ func TestEndpointDeletedMidAttemptDoesNotStallRecording(t *testing.T) {
 			if o.Attempt == nil || o.Attempt.URL != hooks["fast"].URL {
 				continue // the deleted endpoint's attempt, if it could be stored
 			}
-			if o.Status != store.StatusSucceeded {
+			if o.Status != domain.StatusSucceeded {
 				t.Fatalf("fast endpoint: %+v, want success", o)
 			}
 			return

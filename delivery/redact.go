@@ -7,8 +7,7 @@ import (
 	"strings"
 
 	"hooks/delivery/envelope/rawjson"
-	"hooks/delivery/sign"
-	"hooks/store"
+	"hooks/domain"
 )
 
 // redacted replaces a credential in the attempt log.
@@ -28,7 +27,7 @@ const minRedactLen = 8
 // template puts metadata.api_key in the body, as AlphaTouch's does). The
 // request sent is not changed.
 type redactor struct {
-	signing store.Signing
+	signing domain.Signing
 	names   map[string]bool // the extra headers' canonical names
 	// values, and the same as strings for headers, are longest first, so
 	// that a value containing another is replaced whole.
@@ -37,7 +36,7 @@ type redactor struct {
 }
 
 // newRedactor collects what to redact for w, with secrets its signer uses.
-func newRedactor(w *store.Webhook, secrets []string) *redactor {
+func newRedactor(w *domain.Endpoint, secrets []string) *redactor {
 	r := &redactor{signing: w.Signing, names: make(map[string]bool, len(w.Headers))}
 	var values []string
 	add := func(v string) {
@@ -103,7 +102,7 @@ func (r *redactor) text(s string) string {
 func (r *redactor) headers(h http.Header) http.Header {
 	out := make(http.Header, len(h))
 	secretHeader := ""
-	if r.signing.Scheme == sign.SchemeSharedSecret {
+	if r.signing.Scheme == domain.SchemeSharedSecret {
 		secretHeader = http.CanonicalHeaderKey(r.signing.Header)
 	}
 	for k, vs := range h {

@@ -1,14 +1,13 @@
 package delivery
 
 import (
+	"hooks/domain"
 	"net/http"
 	"testing"
-
-	"hooks/store"
 )
 
 func TestRedactorReplacesValuesAndKeepsTheRequest(t *testing.T) {
-	w := &store.Webhook{
+	w := &domain.Endpoint{
 		Headers:  map[string]string{"X-Tenant-Key": "tk_0123456789abcdef", "X-Flag": "1"},
 		Metadata: map[string]string{"api_key": `ak_"quoted"_0123`, "long": "tk_0123456789abcdef-and-more", "flag": "true"},
 	}
@@ -47,7 +46,7 @@ func TestRedactorReplacesValuesAndKeepsTheRequest(t *testing.T) {
 }
 
 func BenchmarkRedactorBody(b *testing.B) {
-	w := &store.Webhook{Headers: map[string]string{"X-Api-Key": "ak_live_0123456789abcdef"}, Metadata: map[string]string{"api_key": "ak_live_0123456789abcdef"}}
+	w := &domain.Endpoint{Headers: map[string]string{"X-Api-Key": "ak_live_0123456789abcdef"}, Metadata: map[string]string{"api_key": "ak_live_0123456789abcdef"}}
 	r := newRedactor(w, []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
 	body := make([]byte, 1024)
 	for i := range body {

@@ -14,6 +14,7 @@ import (
 	"hooks/delivery"
 	"hooks/delivery/envelope"
 	"hooks/delivery/netguard"
+	"hooks/domain"
 	"hooks/store"
 	"hooks/store/storetest"
 )
@@ -50,16 +51,16 @@ func TestAttemptLogRedactsCredentialsByValue(t *testing.T) {
 		Policy: &netguard.Policy{AllowHTTP: true, AllowPrivate: true},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	w := &store.Webhook{TenantID: store.DefaultTenant, URL: rcv.URL, Topics: []string{"*"}, Enabled: true,
-		Signing:  store.Signing{Scheme: "shared-secret", Header: "X-Shopery-Secret"},
+	w := &domain.Endpoint{TenantID: domain.DefaultTenant, URL: rcv.URL, Topics: []string{"*"}, Enabled: true,
+		Signing:  domain.Signing{Scheme: "shared-secret", Header: "X-Shopery-Secret"},
 		Secret:   secret,
-		Envelope: store.Envelope{Type: "template", Template: envelope.AlphaTouchTemplate},
+		Envelope: domain.Envelope{Type: "template", Template: envelope.AlphaTouchTemplate},
 		Headers:  map[string]string{"X-Installation": installID, "X-Region": region, "X-Forwarded-Key": "Bearer " + apiKey},
 		Metadata: map[string]string{"api_key": apiKey}}
 	if err := engine.ValidateWebhook(w); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateWebhook(ctx, w); err != nil {
+	if err := db.CreateEndpoint(ctx, w); err != nil {
 		t.Fatal(err)
 	}
 	res, err := engine.SendTest(ctx, w)

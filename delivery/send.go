@@ -19,6 +19,7 @@ import (
 
 	"hooks/delivery/envelope"
 	"hooks/delivery/sign"
+	"hooks/domain"
 	"hooks/store"
 )
 
@@ -28,9 +29,9 @@ const triggeredAtLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
 // job is one claimed delivery, ready to send.
 type job struct {
-	delivery *store.Delivery
-	event    *store.Event
-	webhook  *store.Webhook
+	delivery *domain.Delivery
+	event    *domain.Event
+	webhook  *domain.Endpoint
 	prep     *prepared // nil until prepareJob, and when the delivery must be cancelled
 	cancel   string    // why it must be cancelled
 }
@@ -39,7 +40,7 @@ type job struct {
 // version of the endpoint and shared by all its deliveries, so the hot path
 // allocates no signers or templates.
 type prepared struct {
-	webhook  *store.Webhook
+	webhook  *domain.Endpoint
 	signer   sign.Signer
 	envelope *envelope.Envelope
 	header   http.Header // static headers sent on every request
@@ -67,7 +68,7 @@ func newMetaKeys(prefix string) metaKeys {
 }
 
 // prepare returns the compiled form of w, rebuilding it when w changed.
-func (e *Engine) prepare(w *store.Webhook) (*prepared, error) {
+func (e *Engine) prepare(w *domain.Endpoint) (*prepared, error) {
 	now := e.cfg.Now()
 	e.preps.mu.Lock()
 	old := e.preps.m[w.ID]
@@ -84,12 +85,12 @@ func (e *Engine) prepare(w *store.Webhook) (*prepared, error) {
 		p.until = w.PreviousSecretUntil
 	}
 	var err error
-	if w.Signing.Scheme == sign.SchemeJWT {
+	if w.Signing.Scheme == domain.SchemeJWT {
 		if e.cfg.JWT == nil {
 			return nil, errNoJWT
 		}
 		p.signer = e.cfg.JWT
-	} else if p.signer, err = sign.New(sign.Options(w.Signing), secrets); err != nil {
+	} else if p.signer, err = sign.New(domain.Signing(w.Signing), secrets); err != nil {
 		return nil, err
 	}
 	spec := envelope.Spec{Type: envelope.Kind(w.Envelope.Type), Template: w.Envelope.Template}
@@ -123,20 +124,20 @@ func (e *Engine) prepare(w *store.Webhook) (*prepared, error) {
 
 // prepareJobs loads the endpoints and events of a claimed batch, one
 // query each, and pairs them with the deliveries; prepareJob does the rest.
-func (e *Engine) prepareJobs(ctx context.Context, deliveries []*store.Delivery) ([]*job, error) {
+func (e *Engine) prepareJobs(ctx context.Context, deliveries []*domain.Delivery) ([]*job, error) {
 	var webhookIDs, eventIDs []string
 	seenW, seenE := map[string]bool{}, map[string]bool{}
 	for _, d := range deliveries {
-		if !seenW[d.WebhookID] {
-			seenW[d.WebhookID] = true
-			webhookIDs = append(webhookIDs, d.WebhookID)
+		if !seenW[d.EndpointID] {
+			seenW[d.EndpointID] = true
+			webhookIDs = append(webhookIDs, d.EndpointID)
 		}
 		if !seenE[d.EventID] {
 			seenE[d.EventID] = true
 			eventIDs = append(eventIDs, d.EventID)
 		}
 	}
-	webhooks, err := e.db.WebhooksByIDs(ctx, webhookIDs)
+	webhooks, err := e.db.EndpointsByIDs(ctx, webhookIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +147,7 @@ func (e *Engine) prepareJobs(ctx context.Context, deliveries []*store.Delivery) 
 	}
 	jobs := make([]*job, len(deliveries))
 	for i, d := range deliveries {
-		j := &job{delivery: d, event: events[d.EventID], webhook: webhooks[d.WebhookID]}
+		j := &job{delivery: d, event: events[d.EventID], webhook: webhooks[d.EndpointID]}
 		switch {
 		case j.webhook == nil || j.event == nil:
 			j.cancel = "the endpoint or event was deleted"
@@ -178,7 +179,7 @@ func (e *Engine) attempt(ctx context.Context, j *job) store.Outcome {
 	d := j.delivery
 	e.prepareJob(j)
 	if j.prep == nil {
-		return store.Outcome{DeliveryID: d.ID, Status: store.StatusCancelled, LastStatusCode: d.LastStatusCode}
+		return store.Outcome{DeliveryID: d.ID, Status: domain.StatusCancelled, LastStatusCode: d.LastStatusCode}
 	}
 	w := j.prep.webhook
 	res := e.send(ctx, j)
@@ -187,23 +188,23 @@ func (e *Engine) attempt(ctx context.Context, j *job) store.Outcome {
 	case res.ok && res.callback != nil:
 		e.awaitCallback(&o, w, res.callback, res.attempt.StartedAt)
 	case res.ok:
-		o.Status = store.StatusSucceeded
+		o.Status = domain.StatusSucceeded
 	case res.final:
 		// Nothing was sent, and trying again would fail the same way.
-		o.Status = store.StatusFailed
-	case d.NextTrigger != store.TriggerScheduled:
+		o.Status = domain.StatusFailed
+	case d.NextTrigger != domain.TriggerScheduled:
 		// Manual, recover and test attempts are one-offs: the user sees the
 		// result and decides what to do next.
-		o.Status = store.StatusFailed
+		o.Status = domain.StatusFailed
 	case d.AttemptCount+1 < w.Retry.MaxAttempts && retryable(w.Retry, res.attempt.StatusCode):
-		o.Status = store.StatusRetrying
+		o.Status = domain.StatusRetrying
 		delay := retryDelay(w.Retry, d.AttemptCount+1, e.cfg.Rand)
 		if ra, ok := parseRetryAfter(res.retryAfter, res.attempt.StartedAt); ok && ra > delay {
 			delay = ra
 		}
 		o.NextAttemptAt = e.cfg.Now().Add(delay)
 	default:
-		o.Status = store.StatusFailed
+		o.Status = domain.StatusFailed
 	}
 	// The log gets the target's host only: URL paths and queries often carry
 	// credentials (Slack-style secret paths, ?token=), which must not reach logs.
@@ -213,7 +214,7 @@ func (e *Engine) attempt(ctx context.Context, j *job) store.Outcome {
 }
 
 type sendResult struct {
-	attempt    *store.Attempt
+	attempt    *domain.Attempt
 	ok         bool
 	final      bool // failed in a way that no retry can change
 	retryAfter string
@@ -226,7 +227,7 @@ func (e *Engine) send(ctx context.Context, j *job) sendResult {
 	d, ev, p := j.delivery, j.event, j.prep
 	w := p.webhook
 	now := e.cfg.Now().UTC()
-	a := &store.Attempt{DeliveryID: d.ID, Trigger: d.NextTrigger, URL: w.URL, StartedAt: now}
+	a := &domain.Attempt{DeliveryID: d.ID, Trigger: d.NextTrigger, URL: w.URL, StartedAt: now}
 	res := sendResult{attempt: a}
 
 	scope := envelope.Scope{
@@ -284,7 +285,7 @@ func (e *Engine) send(ctx context.Context, j *job) sendResult {
 	h[mk.tenantID] = []string{ev.TenantID}
 	h[mk.webhookID] = []string{d.ID}
 	h[mk.triggeredAt] = []string{ev.TriggeredAt.UTC().Format(triggeredAtLayout)}
-	meta := sign.Meta{WebhookID: d.ID, EndpointID: w.ID, TenantID: w.TenantID, Timestamp: now}
+	meta := sign.Meta{DeliveryID: d.ID, EndpointID: w.ID, TenantID: w.TenantID, Timestamp: now}
 	if err := p.signer.Sign(h, body, meta); err != nil {
 		a.Error = "sign: " + err.Error()
 		return res
@@ -341,7 +342,7 @@ func (e *Engine) render(ctx context.Context, env *envelope.Envelope, s *envelope
 // exchange sends req and records on a what came back: status, headers,
 // the body capped at MaxResponseBytes, the duration and any transport error.
 // It returns the response, its body read and closed, or nil when none came.
-func (e *Engine) exchange(req *http.Request, a *store.Attempt, timeout time.Duration) *http.Response {
+func (e *Engine) exchange(req *http.Request, a *domain.Attempt, timeout time.Duration) *http.Response {
 	start := time.Now()
 	resp, err := e.cfg.Client.Do(req)
 	if err != nil {
@@ -403,10 +404,10 @@ type TestResult struct {
 // SendTest sends a signed "ping" event to w now, records it as a test
 // delivery and returns what happened. It works on disabled endpoints too,
 // so a user can check a fix before turning the endpoint back on.
-func (e *Engine) SendTest(ctx context.Context, w *store.Webhook) (*TestResult, error) {
+func (e *Engine) SendTest(ctx context.Context, w *domain.Endpoint) (*TestResult, error) {
 	p, err := e.prepare(w)
 	if err != nil {
-		return nil, store.Errorf(store.EINVALID, "the endpoint's configuration can't be used: %v", err)
+		return nil, domain.Errorf(domain.EINVALID, "the endpoint's configuration can't be used: %v", err)
 	}
 	now := e.cfg.Now().UTC()
 	payload, _ := json.Marshal(map[string]string{"type": "ping", "message": "Test delivery from hooks", "webhookId": w.ID,
@@ -416,9 +417,9 @@ func (e *Engine) SendTest(ctx context.Context, w *store.Webhook) (*TestResult, e
 		return nil, err
 	}
 	res := e.send(ctx, &job{delivery: d, event: ev, prep: p})
-	status := store.StatusFailed
+	status := domain.StatusFailed
 	if res.ok {
-		status = store.StatusSucceeded
+		status = domain.StatusSucceeded
 	}
 	o := store.Outcome{DeliveryID: d.ID, Status: status, LastStatusCode: res.attempt.StatusCode, Attempt: res.attempt}
 	if err := e.db.RecordOutcomes(ctx, []store.Outcome{o}); err != nil {

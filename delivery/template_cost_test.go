@@ -15,6 +15,7 @@ import (
 	"hooks/delivery"
 	"hooks/delivery/envelope"
 	"hooks/delivery/netguard"
+	"hooks/domain"
 	"hooks/store"
 	"hooks/store/storetest"
 )
@@ -83,14 +84,14 @@ func newCostRig(t *testing.T, cfg delivery.Config) *costRig {
 	return r
 }
 
-func (r *costRig) addWebhook(t *testing.T, url string, env store.Envelope) *store.Webhook {
+func (r *costRig) addWebhook(t *testing.T, url string, env domain.Envelope) *domain.Endpoint {
 	t.Helper()
-	hook := &store.Webhook{TenantID: store.DefaultTenant, URL: url, Topics: []string{"*"}, Enabled: true,
-		Envelope: env, Retry: store.RetryPolicy{MaxAttempts: 50}}
+	hook := &domain.Endpoint{TenantID: domain.DefaultTenant, URL: url, Topics: []string{"*"}, Enabled: true,
+		Envelope: env, Retry: domain.RetryPolicy{MaxAttempts: 50}}
 	if err := r.engine.ValidateWebhook(hook); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.db.CreateWebhook(context.Background(), hook); err != nil {
+	if err := r.db.CreateEndpoint(context.Background(), hook); err != nil {
 		t.Fatal(err)
 	}
 	return hook
@@ -132,19 +133,19 @@ func TestTemplateRenderFailureIsFinal(t *testing.T) {
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { received.Add(1) }))
 	defer rcv.Close()
 	rig := newCostRig(t, delivery.Config{})
-	hook := rig.addWebhook(t, rcv.URL, store.Envelope{Type: "template", Template: deepIfTemplate()})
-	if _, err := rig.db.CreateEvents(ctx, []*store.Event{{TenantID: store.DefaultTenant, Topic: "t", Payload: escapedStringData()}}); err != nil {
+	hook := rig.addWebhook(t, rcv.URL, domain.Envelope{Type: "template", Template: deepIfTemplate()})
+	if _, err := rig.db.CreateEvents(ctx, []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "t", Payload: escapedStringData()}}); err != nil {
 		t.Fatal(err)
 	}
 	rig.run(t)
 	rig.wait(t, 1)
 
-	ds, _, err := rig.db.Deliveries(ctx, store.DeliveryFilter{TenantID: store.DefaultTenant, WebhookID: hook.ID, Limit: 10})
+	ds, _, err := rig.db.Deliveries(ctx, store.DeliveryFilter{TenantID: domain.DefaultTenant, EndpointID: hook.ID, Limit: 10})
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("deliveries = %d, %v; want 1", len(ds), err)
 	}
 	d := ds[0]
-	if d.Status != store.StatusFailed || d.AttemptCount != 1 || !d.NextAttemptAt.IsZero() {
+	if d.Status != domain.StatusFailed || d.AttemptCount != 1 || !d.NextAttemptAt.IsZero() {
 		t.Errorf("delivery is %s after %d attempts, next at %v; want failed after 1, no next", d.Status, d.AttemptCount, d.NextAttemptAt)
 	}
 	as, err := rig.db.AttemptsByDelivery(ctx, d.ID)
@@ -188,12 +189,12 @@ func TestHostileTemplatesDoNotStallOtherEndpoints(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		hostiles = 20 // the race detector makes each render ~25 times slower
 	}
-	tmpl := store.Envelope{Type: "template", Template: wideLookupTemplate()}
+	tmpl := domain.Envelope{Type: "template", Template: wideLookupTemplate()}
 	for range hostiles {
 		rig.addWebhook(t, hostile.URL, tmpl)
 	}
-	plainHook := rig.addWebhook(t, plain.URL, store.Envelope{Type: "raw"})
-	if _, err := rig.db.CreateEvents(ctx, []*store.Event{{TenantID: store.DefaultTenant, Topic: "t", Payload: escapedNamesData()}}); err != nil {
+	plainHook := rig.addWebhook(t, plain.URL, domain.Envelope{Type: "raw"})
+	if _, err := rig.db.CreateEvents(ctx, []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "t", Payload: escapedNamesData()}}); err != nil {
 		t.Fatal(err)
 	}
 	start = time.Now()
@@ -229,12 +230,12 @@ func TestHostileTemplatesDoNotStallOtherEndpoints(t *testing.T) {
 			t.Fatalf("an outcome without an attempt: %+v", o)
 		}
 		if o.Attempt.URL == plainHook.URL {
-			if o.Status != store.StatusSucceeded {
+			if o.Status != domain.StatusSucceeded {
 				t.Errorf("plain delivery: %s, %q", o.Status, o.Attempt.Error)
 			}
 			continue
 		}
-		if o.Status != store.StatusFailed || !strings.HasPrefix(o.Attempt.Error, "envelope template: budget exceeded") {
+		if o.Status != domain.StatusFailed || !strings.HasPrefix(o.Attempt.Error, "envelope template: budget exceeded") {
 			t.Errorf("template delivery: %s, %q; want failed for good, over budget", o.Status, o.Attempt.Error)
 		}
 	}

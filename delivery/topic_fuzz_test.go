@@ -1,11 +1,9 @@
 package delivery_test
 
 import (
+	"hooks/domain"
 	"strings"
 	"testing"
-
-	"hooks/delivery"
-	"hooks/store"
 )
 
 // FuzzTopicPattern checks subscription patterns against event topics: the
@@ -15,18 +13,18 @@ import (
 // The seed corpus is in testdata/fuzz/FuzzTopicPattern.
 func FuzzTopicPattern(f *testing.F) {
 	f.Fuzz(func(t *testing.T, pattern, topic string) {
-		patErr := delivery.ValidTopicPattern(pattern)
-		topErr := delivery.ValidTopic(topic)
-		if topErr == nil && !strings.Contains(topic, "*") && delivery.ValidTopicPattern(topic) != nil {
+		patErr := domain.ValidTopicPattern(pattern)
+		topErr := domain.ValidTopic(topic)
+		if topErr == nil && !strings.Contains(topic, "*") && domain.ValidTopicPattern(topic) != nil {
 			t.Fatalf("topic %q is valid but not as an exact pattern", topic)
 		}
 		if patErr != nil || topErr != nil {
 			return
 		}
-		if len(pattern) > delivery.MaxTopicLength || len(topic) > delivery.MaxTopicLength {
+		if len(pattern) > domain.MaxTopicLength || len(topic) > domain.MaxTopicLength {
 			t.Fatalf("valid but too long: %q, %q", pattern, topic)
 		}
-		got := store.MatchTopic(pattern, topic)
+		got := domain.MatchTopic(pattern, topic)
 		var want bool
 		switch prefix, wild := strings.CutSuffix(pattern, "/*"); {
 		case pattern == "*":
@@ -39,10 +37,10 @@ func FuzzTopicPattern(f *testing.F) {
 		if got != want {
 			t.Fatalf("MatchTopic(%q, %q) = %v, want %v", pattern, topic, got, want)
 		}
-		if !store.MatchTopic(pattern, pattern) || !store.MatchTopic("*", topic) {
+		if !domain.MatchTopic(pattern, pattern) || !domain.MatchTopic("*", topic) {
 			t.Fatalf("a valid pattern must match itself and * must match %q", topic)
 		}
-		w := &store.Webhook{Topics: []string{pattern}}
+		w := &domain.Endpoint{Topics: []string{pattern}}
 		if w.Subscribed(topic, "") != got {
 			t.Fatalf("Subscribed disagrees with MatchTopic for %q, %q", pattern, topic)
 		}

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"errors"
+	"hooks/domain"
 	"time"
 )
 
@@ -31,7 +32,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, tenantID, name string) (*APIKey,
 		}
 	}
 	secret := APIKeyPrefix + base64.RawURLEncoding.EncodeToString(randomBytes(32))
-	k := &APIKey{ID: NewID(PrefixAPIKey), TenantID: tenantID, Name: name, CreatedAt: db.clock()}
+	k := &APIKey{ID: domain.NewID(domain.PrefixAPIKey), TenantID: tenantID, Name: name, CreatedAt: db.clock()}
 	hash := sha256.Sum256([]byte(secret))
 	_, err := db.write.ExecContext(ctx, `INSERT INTO api_keys (id, tenant_id, name, hash, created_at) VALUES (?, ?, ?, ?, ?)`,
 		k.ID, sql.NullString{String: tenantID, Valid: tenantID != ""}, name, hash[:], ms(k.CreatedAt))
@@ -60,7 +61,7 @@ func (db *DB) APIKeyBySecret(ctx context.Context, secret string) (*APIKey, error
 	err := db.read.QueryRowContext(ctx, `SELECT id, tenant_id, name, hash, created_at, last_used_at FROM api_keys WHERE hash = ?`, hash[:]).
 		Scan(&k.ID, &tenant, &k.Name, &stored, &createdAt, &lastUsed)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(EUNAUTHORIZED, "invalid API key")
+		return nil, domain.Errorf(domain.EUNAUTHORIZED, "invalid API key")
 	}
 	if err != nil {
 		return nil, wrapDBError(err, "read api key")
@@ -68,7 +69,7 @@ func (db *DB) APIKeyBySecret(ctx context.Context, secret string) (*APIKey, error
 	// Belt and braces: the row matched on the hash already, but the final
 	// say is a constant-time comparison rather than SQLite's memcmp.
 	if subtle.ConstantTimeCompare(stored, hash[:]) != 1 {
-		return nil, Errorf(EUNAUTHORIZED, "invalid API key")
+		return nil, domain.Errorf(domain.EUNAUTHORIZED, "invalid API key")
 	}
 	k.TenantID, k.CreatedAt, k.LastUsedAt = tenant.String, fromMS(createdAt), fromNullMS(lastUsed)
 	db.apiKeys.put(hash, *k, now)

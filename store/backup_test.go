@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"hooks/domain"
 	"hooks/store/storetest"
 )
 
@@ -13,7 +14,7 @@ func TestBackupWritesAnOpenableCopy(t *testing.T) {
 	ctx := context.Background()
 	db := openTestDB(t)
 	w := createTestWebhook(t, db, "t")
-	if _, err := db.CreateEvents(ctx, []*Event{{TenantID: DefaultTenant, Topic: "t", Payload: []byte(`{}`)}}); err != nil {
+	if _, err := db.CreateEvents(ctx, []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "t", Payload: []byte(`{}`)}}); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "copy.db")
@@ -32,11 +33,11 @@ func TestBackupWritesAnOpenableCopy(t *testing.T) {
 	if err := cp.read.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
 		t.Fatalf("integrity_check = %q, %v", check, err)
 	}
-	got, err := cp.WebhookByID(ctx, DefaultTenant, w.ID)
+	got, err := cp.EndpointByID(ctx, domain.DefaultTenant, w.ID)
 	if err != nil || got.Secret != w.Secret {
 		t.Fatalf("webhook in the copy: %v, %v", got, err)
 	}
-	events, _, err := cp.Events(ctx, EventFilter{TenantID: DefaultTenant, Limit: 10})
+	events, _, err := cp.Events(ctx, EventFilter{TenantID: domain.DefaultTenant, Limit: 10})
 	if err != nil || len(events) != 1 {
 		t.Fatalf("events in the copy: %d, %v", len(events), err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"hooks/domain"
 	"hooks/store/storetest"
 )
 
@@ -31,7 +32,7 @@ func BenchmarkCreateEventsBatch(b *testing.B) {
 	db := benchDB(b, 10)
 	ctx := context.Background()
 	const batch = 100
-	events := make([]*Event, batch)
+	events := make([]*domain.Event, batch)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		if i%batch == 0 && i > 0 {
@@ -39,7 +40,7 @@ func BenchmarkCreateEventsBatch(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		events[i%batch] = &Event{TenantID: DefaultTenant, Topic: "orders/placed", Payload: benchPayload}
+		events[i%batch] = &domain.Event{TenantID: domain.DefaultTenant, Topic: "orders/placed", Payload: benchPayload}
 	}
 }
 
@@ -53,8 +54,8 @@ func BenchmarkCreateEventsConcurrent(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			e := &Event{TenantID: DefaultTenant, Topic: "orders/placed", Payload: benchPayload}
-			if _, err := db.CreateEvents(ctx, []*Event{e}); err != nil {
+			e := &domain.Event{TenantID: domain.DefaultTenant, Topic: "orders/placed", Payload: benchPayload}
+			if _, err := db.CreateEvents(ctx, []*domain.Event{e}); err != nil {
 				b.Error(err)
 				return
 			}
@@ -68,10 +69,10 @@ func BenchmarkCreateEventsConcurrent(b *testing.B) {
 func BenchmarkClaimAndRecord(b *testing.B) {
 	db := benchDB(b, 1)
 	ctx := context.Background()
-	events := make([]*Event, 1000)
+	events := make([]*domain.Event, 1000)
 	for i := 0; i < b.N; i += len(events) {
 		for j := range events {
-			events[j] = &Event{TenantID: DefaultTenant, Topic: "orders/placed", Payload: benchPayload}
+			events[j] = &domain.Event{TenantID: domain.DefaultTenant, Topic: "orders/placed", Payload: benchPayload}
 		}
 		if _, err := db.CreateEvents(ctx, events); err != nil {
 			b.Fatal(err)
@@ -91,8 +92,8 @@ func BenchmarkClaimAndRecord(b *testing.B) {
 		}
 		outcomes := make([]Outcome, len(claimed))
 		for i, d := range claimed {
-			outcomes[i] = Outcome{DeliveryID: d.ID, Status: StatusSucceeded, LastStatusCode: 204,
-				Attempt: &Attempt{Trigger: TriggerScheduled, URL: "https://example.com/hook", StatusCode: 204,
+			outcomes[i] = Outcome{DeliveryID: d.ID, Status: domain.StatusSucceeded, LastStatusCode: 204,
+				Attempt: &domain.Attempt{Trigger: domain.TriggerScheduled, URL: "https://example.com/hook", StatusCode: 204,
 					Duration: time.Millisecond, RequestHeaders: reqHeaders, ResponseHeaders: respHeaders, StartedAt: now}}
 		}
 		if err := db.RecordOutcomes(ctx, outcomes); err != nil {

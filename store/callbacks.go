@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"hooks/domain"
 	"time"
 )
 
@@ -23,7 +24,7 @@ type Callback struct {
 // DueCallback is a delivery whose next callback poll is due, with its
 // callback state.
 type DueCallback struct {
-	Delivery *Delivery
+	Delivery *domain.Delivery
 	Callback *Callback
 }
 
@@ -87,7 +88,7 @@ func (db *DB) ClaimDueCallbacks(ctx context.Context, owner string, now time.Time
 func (db *DB) CallbackByDelivery(ctx context.Context, deliveryID string) (*Callback, error) {
 	cb, err := scanCallback(db.read.QueryRowContext(ctx, `SELECT `+callbackColumns+` FROM callbacks WHERE delivery_id = ?`, deliveryID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "delivery %s has no callback", deliveryID)
+		return nil, domain.Errorf(domain.ENOTFOUND, "delivery %s has no callback", deliveryID)
 	}
 	return cb, wrapDBError(err, "read callback")
 }

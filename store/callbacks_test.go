@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"hooks/domain"
 	"testing"
 	"time"
 )
@@ -10,15 +11,15 @@ import (
 // deliveries and records each as answered with an AsyncCallback whose first
 // poll is at poll (a delivery with an even index) or, for odd ones, with
 // no callback state at all.
-func awaitingDeliveries(t *testing.T, db *DB, n int, now, poll time.Time) []*Delivery {
+func awaitingDeliveries(t *testing.T, db *DB, n int, now, poll time.Time) []*domain.Delivery {
 	t.Helper()
 	ctx := context.Background()
-	w := &Webhook{TenantID: DefaultTenant, URL: "https://example.com", Topics: []string{"*"}, Enabled: true, Secret: "s"}
-	if err := db.CreateWebhook(ctx, w); err != nil {
+	w := &domain.Endpoint{TenantID: domain.DefaultTenant, URL: "https://example.com", Topics: []string{"*"}, Enabled: true, Secret: "s"}
+	if err := db.CreateEndpoint(ctx, w); err != nil {
 		t.Fatal(err)
 	}
 	for range n {
-		if _, err := db.CreateEvents(ctx, []*Event{{TenantID: DefaultTenant, Topic: "t", Payload: []byte(`{}`)}}); err != nil {
+		if _, err := db.CreateEvents(ctx, []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "t", Payload: []byte(`{}`)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -28,8 +29,8 @@ func awaitingDeliveries(t *testing.T, db *DB, n int, now, poll time.Time) []*Del
 	}
 	var outcomes []Outcome
 	for i, d := range claimed {
-		o := Outcome{DeliveryID: d.ID, Status: StatusAwaitingCallback, NextAttemptAt: poll, LastStatusCode: 200,
-			Attempt: &Attempt{Trigger: TriggerScheduled, URL: w.URL, StatusCode: 200, StartedAt: now}}
+		o := Outcome{DeliveryID: d.ID, Status: domain.StatusAwaitingCallback, NextAttemptAt: poll, LastStatusCode: 200,
+			Attempt: &domain.Attempt{Trigger: domain.TriggerScheduled, URL: w.URL, StatusCode: 200, StartedAt: now}}
 		if i%2 == 0 {
 			o.Callback = &Callback{URI: "https://example.com/status", Interval: 30 * time.Second, Deadline: now.Add(time.Hour),
 				NextPollAt: poll, CreatedAt: now}
@@ -68,8 +69,8 @@ func TestClaimDueCallbacksLeasesAndSkipsTheDispatcher(t *testing.T) {
 	}
 	// The one without state can't be polled, so it has failed rather than
 	// waiting for ever.
-	orphan, err := db.DeliveryByID(ctx, DefaultTenant, claimed[1].ID)
-	if err != nil || orphan.Status != StatusFailed {
+	orphan, err := db.DeliveryByID(ctx, domain.DefaultTenant, claimed[1].ID)
+	if err != nil || orphan.Status != domain.StatusFailed {
 		t.Fatalf("delivery without callback state = %+v, %v", orphan, err)
 	}
 
@@ -84,15 +85,15 @@ func TestClaimDueCallbacksLeasesAndSkipsTheDispatcher(t *testing.T) {
 	// Recording a poll replaces the state; a final one leaves it as a record.
 	next := *cb
 	next.Polls, next.NextPollAt = 1, poll.Add(90*time.Second)
-	if err := db.RecordOutcomes(ctx, []Outcome{{DeliveryID: cb.DeliveryID, Status: StatusAwaitingCallback, NextAttemptAt: next.NextPollAt,
-		Attempt: &Attempt{Trigger: TriggerCallback, URL: cb.URI, StatusCode: 200, StartedAt: poll}, Callback: &next}}); err != nil {
+	if err := db.RecordOutcomes(ctx, []Outcome{{DeliveryID: cb.DeliveryID, Status: domain.StatusAwaitingCallback, NextAttemptAt: next.NextPollAt,
+		Attempt: &domain.Attempt{Trigger: domain.TriggerCallback, URL: cb.URI, StatusCode: 200, StartedAt: poll}, Callback: &next}}); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := db.CallbackByDelivery(ctx, cb.DeliveryID); err != nil || got.Polls != 1 || !got.NextPollAt.Equal(next.NextPollAt) {
 		t.Fatalf("after a pending poll: %+v, %v", got, err)
 	}
-	if err := db.RecordOutcomes(ctx, []Outcome{{DeliveryID: cb.DeliveryID, Status: StatusSucceeded,
-		Attempt: &Attempt{Trigger: TriggerCallback, URL: cb.URI, StatusCode: 200, StartedAt: poll}}}); err != nil {
+	if err := db.RecordOutcomes(ctx, []Outcome{{DeliveryID: cb.DeliveryID, Status: domain.StatusSucceeded,
+		Attempt: &domain.Attempt{Trigger: domain.TriggerCallback, URL: cb.URI, StatusCode: 200, StartedAt: poll}}}); err != nil {
 		t.Fatal(err)
 	}
 	if due, _ := db.ClaimDueCallbacks(ctx, "poller", poll.Add(24*time.Hour), time.Minute, 10); len(due) != 0 {
@@ -101,7 +102,7 @@ func TestClaimDueCallbacksLeasesAndSkipsTheDispatcher(t *testing.T) {
 	if _, err := db.CallbackByDelivery(ctx, cb.DeliveryID); err != nil {
 		t.Fatalf("the callback record is gone: %v", err)
 	}
-	if _, err := db.CallbackByDelivery(ctx, "dlv_missing"); ErrorCode(err) != ENOTFOUND {
+	if _, err := db.CallbackByDelivery(ctx, "dlv_missing"); domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Fatalf("missing callback: %v", err)
 	}
 }

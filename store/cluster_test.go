@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"hooks/domain"
 	"hooks/store/storetest"
 )
 
@@ -41,14 +42,14 @@ func openShared(t *testing.T, n int) []*DB {
 func TestSharedDatabaseClaimsNeverOverlap(t *testing.T) {
 	ctx := context.Background()
 	dbs := openShared(t, 3)
-	w := &Webhook{TenantID: DefaultTenant, URL: "https://example.com", Topics: []string{"*"}, Enabled: true, Secret: "s"}
-	if err := dbs[0].CreateWebhook(ctx, w); err != nil {
+	w := &domain.Endpoint{TenantID: domain.DefaultTenant, URL: "https://example.com", Topics: []string{"*"}, Enabled: true, Secret: "s"}
+	if err := dbs[0].CreateEndpoint(ctx, w); err != nil {
 		t.Fatal(err)
 	}
 	const events = 600
-	batch := make([]*Event, events)
+	batch := make([]*domain.Event, events)
 	for i := range batch {
-		batch[i] = &Event{TenantID: DefaultTenant, Topic: "t", Payload: []byte("{}")}
+		batch[i] = &domain.Event{TenantID: domain.DefaultTenant, Topic: "t", Payload: []byte("{}")}
 	}
 	if _, err := dbs[1].CreateEvents(ctx, batch); err != nil {
 		t.Fatal(err)
@@ -129,14 +130,14 @@ func TestSharedDatabaseNotifiesNewWork(t *testing.T) {
 	// A listener error would wake it too (after its reconnect), and pass
 	// without any notification: fail on one instead.
 	go dbs[1].ListenForWork(ctx, func() { woken <- struct{}{} }, func(err error) { t.Errorf("listener: %v", err) })
-	w := &Webhook{TenantID: DefaultTenant, URL: "https://example.com", Topics: []string{"*"}, Enabled: true, Secret: "s"}
-	if err := dbs[0].CreateWebhook(ctx, w); err != nil {
+	w := &domain.Endpoint{TenantID: domain.DefaultTenant, URL: "https://example.com", Topics: []string{"*"}, Enabled: true, Secret: "s"}
+	if err := dbs[0].CreateEndpoint(ctx, w); err != nil {
 		t.Fatal(err)
 	}
 	// The listener may connect after the first event: post until it hears one.
 	deadline := time.After(10 * time.Second)
 	for {
-		if _, err := dbs[0].CreateEvents(ctx, []*Event{{TenantID: DefaultTenant, Topic: "t", Payload: []byte("{}")}}); err != nil {
+		if _, err := dbs[0].CreateEvents(ctx, []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "t", Payload: []byte("{}")}}); err != nil {
 			t.Fatal(err)
 		}
 		select {
@@ -172,13 +173,13 @@ func TestSharedDatabaseReleasesTheParksOfAGoneInstance(t *testing.T) {
 			t.Fatal(err) // connects, and so takes the alive lock
 		}
 	}
-	w := &Webhook{TenantID: DefaultTenant, URL: "https://example.com", Topics: []string{"*"}, Enabled: true, Secret: "s"}
-	if err := dbs[0].CreateWebhook(ctx, w); err != nil {
+	w := &domain.Endpoint{TenantID: domain.DefaultTenant, URL: "https://example.com", Topics: []string{"*"}, Enabled: true, Secret: "s"}
+	if err := dbs[0].CreateEndpoint(ctx, w); err != nil {
 		t.Fatal(err)
 	}
-	batch := make([]*Event, 6)
+	batch := make([]*domain.Event, 6)
 	for i := range batch {
-		batch[i] = &Event{TenantID: DefaultTenant, Topic: "t", Payload: []byte("{}")}
+		batch[i] = &domain.Event{TenantID: domain.DefaultTenant, Topic: "t", Payload: []byte("{}")}
 	}
 	if _, err := dbs[0].CreateEvents(ctx, batch); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hooks/domain"
 	"slices"
 	"strings"
 )
@@ -94,7 +95,7 @@ func Copy(ctx context.Context, dst, src *DB, progress func(CopyProgress)) error 
 		return err
 	}
 	if srcVersion != dstVersion {
-		return Errorf(EINVALID, "the source database is at schema version %d and the destination at %d; open both with the same hooks", srcVersion, dstVersion)
+		return domain.Errorf(domain.EINVALID, "the source database is at schema version %d and the destination at %d; open both with the same hooks", srcVersion, dstVersion)
 	}
 
 	// Repeatable read gives PostgreSQL a snapshot for the whole
@@ -167,7 +168,7 @@ func refuseNonEmpty(ctx context.Context, out *sql.Tx) error {
 		case "settings":
 			continue
 		case "tenants":
-			query += ` WHERE id <> '` + DefaultTenant + `'`
+			query += ` WHERE id <> '` + domain.DefaultTenant + `'`
 		}
 		var n int64
 		if err := out.QueryRowContext(ctx, query).Scan(&n); err != nil {
@@ -197,7 +198,7 @@ func (t copyTable) checkColumns(ctx context.Context, q interface {
 	}
 	got, want := slices.Sorted(slices.Values(cols)), slices.Sorted(slices.Values(t.cols))
 	if !slices.Equal(got, want) {
-		return Errorf(EINTERNAL, "copy: the %s's table %s has columns %s, and hooks copies %s",
+		return domain.Errorf(domain.EINTERNAL, "copy: the %s's table %s has columns %s, and hooks copies %s",
 			which, t.name, strings.Join(got, ", "), strings.Join(want, ", "))
 	}
 	return nil

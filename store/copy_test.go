@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"hooks/delivery/sign"
+	"hooks/domain"
 	"hooks/store/storetest"
 )
 
@@ -23,15 +23,15 @@ var (
 // copyFixture is what populateForCopy stored through the API, to look for
 // in a copy.
 type copyFixture struct {
-	webhooks   []*Webhook
+	webhooks   []*domain.Endpoint
 	apiKey     string // the secret of an API key bound to the tenant
 	globalKey  string // the secret of an API key for every tenant
 	user       *User
 	password   string
-	signingKey sign.StoredKey
+	signingKey domain.SigningKey
 	cookieKey  []byte
 	delivery   string // a delivery with attempts and a callback
-	attempts   []*Attempt
+	attempts   []*domain.Attempt
 }
 
 // populateForCopy fills db with a row or more of every table, secrets
@@ -40,28 +40,28 @@ func populateForCopy(t *testing.T, db *DB) copyFixture {
 	t.Helper()
 	ctx := context.Background()
 	var f copyFixture
-	if _, err := db.PutTenant(ctx, &Tenant{ID: "OU1243", Name: "Unit 1243"}); err != nil {
+	if _, err := db.PutTenant(ctx, &domain.Tenant{ID: "OU1243", Name: "Unit 1243"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.PutTenant(ctx, &Tenant{ID: DefaultTenant, Name: "Renamed default"}); err != nil {
+	if _, err := db.PutTenant(ctx, &domain.Tenant{ID: domain.DefaultTenant, Name: "Renamed default"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, tenant := range []string{DefaultTenant, "OU1243"} {
-		w := &Webhook{TenantID: tenant, Name: "orders " + tenant, URL: "https://example.com/" + tenant, Topics: []string{"orders/*"},
-			SubTopics: []string{"product:adv/*"}, Enabled: true, Signing: Signing{Scheme: "hmac-hex", Header: "X-Pepperi-Signature", Prefix: "sha256="},
+	for _, tenant := range []string{domain.DefaultTenant, "OU1243"} {
+		w := &domain.Endpoint{TenantID: tenant, Name: "orders " + tenant, URL: "https://example.com/" + tenant, Topics: []string{"orders/*"},
+			SubTopics: []string{"product:adv/*"}, Enabled: true, Signing: domain.Signing{Scheme: "hmac-hex", Header: "X-Pepperi-Signature", Prefix: "sha256="},
 			Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", PreviousSecret: "old " + tenant, PreviousSecretUntil: time.Now().Add(time.Hour),
-			Headers: map[string]string{"X-Extra": "1"}, Envelope: Envelope{Type: "raw"},
-			Retry: RetryPolicy{Schedule: "exponential", MaxAttempts: 3, RetryOn: "5xx"}, Timeout: 5 * time.Second,
+			Headers: map[string]string{"X-Extra": "1"}, Envelope: domain.Envelope{Type: "raw"},
+			Retry: domain.RetryPolicy{Schedule: "exponential", MaxAttempts: 3, RetryOn: "5xx"}, Timeout: 5 * time.Second,
 			Metadata: map[string]string{"api_key": "ak"}}
-		if err := db.CreateWebhook(ctx, w); err != nil {
+		if err := db.CreateEndpoint(ctx, w); err != nil {
 			t.Fatal(err)
 		}
 		f.webhooks = append(f.webhooks, w)
 	}
-	events := []*Event{
+	events := []*domain.Event{
 		{TenantID: "OU1243", Topic: "orders/placed", SubTopic: "product:adv/adv-120", Payload: []byte(`{"id":1}`), IdempotencyKey: "k1"},
 		{TenantID: "OU1243", Topic: "orders/updated", SubTopic: "product:adv/adv-120", Payload: []byte(`{"id":2}`)},
-		{TenantID: DefaultTenant, Topic: "orders/placed", SubTopic: "product:adv/x", Payload: []byte(`{"id":3}`)},
+		{TenantID: domain.DefaultTenant, Topic: "orders/placed", SubTopic: "product:adv/x", Payload: []byte(`{"id":3}`)},
 	}
 	if _, err := db.CreateEvents(ctx, events); err != nil {
 		t.Fatal(err)
@@ -72,22 +72,22 @@ func populateForCopy(t *testing.T, db *DB) copyFixture {
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	f.delivery = claimed[0].ID
-	f.attempts = []*Attempt{
+	f.attempts = []*domain.Attempt{
 		// The body sent was the payload as is (NULL), and the answer
 		// was empty (an empty blob, which is not NULL).
-		{Trigger: TriggerScheduled, URL: "https://example.com/a", StatusCode: 202, Duration: 12 * time.Millisecond,
+		{Trigger: domain.TriggerScheduled, URL: "https://example.com/a", StatusCode: 202, Duration: 12 * time.Millisecond,
 			RequestHeaders: map[string][]string{"X-A": {"1"}}, ResponseHeaders: map[string][]string{"Content-Length": {"0"}},
 			ResponseBody: []byte{}, StartedAt: now},
 		// Bytes that are not text, both ways.
-		{Trigger: TriggerManual, URL: "https://example.com/a", StatusCode: 500, Duration: time.Second, Error: "server error",
+		{Trigger: domain.TriggerManual, URL: "https://example.com/a", StatusCode: 500, Duration: time.Second, Error: "server error",
 			RequestBody: []byte{0, 1, 2, 0xff, 0xfe}, ResponseBody: []byte("\x00\xffoops"), ResponseTruncated: true, StartedAt: now.Add(time.Second)},
 	}
 	outcomes := []Outcome{
-		{DeliveryID: claimed[0].ID, Status: StatusAwaitingCallback, NextAttemptAt: now.Add(time.Minute), LastStatusCode: 500, Attempt: f.attempts[0]},
-		{DeliveryID: claimed[0].ID, Status: StatusAwaitingCallback, NextAttemptAt: now.Add(time.Minute), LastStatusCode: 500, Attempt: f.attempts[1],
+		{DeliveryID: claimed[0].ID, Status: domain.StatusAwaitingCallback, NextAttemptAt: now.Add(time.Minute), LastStatusCode: 500, Attempt: f.attempts[0]},
+		{DeliveryID: claimed[0].ID, Status: domain.StatusAwaitingCallback, NextAttemptAt: now.Add(time.Minute), LastStatusCode: 500, Attempt: f.attempts[1],
 			Callback: &Callback{URI: "https://example.com/status", Interval: 30 * time.Second, Deadline: now.Add(time.Hour), NextPollAt: now.Add(time.Minute), CreatedAt: now}},
-		{DeliveryID: claimed[1].ID, Status: StatusSucceeded, LastStatusCode: 200,
-			Attempt: &Attempt{Trigger: TriggerScheduled, URL: "https://example.com/b", StatusCode: 200, StartedAt: now}},
+		{DeliveryID: claimed[1].ID, Status: domain.StatusSucceeded, LastStatusCode: 200,
+			Attempt: &domain.Attempt{Trigger: domain.TriggerScheduled, URL: "https://example.com/b", StatusCode: 200, StartedAt: now}},
 	}
 	if err := db.RecordOutcomes(ctx, outcomes); err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func populateForCopy(t *testing.T, db *DB) copyFixture {
 	if err := db.CreateUser(ctx, f.user); err != nil {
 		t.Fatal(err)
 	}
-	f.signingKey = sign.StoredKey{ID: "kid-1", TenantID: "OU1243", PrivateKey: []byte("\x30\x82 not really DER \x00\xff"), CreatedAt: now}
+	f.signingKey = domain.SigningKey{ID: "kid-1", TenantID: "OU1243", PrivateKey: []byte("\x30\x82 not really DER \x00\xff"), CreatedAt: now}
 	if err := db.InsertSigningKey(ctx, f.signingKey); err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func checkCopy(t *testing.T, dst, src *DB, f copyFixture) {
 		t.Fatalf("the copy has %d rows, the source %d", len(got), len(want))
 	}
 	for _, w := range f.webhooks {
-		got, err := dst.WebhookByID(ctx, w.TenantID, w.ID)
+		got, err := dst.EndpointByID(ctx, w.TenantID, w.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -300,7 +300,7 @@ func TestCopyRefusesADestinationWithData(t *testing.T) {
 	if after := dumpForCopy(t, dst); !slices.Equal(after, before) {
 		t.Errorf("a refused copy changed the destination:\n%q\nwas\n%q", after, before)
 	}
-	if _, err := dst.WebhookByID(ctx, DefaultTenant, w.ID); err != nil {
+	if _, err := dst.EndpointByID(ctx, domain.DefaultTenant, w.ID); err != nil {
 		t.Error(err)
 	}
 }
@@ -313,7 +313,7 @@ func TestCopyRefusesADestinationUnderAnotherMasterKey(t *testing.T) {
 	if err := Copy(ctx, dst, src, nil); !errors.Is(err, ErrWrongMasterKey) {
 		t.Fatalf("Copy into a database under another master key: %v", err)
 	}
-	if n, err := dst.CountWebhooks(ctx, DefaultTenant); err != nil || n != 0 {
+	if n, err := dst.CountEndpoints(ctx, domain.DefaultTenant); err != nil || n != 0 {
 		t.Errorf("a refused copy wrote %d endpoints, %v", n, err)
 	}
 }
@@ -350,13 +350,13 @@ func TestCopyInBatchesOfRowsAndBytes(t *testing.T) {
 	// other one has a 40 KiB payload, so batches end on the byte bound.
 	const n = 1234
 	big := bytes.Repeat([]byte("x"), 40<<10)
-	var events []*Event
+	var events []*domain.Event
 	for i := range n {
 		payload := []byte(fmt.Sprintf(`{"n":%d}`, i))
 		if i%2 == 0 {
 			payload = big
 		}
-		events = append(events, &Event{TenantID: DefaultTenant, Topic: "t", Payload: payload})
+		events = append(events, &domain.Event{TenantID: domain.DefaultTenant, Topic: "t", Payload: payload})
 	}
 	for chunk := range slices.Chunk(events, 200) {
 		if _, err := src.CreateEvents(ctx, chunk); err != nil {

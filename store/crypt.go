@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hooks/domain"
 	"io/fs"
 	"os"
 	"strings"
@@ -62,7 +63,7 @@ func (db *DB) initCipher() error {
 		return nil
 	}
 	if len(db.masterKey) != MasterKeySize {
-		return Errorf(EINVALID, "the master key must be %d bytes, not %d", MasterKeySize, len(db.masterKey))
+		return domain.Errorf(domain.EINVALID, "the master key must be %d bytes, not %d", MasterKeySize, len(db.masterKey))
 	}
 	block, err := aes.NewCipher(db.masterKey)
 	if err != nil {
@@ -103,20 +104,20 @@ func (db *DB) open(stored []byte, label string) ([]byte, error) {
 	case !sealed && db.aead == nil:
 		return stored, nil
 	case !sealed:
-		return nil, Errorf(EINTERNAL, "a secret (%s) is stored unencrypted although a master key is in use", labelKind(label))
+		return nil, domain.Errorf(domain.EINTERNAL, "a secret (%s) is stored unencrypted although a master key is in use", labelKind(label))
 	case db.aead == nil:
-		return nil, Errorf(EINTERNAL, "this database's secrets are encrypted; open it with its master key (--master-key-file)")
+		return nil, domain.Errorf(domain.EINTERNAL, "this database's secrets are encrypted; open it with its master key (--master-key-file)")
 	}
 	raw := make([]byte, base64.RawStdEncoding.DecodedLen(len(enc)))
 	n, err := base64.RawStdEncoding.Decode(raw, enc)
 	if err != nil || n < db.aead.NonceSize()+db.aead.Overhead() {
-		return nil, Errorf(EINTERNAL, "a secret (%s) is corrupt", labelKind(label))
+		return nil, domain.Errorf(domain.EINTERNAL, "a secret (%s) is corrupt", labelKind(label))
 	}
 	raw = raw[:n]
 	ns := db.aead.NonceSize()
 	plain, err := db.aead.Open(nil, raw[:ns], raw[ns:], []byte(label))
 	if err != nil {
-		return nil, Errorf(EINTERNAL, "a secret (%s) does not decrypt with this master key", labelKind(label))
+		return nil, domain.Errorf(domain.EINTERNAL, "a secret (%s) does not decrypt with this master key", labelKind(label))
 	}
 	return plain, nil
 }
@@ -137,8 +138,8 @@ func labelKind(label string) string {
 	return kind
 }
 
-// openWebhookSecrets decrypts w's secrets in place after a read.
-func (db *DB) openWebhookSecrets(w *Webhook) error {
+// openEndpointSecrets decrypts w's secrets in place after a read.
+func (db *DB) openEndpointSecrets(w *domain.Endpoint) error {
 	var err error
 	if w.Secret, err = db.openString(w.Secret, endpointSecretLabel(w.ID, false)); err != nil {
 		return fmt.Errorf("webhook %s: %w", w.ID, err)

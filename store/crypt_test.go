@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"hooks/domain"
 	"hooks/store/storetest"
 )
 
@@ -25,11 +26,11 @@ func openDBAt(t *testing.T, dsn string, opts ...Option) *DB {
 	return db
 }
 
-func createSecretWebhook(t *testing.T, db *DB, secret string) *Webhook {
+func createSecretWebhook(t *testing.T, db *DB, secret string) *domain.Endpoint {
 	t.Helper()
-	w := &Webhook{TenantID: DefaultTenant, Name: "n", URL: "https://example.com/hook", Topics: []string{"*"}, Enabled: true,
-		Signing: Signing{Scheme: "standard"}, Secret: secret, Timeout: 5 * time.Second}
-	if err := db.CreateWebhook(context.Background(), w); err != nil {
+	w := &domain.Endpoint{TenantID: domain.DefaultTenant, Name: "n", URL: "https://example.com/hook", Topics: []string{"*"}, Enabled: true,
+		Signing: domain.Signing{Scheme: "standard"}, Secret: secret, Timeout: 5 * time.Second}
+	if err := db.CreateEndpoint(context.Background(), w); err != nil {
 		t.Fatal(err)
 	}
 	return w
@@ -66,7 +67,7 @@ func TestSecretsAreEncryptedAtRest(t *testing.T) {
 	const current, previous = "whsec_CURRENTsecretCURRENTsecretCURRENT0", "whsec_PREVIOUSsecretPREVIOUSsecretPREVI0"
 	w := createSecretWebhook(t, db, previous)
 	w.Secret, w.PreviousSecret, w.PreviousSecretUntil = current, previous, time.Now().Add(time.Hour)
-	if err := db.UpdateWebhook(ctx, w); err != nil {
+	if err := db.UpdateEndpoint(ctx, w); err != nil {
 		t.Fatal(err)
 	}
 
@@ -87,18 +88,18 @@ func TestSecretsAreEncryptedAtRest(t *testing.T) {
 		}
 	}
 
-	got, err := db.WebhookByID(ctx, DefaultTenant, w.ID)
+	got, err := db.EndpointByID(ctx, domain.DefaultTenant, w.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Secret != current || got.PreviousSecret != previous {
 		t.Errorf("read back secrets %q, %q; want %q, %q", got.Secret, got.PreviousSecret, current, previous)
 	}
-	list, _, err := db.Webhooks(ctx, DefaultTenant, "", 10)
+	list, _, err := db.Endpoints(ctx, domain.DefaultTenant, "", 10)
 	if err != nil || len(list) != 1 || list[0].Secret != current {
 		t.Errorf("Webhooks: %v, %v", list, err)
 	}
-	byID, err := db.WebhooksByIDs(ctx, []string{w.ID})
+	byID, err := db.EndpointsByIDs(ctx, []string{w.ID})
 	if err != nil || byID[w.ID] == nil || byID[w.ID].PreviousSecret != previous {
 		t.Errorf("WebhooksByIDs: %v, %v", byID, err)
 	}
@@ -115,10 +116,10 @@ func TestSealedSecretIsBoundToItsRow(t *testing.T) {
 	if _, err := db.write.Exec(`UPDATE endpoints SET secret = $1, previous_secret = $2 WHERE id = $3`, rawA, rawA, b.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.WebhookByID(ctx, DefaultTenant, b.ID); err == nil {
+	if _, err := db.EndpointByID(ctx, domain.DefaultTenant, b.ID); err == nil {
 		t.Fatal("a secret sealed for one endpoint opened as another's")
 	}
-	if _, err := db.WebhookByID(ctx, DefaultTenant, a.ID); err != nil {
+	if _, err := db.EndpointByID(ctx, domain.DefaultTenant, a.ID); err != nil {
 		t.Fatalf("the untouched endpoint no longer reads: %v", err)
 	}
 }
@@ -151,7 +152,7 @@ func TestEncryptedSecretsNeedTheKeyToRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	// ...but a secret never comes back as ciphertext.
-	_, err := db.WebhookByID(ctx, DefaultTenant, w.ID)
+	_, err := db.EndpointByID(ctx, domain.DefaultTenant, w.ID)
 	if err == nil || !strings.Contains(err.Error(), "master key") {
 		t.Fatalf("reading an encrypted secret without the key: err = %v", err)
 	}
@@ -177,7 +178,7 @@ func TestFirstOpenWithKeyEncryptsExistingSecrets(t *testing.T) {
 	if !strings.HasPrefix(raw, sealedPrefix) {
 		t.Errorf("legacy secret still stored as %q", raw)
 	}
-	got, err := db.WebhookByID(ctx, DefaultTenant, w.ID)
+	got, err := db.EndpointByID(ctx, domain.DefaultTenant, w.ID)
 	if err != nil || got.Secret != secret {
 		t.Fatalf("after encryption: %v, %v", got, err)
 	}
@@ -194,7 +195,7 @@ func TestFirstOpenWithKeyEncryptsExistingSecrets(t *testing.T) {
 	db.Close()
 	// A second start with the same key opens without re-encrypting.
 	db = openDBAt(t, dsn, WithMasterKey(testKey(7)))
-	if got, err := db.WebhookByID(ctx, DefaultTenant, w.ID); err != nil || got.Secret != secret {
+	if got, err := db.EndpointByID(ctx, domain.DefaultTenant, w.ID); err != nil || got.Secret != secret {
 		t.Fatalf("after reopening: %v, %v", got, err)
 	}
 }
@@ -291,7 +292,7 @@ func TestHeadersAndMetadataAreEncryptedAtRest(t *testing.T) {
 	w := createSecretWebhook(t, db, "")
 	w.Headers = map[string]string{"X-Api-Key": headerCredential}
 	w.Metadata = map[string]string{"api_key": metadataCredential}
-	if err := db.UpdateWebhook(ctx, w); err != nil {
+	if err := db.UpdateEndpoint(ctx, w); err != nil {
 		t.Fatal(err)
 	}
 
@@ -310,7 +311,7 @@ func TestHeadersAndMetadataAreEncryptedAtRest(t *testing.T) {
 		}
 	}
 
-	got, err := db.WebhookByID(ctx, DefaultTenant, w.ID)
+	got, err := db.EndpointByID(ctx, domain.DefaultTenant, w.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +322,7 @@ func TestHeadersAndMetadataAreEncryptedAtRest(t *testing.T) {
 	if _, err := db.write.Exec(`UPDATE endpoints SET headers = $1 WHERE id = $2`, metadata, w.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.WebhookByID(ctx, DefaultTenant, w.ID); err == nil {
+	if _, err := db.EndpointByID(ctx, domain.DefaultTenant, w.ID); err == nil {
 		t.Error("sealed metadata opened as the endpoint's headers")
 	}
 }
@@ -344,14 +345,14 @@ func TestOpenSealsPlaintextHeadersAndMetadata(t *testing.T) {
 
 	for range 2 { // and a second start finds nothing left to do
 		db = openDBAt(t, dsn, WithMasterKey(testKey(1)))
-		got, err := db.WebhookByID(ctx, DefaultTenant, w.ID)
+		got, err := db.EndpointByID(ctx, domain.DefaultTenant, w.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got.Headers["X-Api-Key"] != headerCredential || got.Metadata["api_key"] != metadataCredential {
 			t.Errorf("after the upgrade: headers %v, metadata %v", got.Headers, got.Metadata)
 		}
-		if _, err := db.WebhookByID(ctx, DefaultTenant, other.ID); err != nil {
+		if _, err := db.EndpointByID(ctx, domain.DefaultTenant, other.ID); err != nil {
 			t.Errorf("an endpoint sealed already: %v", err)
 		}
 		if storetest.Backend() == storetest.SQLite {

@@ -4,78 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"net/http"
+	"hooks/domain"
 	"strings"
 	"time"
 )
-
-// Delivery statuses.
-const (
-	StatusPending          = "pending"
-	StatusRetrying         = "retrying"
-	StatusSucceeded        = "succeeded"
-	StatusFailed           = "failed" // gave up
-	StatusAwaitingCallback = "awaiting_callback"
-	StatusCancelled        = "cancelled"
-)
-
-// ValidStatus reports whether s is a delivery status.
-func ValidStatus(s string) bool {
-	switch s {
-	case StatusPending, StatusRetrying, StatusSucceeded, StatusFailed, StatusAwaitingCallback, StatusCancelled:
-		return true
-	}
-	return false
-}
-
-// Attempt triggers: what caused an attempt.
-const (
-	TriggerScheduled = "scheduled"
-	TriggerManual    = "manual"
-	TriggerTest      = "test"
-	TriggerRecover   = "recover"
-	TriggerCallback  = "callback"
-)
-
-// Delivery is one event on its way to one endpoint. Its ID is the webhook
-// id receivers see, the same on every retry and redelivery.
-type Delivery struct {
-	ID             string
-	TenantID       string
-	EventID        string
-	WebhookID      string
-	Topic          string
-	SubTopic       string
-	Status         string
-	AttemptCount   int
-	NextAttemptAt  time.Time // zero when nothing is scheduled
-	NextTrigger    string    // what the next attempt is for
-	LastStatusCode int
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-}
-
-// Attempt is one HTTP request made for a delivery, and what came back.
-type Attempt struct {
-	ID                string
-	DeliveryID        string
-	Trigger           string
-	URL               string
-	StatusCode        int // 0 when no response arrived
-	Duration          time.Duration
-	Error             string
-	RequestHeaders    http.Header
-	RequestBody       []byte // nil when the body was the event's payload as posted
-	ResponseHeaders   http.Header
-	ResponseBody      []byte
-	ResponseTruncated bool
-	StartedAt         time.Time
-
-	// Only LatestAttempts sets these: the stored bodies' whole lengths
-	// (it may return less of each) and how many header names it left out.
-	RequestBodySize, ResponseBodySize             int
-	RequestHeadersOmitted, ResponseHeadersOmitted int
-}
 
 // AttemptBounds is how much of a delivery's attempts LatestAttempts reads.
 type AttemptBounds struct {
@@ -87,11 +19,11 @@ type AttemptBounds struct {
 const deliveryColumns = `id, tenant_id, event_id, endpoint_id, topic, sub_topic, status, attempt_count, next_attempt_at,
 	next_trigger, last_status_code, created_at, updated_at`
 
-func scanDelivery(row rowScanner) (*Delivery, error) {
-	d := &Delivery{}
+func scanDelivery(row rowScanner) (*domain.Delivery, error) {
+	d := &domain.Delivery{}
 	var next sql.NullInt64
 	var createdAt, updatedAt int64
-	err := row.Scan(&d.ID, &d.TenantID, &d.EventID, &d.WebhookID, &d.Topic, &d.SubTopic, &d.Status, &d.AttemptCount, &next,
+	err := row.Scan(&d.ID, &d.TenantID, &d.EventID, &d.EndpointID, &d.Topic, &d.SubTopic, &d.Status, &d.AttemptCount, &next,
 		&d.NextTrigger, &d.LastStatusCode, &createdAt, &updatedAt)
 	if err != nil {
 		return nil, err
@@ -100,9 +32,9 @@ func scanDelivery(row rowScanner) (*Delivery, error) {
 	return d, nil
 }
 
-func scanDeliveries(rows *sql.Rows) ([]*Delivery, error) {
+func scanDeliveries(rows *sql.Rows) ([]*domain.Delivery, error) {
 	defer rows.Close()
-	var out []*Delivery
+	var out []*domain.Delivery
 	for rows.Next() {
 		d, err := scanDelivery(rows)
 		if err != nil {
@@ -114,24 +46,24 @@ func scanDeliveries(rows *sql.Rows) ([]*Delivery, error) {
 }
 
 // DeliveryByID returns the tenant's delivery id, or ENOTFOUND.
-func (db *DB) DeliveryByID(ctx context.Context, tenantID, id string) (*Delivery, error) {
+func (db *DB) DeliveryByID(ctx context.Context, tenantID, id string) (*domain.Delivery, error) {
 	d, err := scanDelivery(db.read.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ? AND tenant_id = ?`, id, tenantID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "delivery %s not found", id)
+		return nil, domain.Errorf(domain.ENOTFOUND, "delivery %s not found", id)
 	}
 	return d, wrapDBError(err, "read delivery")
 }
 
 // DeliveryFilter selects deliveries for Deliveries. Empty fields don't filter.
 type DeliveryFilter struct {
-	TenantID  string
-	WebhookID string
-	EventID   string
-	Status    string
-	Topic     string
-	From, To  time.Time // created at, From inclusive, To exclusive
-	Cursor    string    // the last id of the previous page
-	Limit     int
+	TenantID   string
+	EndpointID string
+	EventID    string
+	Status     string
+	Topic      string
+	From, To   time.Time // created at, From inclusive, To exclusive
+	Cursor     string    // the last id of the previous page
+	Limit      int
 }
 
 // conditions returns the WHERE conditions and their arguments for f's
@@ -143,8 +75,8 @@ func (f DeliveryFilter) conditions() (where []string, args []any) {
 		args = append(args, arg)
 	}
 	add("tenant_id = ?", f.TenantID)
-	if f.WebhookID != "" {
-		add("endpoint_id = ?", f.WebhookID)
+	if f.EndpointID != "" {
+		add("endpoint_id = ?", f.EndpointID)
 	}
 	if f.EventID != "" {
 		add("event_id = ?", f.EventID)
@@ -156,10 +88,10 @@ func (f DeliveryFilter) conditions() (where []string, args []any) {
 		add("topic = ?", f.Topic)
 	}
 	if !f.From.IsZero() {
-		add("id >= ?", TimeBoundID(PrefixDelivery, f.From))
+		add("id >= ?", domain.TimeBoundID(domain.PrefixDelivery, f.From))
 	}
 	if !f.To.IsZero() {
-		add("id < ?", TimeBoundID(PrefixDelivery, f.To))
+		add("id < ?", domain.TimeBoundID(domain.PrefixDelivery, f.To))
 	}
 	return where, args
 }
@@ -167,7 +99,7 @@ func (f DeliveryFilter) conditions() (where []string, args []any) {
 // Deliveries returns a page of deliveries, newest first, and the next
 // page's cursor. Pages are keyset on the id (a ULID), and time ranges
 // become id ranges, so a page costs the same at row 10 or row 10 million.
-func (db *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, string, error) {
+func (db *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]*domain.Delivery, string, error) {
 	where, args := f.conditions()
 	if f.Cursor != "" {
 		where, args = append(where, "id < ?"), append(args, f.Cursor)
@@ -196,7 +128,7 @@ func (db *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, st
 // ClaimDue leases up to limit deliveries that are due at now, oldest due
 // first, to owner until now+lease. A claimer that dies leaves its leases to
 // expire, and the deliveries fall due again: delivery is at-least-once.
-func (db *DB) ClaimDue(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*Delivery, error) {
+func (db *DB) ClaimDue(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*domain.Delivery, error) {
 	rows, err := db.query(ctx, db.write, `UPDATE deliveries SET next_attempt_at = ?, lease_owner = ?
 		WHERE id IN (SELECT id FROM deliveries WHERE status IN ('pending', 'retrying') AND next_attempt_at <= ?
 			ORDER BY next_attempt_at LIMIT ?`+db.sql.skipLocked+`)
@@ -250,7 +182,7 @@ type Outcome struct {
 	Status         string
 	NextAttemptAt  time.Time
 	LastStatusCode int
-	Attempt        *Attempt
+	Attempt        *domain.Attempt
 	Callback       *Callback // callback state to save: at the start of a wait and after each poll
 }
 
@@ -313,7 +245,7 @@ func (db *DB) RecordOutcomes(ctx context.Context, outcomes []Outcome) error {
 				continue
 			}
 			if a.ID == "" {
-				a.ID = NewID(PrefixAttempt)
+				a.ID = domain.NewID(domain.PrefixAttempt)
 			}
 			attempts = append(attempts, a.ID, o.DeliveryID, a.Trigger, a.URL, a.StatusCode, a.Duration.Milliseconds(),
 				a.Error, headers[i][0], a.RequestBody, headers[i][1], a.ResponseBody, a.ResponseTruncated, ms(a.StartedAt))
@@ -356,12 +288,12 @@ var (
 
 // Redeliver schedules one more attempt of a delivery now, with the same
 // webhook id, whatever its status.
-func (db *DB) Redeliver(ctx context.Context, tenantID, id string) (*Delivery, error) {
+func (db *DB) Redeliver(ctx context.Context, tenantID, id string) (*domain.Delivery, error) {
 	now := ms(db.clock())
 	d, err := scanDelivery(db.write.QueryRowContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, next_trigger = 'manual',
 		updated_at = ? WHERE id = ? AND tenant_id = ? RETURNING `+deliveryColumns, now, now, id, tenantID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "delivery %s not found", id)
+		return nil, domain.Errorf(domain.ENOTFOUND, "delivery %s not found", id)
 	}
 	if err != nil {
 		return nil, wrapDBError(err, "redeliver")
@@ -377,7 +309,7 @@ func (db *DB) Redeliver(ctx context.Context, tenantID, id string) (*Delivery, er
 func (db *DB) CountRecoverable(ctx context.Context, tenantID, webhookID string, since time.Time) (int, error) {
 	var n int
 	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND tenant_id = ? AND status = 'failed' AND id >= ?`,
-		webhookID, tenantID, TimeBoundID(PrefixDelivery, since)).Scan(&n)
+		webhookID, tenantID, domain.TimeBoundID(domain.PrefixDelivery, since)).Scan(&n)
 	return n, wrapDBError(err, "count failed deliveries")
 }
 
@@ -387,7 +319,7 @@ func (db *DB) Recover(ctx context.Context, tenantID, webhookID string, since tim
 	now := ms(db.clock())
 	res, err := db.write.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, next_trigger = 'recover', updated_at = ?
 		WHERE endpoint_id = ? AND tenant_id = ? AND status = 'failed' AND id >= ?`,
-		now, now, webhookID, tenantID, TimeBoundID(PrefixDelivery, since))
+		now, now, webhookID, tenantID, domain.TimeBoundID(domain.PrefixDelivery, since))
 	if err != nil {
 		return 0, wrapDBError(err, "recover deliveries")
 	}
@@ -401,18 +333,18 @@ func (db *DB) Recover(ctx context.Context, tenantID, webhookID string, since tim
 // CreateTestDelivery stores a "ping" event and one delivery of it to w that
 // the dispatcher will not pick up: the caller sends it now and records the
 // outcome with RecordOutcomes.
-func (db *DB) CreateTestDelivery(ctx context.Context, w *Webhook, payload []byte) (*Event, *Delivery, error) {
+func (db *DB) CreateTestDelivery(ctx context.Context, w *domain.Endpoint, payload []byte) (*domain.Event, *domain.Delivery, error) {
 	now := db.clock()
-	e := &Event{ID: NewID(PrefixEvent), TenantID: w.TenantID, Topic: "ping", Payload: payload, DeliveryCount: 1, TriggeredAt: now}
-	d := &Delivery{ID: NewID(PrefixDelivery), TenantID: w.TenantID, EventID: e.ID, WebhookID: w.ID, Topic: e.Topic,
-		Status: StatusPending, NextTrigger: TriggerTest, CreatedAt: now, UpdatedAt: now}
+	e := &domain.Event{ID: domain.NewID(domain.PrefixEvent), TenantID: w.TenantID, Topic: "ping", Payload: payload, DeliveryCount: 1, TriggeredAt: now}
+	d := &domain.Delivery{ID: domain.NewID(domain.PrefixDelivery), TenantID: w.TenantID, EventID: e.ID, EndpointID: w.ID, Topic: e.Topic,
+		Status: domain.StatusPending, NextTrigger: domain.TriggerTest, CreatedAt: now, UpdatedAt: now}
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, tenant_id, topic, sub_topic, payload, delivery_count, triggered_at)
 			VALUES (?, ?, ?, '', ?, 1, ?)`, e.ID, e.TenantID, e.Topic, e.Payload, ms(now)); err != nil {
 			return wrapDBError(err, "insert test event")
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, topic, sub_topic, status, next_trigger, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, '', 'pending', 'test', ?, ?)`, d.ID, d.TenantID, d.EventID, d.WebhookID, d.Topic, ms(now), ms(now))
+			VALUES (?, ?, ?, ?, ?, '', 'pending', 'test', ?, ?)`, d.ID, d.TenantID, d.EventID, d.EndpointID, d.Topic, ms(now), ms(now))
 		return wrapDBError(err, "insert test delivery")
 	})
 	if err != nil {
@@ -426,7 +358,7 @@ func (db *DB) CreateTestDelivery(ctx context.Context, w *Webhook, payload []byte
 // say what is left out). A page reads this, never every attempt: a callback
 // polled every second for a day makes 86,400 of them, a templated request
 // body can be 1 MiB, and a receiver's headers 64 KiB.
-func (db *DB) LatestAttempts(ctx context.Context, deliveryID string, b AttemptBounds) ([]*Attempt, error) {
+func (db *DB) LatestAttempts(ctx context.Context, deliveryID string, b AttemptBounds) ([]*domain.Attempt, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT id, delivery_id, trigger, url, status_code, duration_ms, error, request_headers,
 		request_body IS NULL, substr(request_body, 1, ?), COALESCE(length(request_body), 0), response_headers, substr(response_body, 1, ?),
 		COALESCE(length(response_body), 0), response_truncated, started_at
@@ -435,9 +367,9 @@ func (db *DB) LatestAttempts(ctx context.Context, deliveryID string, b AttemptBo
 		return nil, wrapDBError(err, "list latest attempts")
 	}
 	defer rows.Close()
-	var out []*Attempt
+	var out []*domain.Attempt
 	for rows.Next() {
-		a := &Attempt{}
+		a := &domain.Attempt{}
 		var durationMS, startedAt int64
 		var reqHeaders, respHeaders string
 		var payloadSent bool
@@ -467,16 +399,16 @@ func (db *DB) CountAttempts(ctx context.Context, deliveryID string) (int, error)
 }
 
 // AttemptsByDelivery returns every attempt of a delivery, oldest first.
-func (db *DB) AttemptsByDelivery(ctx context.Context, deliveryID string) ([]*Attempt, error) {
+func (db *DB) AttemptsByDelivery(ctx context.Context, deliveryID string) ([]*domain.Attempt, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT id, delivery_id, trigger, url, status_code, duration_ms, error, request_headers,
 		request_body, response_headers, response_body, response_truncated, started_at FROM attempts WHERE delivery_id = ? ORDER BY id`, deliveryID)
 	if err != nil {
 		return nil, wrapDBError(err, "list attempts")
 	}
 	defer rows.Close()
-	var out []*Attempt
+	var out []*domain.Attempt
 	for rows.Next() {
-		a := &Attempt{}
+		a := &domain.Attempt{}
 		var durationMS, startedAt int64
 		var reqHeaders, respHeaders string
 		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Trigger, &a.URL, &a.StatusCode, &durationMS, &a.Error, &reqHeaders,

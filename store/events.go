@@ -4,28 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"time"
+	"hooks/domain"
 )
-
-// Event is something that happened in the product, as posted to hooks.
-type Event struct {
-	ID             string
-	TenantID       string
-	Topic          string
-	SubTopic       string
-	Payload        []byte // the data as posted, JSON
-	IdempotencyKey string
-	DeliveryCount  int
-	TriggeredAt    time.Time
-}
 
 const eventColumns = `id, tenant_id, topic, sub_topic, payload, COALESCE(idempotency_key, ''), delivery_count, triggered_at`
 
 // eventColumnsNoPayload is eventColumns with a NULL payload, for lists.
 const eventColumnsNoPayload = `id, tenant_id, topic, sub_topic, NULL, COALESCE(idempotency_key, ''), delivery_count, triggered_at`
 
-func scanEvent(row rowScanner) (*Event, error) {
-	e := &Event{}
+func scanEvent(row rowScanner) (*domain.Event, error) {
+	e := &domain.Event{}
 	var triggeredAt int64
 	if err := row.Scan(&e.ID, &e.TenantID, &e.Topic, &e.SubTopic, &e.Payload, &e.IdempotencyKey, &e.DeliveryCount, &triggeredAt); err != nil {
 		return nil, err
@@ -34,23 +22,23 @@ func scanEvent(row rowScanner) (*Event, error) {
 	return e, nil
 }
 
-func eventByIdempotencyKey(ctx context.Context, tx *sql.Tx, tenantID, key string) (*Event, error) {
+func eventByIdempotencyKey(ctx context.Context, tx *sql.Tx, tenantID, key string) (*domain.Event, error) {
 	e, err := scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE tenant_id = ? AND idempotency_key = ?`, tenantID, key))
 	return e, wrapDBError(err, "read event by idempotency key")
 }
 
 // EventByID returns the tenant's event id, or ENOTFOUND.
-func (db *DB) EventByID(ctx context.Context, tenantID, id string) (*Event, error) {
+func (db *DB) EventByID(ctx context.Context, tenantID, id string) (*domain.Event, error) {
 	e, err := scanEvent(db.read.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id = ? AND tenant_id = ?`, id, tenantID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "event %s not found", id)
+		return nil, domain.Errorf(domain.ENOTFOUND, "event %s not found", id)
 	}
 	return e, wrapDBError(err, "read event")
 }
 
 // EventsByIDs returns the events with the given ids, keyed by id.
-func (db *DB) EventsByIDs(ctx context.Context, ids []string) (map[string]*Event, error) {
-	out := make(map[string]*Event, len(ids))
+func (db *DB) EventsByIDs(ctx context.Context, ids []string) (map[string]*domain.Event, error) {
+	out := make(map[string]*domain.Event, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -82,7 +70,7 @@ type EventFilter struct {
 
 // Events returns a page of the tenant's events, newest first, and the next
 // page's cursor ("" on the last page).
-func (db *DB) Events(ctx context.Context, f EventFilter) ([]*Event, string, error) {
+func (db *DB) Events(ctx context.Context, f EventFilter) ([]*domain.Event, string, error) {
 	columns := eventColumns
 	if f.NoPayload {
 		columns = eventColumnsNoPayload
@@ -104,7 +92,7 @@ func (db *DB) Events(ctx context.Context, f EventFilter) ([]*Event, string, erro
 		return nil, "", wrapDBError(err, "list events")
 	}
 	defer rows.Close()
-	var out []*Event
+	var out []*domain.Event
 	for rows.Next() {
 		e, err := scanEvent(rows)
 		if err != nil {

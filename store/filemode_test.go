@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	"hooks/domain"
 	"hooks/store/storetest"
 )
 
@@ -27,13 +28,13 @@ func TestDatabaseFilesArePrivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	createTestWebhook(t, db, "orders/placed")
-	if _, err := db.CreateEvents(ctx, []*Event{{TenantID: DefaultTenant, Topic: "orders/placed", Payload: []byte(`{"n":1}`)}}); err != nil {
+	if _, err := db.CreateEvents(ctx, []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "orders/placed", Payload: []byte(`{"n":1}`)}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateEvents(ctx, []*Event{{TenantID: DefaultTenant, Topic: "orders/placed", Payload: []byte(`{"n":2}`)}}); err != nil {
+	if _, err := db.CreateEvents(ctx, []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "orders/placed", Payload: []byte(`{"n":2}`)}}); err != nil {
 		t.Fatal(err)
 	}
 	backup := filepath.Join(dir, "backup.db")
@@ -70,7 +71,7 @@ func TestDatabaseFilesArePrivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.CreateEvents(ctx, []*Event{{TenantID: DefaultTenant, Topic: "orders/placed", Payload: []byte(`{"n":3}`)}}); err != nil {
+	if _, err := db.CreateEvents(ctx, []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "orders/placed", Payload: []byte(`{"n":3}`)}}); err != nil {
 		t.Fatal(err)
 	}
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {

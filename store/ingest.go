@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"hooks/domain"
 	"sync"
 )
 
@@ -21,7 +22,7 @@ type ingester struct {
 }
 
 type ingestCall struct {
-	events  []*Event
+	events  []*domain.Event
 	created []bool
 	err     error
 	done    chan struct{}
@@ -80,7 +81,7 @@ func (db *DB) stopIngester() {
 //
 // Concurrent calls are committed together (see ingester); when it returns
 // without error, the events are committed.
-func (db *DB) CreateEvents(ctx context.Context, events []*Event) (created []bool, err error) {
+func (db *DB) CreateEvents(ctx context.Context, events []*domain.Event) (created []bool, err error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
@@ -91,7 +92,7 @@ func (db *DB) CreateEvents(ctx context.Context, events []*Event) (created []bool
 	select {
 	case db.ingest.calls <- c:
 	case <-db.ingest.stop:
-		return nil, Errorf(EUNAVAILABLE, "the database is closing")
+		return nil, domain.Errorf(domain.EUNAVAILABLE, "the database is closing")
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -122,7 +123,7 @@ func (db *DB) commitIngest(calls []*ingestCall) {
 	}
 	// Work on copies: a failed attempt must leave the callers' events as
 	// they were for the retries one by one.
-	var all []*Event
+	var all []*domain.Event
 	for _, c := range calls {
 		for _, e := range c.events {
 			cp := *e
@@ -165,7 +166,7 @@ var insertDeliveries = rowStatement{
 }
 
 // createEvents is CreateEvents in one transaction of its own.
-func (db *DB) createEvents(ctx context.Context, events []*Event) (created []bool, err error) {
+func (db *DB) createEvents(ctx context.Context, events []*domain.Event) (created []bool, err error) {
 	stmts, err := db.preparedAll(ctx, db.write, insertEventSQL, subscribersSQL)
 	if err != nil {
 		return nil, err
@@ -186,7 +187,7 @@ func (db *DB) createEvents(ctx context.Context, events []*Event) (created []bool
 		now := db.clock()
 		insertEvent, subscribersQuery := tx.StmtContext(ctx, stmts[0]), tx.StmtContext(ctx, stmts[1])
 		var deliveries []any // rows of insertDeliveries.width values
-		subsByTenant := map[string][]*Webhook{}
+		subsByTenant := map[string][]*domain.Endpoint{}
 		var matched []string
 		due := false // whether a delivery was stored due now
 		for i, e := range events {
@@ -203,7 +204,7 @@ func (db *DB) createEvents(ctx context.Context, events []*Event) (created []bool
 					matched = append(matched, s.ID)
 				}
 			}
-			e.ID = NewID(PrefixEvent)
+			e.ID = domain.NewID(domain.PrefixEvent)
 			if e.TriggeredAt.IsZero() {
 				e.TriggeredAt = now
 			}
@@ -229,7 +230,7 @@ func (db *DB) createEvents(ctx context.Context, events []*Event) (created []bool
 				} else {
 					due = true
 				}
-				deliveries = append(deliveries, NewID(PrefixDelivery), e.TenantID, e.ID, id, e.Topic, e.SubTopic,
+				deliveries = append(deliveries, domain.NewID(domain.PrefixDelivery), e.TenantID, e.ID, id, e.Topic, e.SubTopic,
 					next, owner, ms(now), ms(now))
 			}
 		}
@@ -247,15 +248,15 @@ func (db *DB) createEvents(ctx context.Context, events []*Event) (created []bool
 // subscribers returns the tenant's enabled endpoints with only ID, Topics
 // and SubTopics set: fan-out needs no secrets decrypted, no options decoded.
 // query is subscribersSQL.
-func subscribers(ctx context.Context, query *sql.Stmt, tenantID string) ([]*Webhook, error) {
+func subscribers(ctx context.Context, query *sql.Stmt, tenantID string) ([]*domain.Endpoint, error) {
 	rows, err := query.QueryContext(ctx, tenantID)
 	if err != nil {
 		return nil, wrapDBError(err, "read subscribers")
 	}
 	defer rows.Close()
-	var out []*Webhook
+	var out []*domain.Endpoint
 	for rows.Next() {
-		w := &Webhook{}
+		w := &domain.Endpoint{}
 		var topics, subTopics []byte
 		if err := rows.Scan(&w.ID, &topics, &subTopics); err != nil {
 			return nil, wrapDBError(err, "read subscribers")

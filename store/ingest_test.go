@@ -7,16 +7,17 @@ import (
 	"testing"
 	"time"
 
+	"hooks/domain"
 	"hooks/store/storetest"
 )
 
-func createTestWebhook(t testing.TB, db *DB, topics ...string) *Webhook {
+func createTestWebhook(t testing.TB, db *DB, topics ...string) *domain.Endpoint {
 	t.Helper()
-	w := &Webhook{TenantID: DefaultTenant, Name: "w", URL: "https://example.com/hook", Topics: topics, Enabled: true,
-		Signing: Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-		Envelope: Envelope{Type: "raw"}, Retry: RetryPolicy{Schedule: "exponential", MaxAttempts: 3, RetryOn: "5xx"},
+	w := &domain.Endpoint{TenantID: domain.DefaultTenant, Name: "w", URL: "https://example.com/hook", Topics: topics, Enabled: true,
+		Signing: domain.Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		Envelope: domain.Envelope{Type: "raw"}, Retry: domain.RetryPolicy{Schedule: "exponential", MaxAttempts: 3, RetryOn: "5xx"},
 		Timeout: 5 * time.Second}
-	if err := db.CreateWebhook(context.Background(), w); err != nil {
+	if err := db.CreateEndpoint(context.Background(), w); err != nil {
 		t.Fatal(err)
 	}
 	return w
@@ -37,9 +38,9 @@ func TestCreateEventsFromManyCallersAllCommitWithTheirDeliveries(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			events := make([]*Event, each)
+			events := make([]*domain.Event, each)
 			for i := range events {
-				events[i] = &Event{TenantID: DefaultTenant, Topic: "orders/placed", Payload: []byte(`{}`),
+				events[i] = &domain.Event{TenantID: domain.DefaultTenant, Topic: "orders/placed", Payload: []byte(`{}`),
 					IdempotencyKey: fmt.Sprintf("k-%d-%d", c, i)}
 			}
 			created, err := db.CreateEvents(ctx, events)
@@ -79,8 +80,8 @@ func TestCreateEventsFromManyCallersAllCommitWithTheirDeliveries(t *testing.T) {
 func TestCreateEventsInOneBatchReplaysAnIdempotencyKeyUsedEarlierInIt(t *testing.T) {
 	db := openTestDB(t)
 	createTestWebhook(t, db, "*")
-	first := &ingestCall{events: []*Event{{TenantID: DefaultTenant, Topic: "a", Payload: []byte(`1`), IdempotencyKey: "same"}}, done: make(chan struct{})}
-	second := &ingestCall{events: []*Event{{TenantID: DefaultTenant, Topic: "a", Payload: []byte(`2`), IdempotencyKey: "same"}}, done: make(chan struct{})}
+	first := &ingestCall{events: []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "a", Payload: []byte(`1`), IdempotencyKey: "same"}}, done: make(chan struct{})}
+	second := &ingestCall{events: []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "a", Payload: []byte(`2`), IdempotencyKey: "same"}}, done: make(chan struct{})}
 	db.commitIngest([]*ingestCall{first, second})
 	if first.err != nil || second.err != nil {
 		t.Fatal(first.err, second.err)
@@ -96,9 +97,9 @@ func TestCreateEventsInOneBatchReplaysAnIdempotencyKeyUsedEarlierInIt(t *testing
 func TestCreateEventsBadCallInABatchFailsAlone(t *testing.T) {
 	db := openTestDB(t)
 	createTestWebhook(t, db, "*")
-	good := &ingestCall{events: []*Event{{TenantID: DefaultTenant, Topic: "a", Payload: []byte(`{}`)}}, done: make(chan struct{})}
-	bad := &ingestCall{events: []*Event{{TenantID: "no-such-tenant", Topic: "a", Payload: []byte(`{}`)}}, done: make(chan struct{})}
-	alsoGood := &ingestCall{events: []*Event{{TenantID: DefaultTenant, Topic: "b", Payload: []byte(`{}`)}}, done: make(chan struct{})}
+	good := &ingestCall{events: []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "a", Payload: []byte(`{}`)}}, done: make(chan struct{})}
+	bad := &ingestCall{events: []*domain.Event{{TenantID: "no-such-tenant", Topic: "a", Payload: []byte(`{}`)}}, done: make(chan struct{})}
+	alsoGood := &ingestCall{events: []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "b", Payload: []byte(`{}`)}}, done: make(chan struct{})}
 	db.commitIngest([]*ingestCall{good, bad, alsoGood})
 	if good.err != nil || alsoGood.err != nil {
 		t.Fatalf("good calls failed: %v, %v", good.err, alsoGood.err)
@@ -107,7 +108,7 @@ func TestCreateEventsBadCallInABatchFailsAlone(t *testing.T) {
 		t.Fatal("an event of a tenant that does not exist was stored")
 	}
 	for _, c := range []*ingestCall{good, alsoGood} {
-		if _, err := db.EventByID(context.Background(), DefaultTenant, c.events[0].ID); err != nil {
+		if _, err := db.EventByID(context.Background(), domain.DefaultTenant, c.events[0].ID); err != nil {
 			t.Errorf("event %s: %v", c.events[0].ID, err)
 		}
 	}
@@ -117,7 +118,7 @@ func TestCreateEventsReturnsWhenTheCallerGivesUp(t *testing.T) {
 	db := openTestDB(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := db.CreateEvents(ctx, []*Event{{TenantID: DefaultTenant, Topic: "a", Payload: []byte(`{}`)}}); err == nil {
+	if _, err := db.CreateEvents(ctx, []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "a", Payload: []byte(`{}`)}}); err == nil {
 		t.Error("CreateEvents with a cancelled context succeeded")
 	}
 }
@@ -128,9 +129,9 @@ func TestCreateEventsAfterCloseIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	_, err = db.CreateEvents(context.Background(), []*Event{{TenantID: DefaultTenant, Topic: "a", Payload: []byte(`{}`)}})
-	if ErrorCode(err) != EUNAVAILABLE {
-		t.Errorf("CreateEvents after Close = %v, want %s", err, EUNAVAILABLE)
+	_, err = db.CreateEvents(context.Background(), []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "a", Payload: []byte(`{}`)}})
+	if domain.ErrorCode(err) != domain.EUNAVAILABLE {
+		t.Errorf("CreateEvents after Close = %v, want %s", err, domain.EUNAVAILABLE)
 	}
 }
 
@@ -152,20 +153,20 @@ func TestLookupsAreCachedBriefly(t *testing.T) {
 		t.Errorf("within the TTL: %v", err)
 	}
 	now = now.Add(lookupCacheTTL + time.Millisecond)
-	if _, err := db.APIKeyBySecret(ctx, secret); ErrorCode(err) != EUNAUTHORIZED {
-		t.Errorf("after the TTL: %v, want %s", err, EUNAUTHORIZED)
+	if _, err := db.APIKeyBySecret(ctx, secret); domain.ErrorCode(err) != domain.EUNAUTHORIZED {
+		t.Errorf("after the TTL: %v, want %s", err, domain.EUNAUTHORIZED)
 	}
-	if _, err := db.APIKeyBySecret(ctx, "hk_wrong"); ErrorCode(err) != EUNAUTHORIZED {
+	if _, err := db.APIKeyBySecret(ctx, "hk_wrong"); domain.ErrorCode(err) != domain.EUNAUTHORIZED {
 		t.Errorf("wrong key: %v", err)
 	}
 
-	if _, err := db.PutTenant(ctx, &Tenant{ID: "OU1", Name: "one"}); err != nil {
+	if _, err := db.PutTenant(ctx, &domain.Tenant{ID: "OU1", Name: "one"}); err != nil {
 		t.Fatal(err)
 	}
 	if tn, err := db.TenantByID(ctx, "OU1"); err != nil || tn.Name != "one" {
 		t.Fatal(tn, err)
 	}
-	if _, err := db.PutTenant(ctx, &Tenant{ID: "OU1", Name: "renamed"}); err != nil {
+	if _, err := db.PutTenant(ctx, &domain.Tenant{ID: "OU1", Name: "renamed"}); err != nil {
 		t.Fatal(err)
 	}
 	if tn, err := db.TenantByID(ctx, "OU1"); err != nil || tn.Name != "renamed" {
@@ -178,30 +179,30 @@ func TestRecordOutcomesSkipsADeliveryDeletedInFlight(t *testing.T) {
 	ctx := context.Background()
 	gone := createTestWebhook(t, db, "*")
 	kept := createTestWebhook(t, db, "*")
-	if _, err := db.CreateEvents(ctx, []*Event{{TenantID: DefaultTenant, Topic: "a", Payload: []byte(`{}`)}}); err != nil {
+	if _, err := db.CreateEvents(ctx, []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "a", Payload: []byte(`{}`)}}); err != nil {
 		t.Fatal(err)
 	}
 	claimed, err := db.ClaimDue(ctx, "test", time.Now(), time.Minute, 10)
 	if err != nil || len(claimed) != 2 {
 		t.Fatalf("claimed %d, %v", len(claimed), err)
 	}
-	if err := db.DeleteWebhook(ctx, DefaultTenant, gone.ID); err != nil {
+	if err := db.DeleteEndpoint(ctx, domain.DefaultTenant, gone.ID); err != nil {
 		t.Fatal(err)
 	}
 	var outcomes []Outcome
 	for _, d := range claimed {
-		outcomes = append(outcomes, Outcome{DeliveryID: d.ID, Status: StatusSucceeded, LastStatusCode: 204,
-			Attempt: &Attempt{Trigger: TriggerScheduled, URL: "https://example.com/hook", StatusCode: 204, StartedAt: time.Now()}})
+		outcomes = append(outcomes, Outcome{DeliveryID: d.ID, Status: domain.StatusSucceeded, LastStatusCode: 204,
+			Attempt: &domain.Attempt{Trigger: domain.TriggerScheduled, URL: "https://example.com/hook", StatusCode: 204, StartedAt: time.Now()}})
 	}
 	if err := db.RecordOutcomes(ctx, outcomes); err != nil {
 		t.Fatalf("recording an outcome of a deleted delivery: %v", err)
 	}
 	for _, d := range claimed {
-		if d.WebhookID != kept.ID {
+		if d.EndpointID != kept.ID {
 			continue
 		}
-		got, err := db.DeliveryByID(ctx, DefaultTenant, d.ID)
-		if err != nil || got.Status != StatusSucceeded || got.AttemptCount != 1 {
+		got, err := db.DeliveryByID(ctx, domain.DefaultTenant, d.ID)
+		if err != nil || got.Status != domain.StatusSucceeded || got.AttemptCount != 1 {
 			t.Errorf("kept delivery: %+v, %v", got, err)
 		}
 	}
@@ -214,7 +215,7 @@ func TestNewDeliveriesOfAParkedEndpointAreParkedUntilItsLastUnpark(t *testing.T)
 	free := createTestWebhook(t, db, "*")
 	post := func() {
 		t.Helper()
-		if _, err := db.CreateEvents(ctx, []*Event{{TenantID: DefaultTenant, Topic: "a", Payload: []byte(`{}`)}}); err != nil {
+		if _, err := db.CreateEvents(ctx, []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "a", Payload: []byte(`{}`)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -226,7 +227,7 @@ func TestNewDeliveriesOfAParkedEndpointAreParkedUntilItsLastUnpark(t *testing.T)
 		}
 		n := map[string]int{}
 		for _, d := range claimed {
-			n[d.WebhookID]++
+			n[d.EndpointID]++
 		}
 		return n
 	}

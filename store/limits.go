@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"hooks/domain"
 	"strconv"
 	"time"
 )
@@ -34,7 +35,7 @@ func WithMaxSize(n int64) Option {
 func (db *DB) SetMaxSize(ctx context.Context, n int64) error {
 	if db.sql.postgres {
 		if n > 0 {
-			return Errorf(EINVALID, "a size cap applies to a SQLite file; cap a PostgreSQL database's disk on its server")
+			return domain.Errorf(domain.EINVALID, "a size cap applies to a SQLite file; cap a PostgreSQL database's disk on its server")
 		}
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"hooks/domain"
 	"hooks/store/storetest"
 )
 
@@ -13,23 +14,23 @@ func TestQueueStatsCountsWaitingDueAndOldest(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	db := openTestDB(t, WithClock(func() time.Time { return now }))
-	w := &Webhook{TenantID: DefaultTenant, Name: "a", URL: "https://example.com", Topics: []string{"*"}, Enabled: true,
-		Signing: Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", Retry: RetryPolicy{MaxAttempts: 1}, Timeout: time.Second}
-	if err := db.CreateWebhook(ctx, w); err != nil {
+	w := &domain.Endpoint{TenantID: domain.DefaultTenant, Name: "a", URL: "https://example.com", Topics: []string{"*"}, Enabled: true,
+		Signing: domain.Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", Retry: domain.RetryPolicy{MaxAttempts: 1}, Timeout: time.Second}
+	if err := db.CreateEndpoint(ctx, w); err != nil {
 		t.Fatal(err)
 	}
-	off := &Webhook{TenantID: DefaultTenant, Name: "b", URL: "https://example.com", Topics: []string{"none"}, Enabled: false,
-		Signing: Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", Retry: RetryPolicy{MaxAttempts: 1}, Timeout: time.Second}
-	if err := db.CreateWebhook(ctx, off); err != nil {
+	off := &domain.Endpoint{TenantID: domain.DefaultTenant, Name: "b", URL: "https://example.com", Topics: []string{"none"}, Enabled: false,
+		Signing: domain.Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", Retry: domain.RetryPolicy{MaxAttempts: 1}, Timeout: time.Second}
+	if err := db.CreateEndpoint(ctx, off); err != nil {
 		t.Fatal(err)
 	}
 	s, err := db.QueueStats(ctx, now)
 	if err != nil || s != (QueueStats{}) {
 		t.Fatalf("empty queue: %+v, %v", s, err)
 	}
-	var events []*Event
+	var events []*domain.Event
 	for range 3 {
-		events = append(events, &Event{TenantID: DefaultTenant, Topic: "t", Payload: []byte(`{}`)})
+		events = append(events, &domain.Event{TenantID: domain.DefaultTenant, Topic: "t", Payload: []byte(`{}`)})
 	}
 	if _, err := db.CreateEvents(ctx, events); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"hooks/domain"
 	"net/http"
 	"reflect"
 	"testing"
@@ -13,12 +14,12 @@ func TestLatestAttemptsBoundsCountAndBodies(t *testing.T) {
 	ctx := context.Background()
 	db := openTestDB(t)
 	w := createTestWebhook(t, db, "t")
-	id := postAndFinish(t, db, w, StatusPending)[0]
+	id := postAndFinish(t, db, w, domain.StatusPending)[0]
 	big := bytes.Repeat([]byte("x"), 5000)
 	headers := http.Header{"A": {"1"}, "B": {"2", "3"}, "C": {"4"}}
 	var outcomes []Outcome
 	for i := range 5 {
-		a := &Attempt{Trigger: TriggerScheduled, URL: w.URL, StatusCode: 500, StartedAt: time.Now(), ResponseBody: big,
+		a := &domain.Attempt{Trigger: domain.TriggerScheduled, URL: w.URL, StatusCode: 500, StartedAt: time.Now(), ResponseBody: big,
 			ResponseHeaders: headers}
 		switch i {
 		case 1:
@@ -26,7 +27,7 @@ func TestLatestAttemptsBoundsCountAndBodies(t *testing.T) {
 		case 2:
 			a.RequestBody = []byte{} // a callback poll: empty, not the payload
 		}
-		outcomes = append(outcomes, Outcome{DeliveryID: id, Status: StatusRetrying, LastStatusCode: 500, Attempt: a})
+		outcomes = append(outcomes, Outcome{DeliveryID: id, Status: domain.StatusRetrying, LastStatusCode: 500, Attempt: a})
 	}
 	for _, o := range outcomes {
 		if err := db.RecordOutcomes(ctx, []Outcome{o}); err != nil {
@@ -65,12 +66,12 @@ func TestLatestAttemptsBoundsCountAndBodies(t *testing.T) {
 func TestEventsWithoutPayload(t *testing.T) {
 	ctx := context.Background()
 	db := openTestDB(t)
-	e := &Event{TenantID: DefaultTenant, Topic: "t", Payload: []byte(`{"big":true}`)}
-	if _, err := db.CreateEvents(ctx, []*Event{e}); err != nil {
+	e := &domain.Event{TenantID: domain.DefaultTenant, Topic: "t", Payload: []byte(`{"big":true}`)}
+	if _, err := db.CreateEvents(ctx, []*domain.Event{e}); err != nil {
 		t.Fatal(err)
 	}
 	for _, noPayload := range []bool{false, true} {
-		got, _, err := db.Events(ctx, EventFilter{TenantID: DefaultTenant, Limit: 10, NoPayload: noPayload})
+		got, _, err := db.Events(ctx, EventFilter{TenantID: domain.DefaultTenant, Limit: 10, NoPayload: noPayload})
 		if err != nil || len(got) != 1 || got[0].ID != e.ID || got[0].Topic != "t" {
 			t.Fatalf("NoPayload %v: %v, %v", noPayload, got, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"hooks/domain"
 	"net/url"
 	"strconv"
 	"strings"
@@ -67,7 +68,7 @@ func (d dialect) indexedBy(index string) string {
 func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return Errorf(EINVALID, "database URL: %v", err)
+		return domain.Errorf(domain.EINVALID, "database URL: %v", err)
 	}
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "hooks"
@@ -208,18 +209,18 @@ func wrapPostgresError(err error) (error, bool) {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		if pgUnavailable[pe.Code] || pgUnavailable[pe.Code[:2]] {
-			return &Error{Code: EUNAVAILABLE, Message: "the database is unavailable (" + pe.Code + " " + pe.Message + "); try again shortly", Err: err}, true
+			return &domain.Error{Code: domain.EUNAVAILABLE, Message: "the database is unavailable (" + pe.Code + " " + pe.Message + "); try again shortly", Err: err}, true
 		}
 		// Class 22 is a value PostgreSQL can't store where SQLite would,
 		// such as a NUL byte in text: bad input, not a server fault.
 		if strings.HasPrefix(pe.Code, "22") {
-			return &Error{Code: EINVALID, Message: "the database refused a value: " + pe.Message, Err: err}, true
+			return &domain.Error{Code: domain.EINVALID, Message: "the database refused a value: " + pe.Message, Err: err}, true
 		}
 		return nil, false
 	}
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) || pgconn.SafeToRetry(err) || errors.Is(err, driver.ErrBadConn) {
-		return &Error{Code: EUNAVAILABLE, Message: "the database is unreachable; try again shortly", Err: err}, true
+		return &domain.Error{Code: domain.EUNAVAILABLE, Message: "the database is unreachable; try again shortly", Err: err}, true
 	}
 	return nil, false
 }

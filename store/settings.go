@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"hooks/domain"
 )
 
 // Setting returns the value of the server-wide setting name, or ENOTFOUND.
@@ -12,7 +13,7 @@ func (db *DB) Setting(ctx context.Context, name string) ([]byte, error) {
 	var v []byte
 	err := db.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "setting %s not found", name)
+		return nil, domain.Errorf(domain.ENOTFOUND, "setting %s not found", name)
 	}
 	return v, wrapDBError(err, "read setting")
 }

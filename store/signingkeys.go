@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"hooks/delivery/sign"
+	"hooks/domain"
 )
 
 // The methods in this file make *DB the sign.KeyStorage of the JWT
@@ -18,7 +19,7 @@ const signingKeyColumns = `id, tenant_id, private_key, created_at, retired_at`
 
 // SigningKeys returns a tenant's JWT signing keys, current and retired,
 // newest first.
-func (db *DB) SigningKeys(ctx context.Context, tenantID string) ([]sign.StoredKey, error) {
+func (db *DB) SigningKeys(ctx context.Context, tenantID string) ([]domain.SigningKey, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT `+signingKeyColumns+` FROM signing_keys
 		WHERE tenant_id = ? ORDER BY created_at DESC, id DESC`, tenantID)
 	if err != nil {
@@ -28,7 +29,7 @@ func (db *DB) SigningKeys(ctx context.Context, tenantID string) ([]sign.StoredKe
 }
 
 // AllSigningKeys returns every tenant's JWT signing keys.
-func (db *DB) AllSigningKeys(ctx context.Context) ([]sign.StoredKey, error) {
+func (db *DB) AllSigningKeys(ctx context.Context) ([]domain.SigningKey, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT `+signingKeyColumns+` FROM signing_keys ORDER BY tenant_id, created_at DESC, id DESC`)
 	if err != nil {
 		return nil, wrapDBError(err, "list signing keys")
@@ -37,7 +38,7 @@ func (db *DB) AllSigningKeys(ctx context.Context) ([]sign.StoredKey, error) {
 }
 
 // InsertSigningKey stores a new JWT signing key.
-func (db *DB) InsertSigningKey(ctx context.Context, k sign.StoredKey) error {
+func (db *DB) InsertSigningKey(ctx context.Context, k domain.SigningKey) error {
 	_, err := db.write.ExecContext(ctx, `INSERT INTO signing_keys (id, tenant_id, private_key, created_at, retired_at)
 		VALUES (?, ?, ?, ?, ?)`, k.ID, k.TenantID, db.seal(k.PrivateKey, signingKeyLabel(k.ID)), ms(k.CreatedAt), nullMS(k.RetiredAt))
 	return wrapDBError(err, "insert signing key")
@@ -51,7 +52,7 @@ func (db *DB) RetireSigningKey(ctx context.Context, id string, at time.Time) err
 		return wrapDBError(err, "retire signing key")
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return Errorf(ENOTFOUND, "signing key %s not found", id)
+		return domain.Errorf(domain.ENOTFOUND, "signing key %s not found", id)
 	}
 	return nil
 }
@@ -63,11 +64,11 @@ func (db *DB) DeleteSigningKey(ctx context.Context, id string) error {
 	return wrapDBError(err, "delete signing key")
 }
 
-func (db *DB) scanSigningKeys(rows *sql.Rows) ([]sign.StoredKey, error) {
+func (db *DB) scanSigningKeys(rows *sql.Rows) ([]domain.SigningKey, error) {
 	defer rows.Close()
-	var out []sign.StoredKey
+	var out []domain.SigningKey
 	for rows.Next() {
-		var k sign.StoredKey
+		var k domain.SigningKey
 		var sealed []byte
 		var createdAt int64
 		var retiredAt sql.NullInt64

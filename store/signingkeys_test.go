@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"hooks/delivery/sign"
+	"hooks/domain"
 	"hooks/store/storetest"
 )
 
@@ -36,7 +37,7 @@ func jwksKids(t *testing.T, doc []byte) []string {
 func signAs(t *testing.T, ring *sign.KeyRing, tenant string, now time.Time) {
 	t.Helper()
 	h := http.Header{}
-	err := sign.NewJWT(ring, "https://hooks.example").Sign(h, []byte(`{}`), sign.Meta{TenantID: tenant, WebhookID: "dlv_1", EndpointID: "wbh_1", Timestamp: now})
+	err := sign.NewJWT(ring, "https://hooks.example").Sign(h, []byte(`{}`), sign.Meta{TenantID: tenant, DeliveryID: "dlv_1", EndpointID: "wbh_1", Timestamp: now})
 	if err != nil || !strings.HasPrefix(h.Get("Authorization"), "Bearer ") {
 		t.Fatalf("sign: %v, header %q", err, h.Get("Authorization"))
 	}
@@ -138,7 +139,7 @@ func TestRetireAndDeleteSigningKey(t *testing.T) {
 	ctx := context.Background()
 	db := openTestDB(t)
 	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
-	if err := db.InsertSigningKey(ctx, sign.StoredKey{ID: "k1", TenantID: "default", PrivateKey: []byte("der"), CreatedAt: at}); err != nil {
+	if err := db.InsertSigningKey(ctx, domain.SigningKey{ID: "k1", TenantID: "default", PrivateKey: []byte("der"), CreatedAt: at}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.RetireSigningKey(ctx, "k1", at.Add(time.Hour)); err != nil {
@@ -152,7 +153,7 @@ func TestRetireAndDeleteSigningKey(t *testing.T) {
 	if err != nil || len(keys) != 1 || !keys[0].RetiredAt.Equal(at.Add(time.Hour)) || string(keys[0].PrivateKey) != "der" {
 		t.Fatalf("keys = %+v, %v", keys, err)
 	}
-	if err := db.RetireSigningKey(ctx, "missing", at); ErrorCode(err) != ENOTFOUND {
+	if err := db.RetireSigningKey(ctx, "missing", at); domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Fatalf("retire missing key: %v", err)
 	}
 	for range 2 {

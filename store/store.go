@@ -10,6 +10,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hooks/domain"
 	"io/fs"
 	"net/url"
 	"os"
@@ -46,12 +47,12 @@ type DB struct {
 	busyTimeout time.Duration // WithBusyTimeout (limits.go)
 	maxSize     int64         // WithMaxSize; 0 = no cap (limits.go)
 
-	ingest  *ingester                  // group commit of CreateEvents (ingest.go)
-	stmts   sync.Map                   // prepared statements by stmtKey (stmt.go)
-	apiKeys ttlCache[[32]byte, APIKey] // by SHA-256 of the secret (apikeys.go)
-	tenants ttlCache[string, Tenant]   // by id (tenants.go)
-	holds   holds                      // endpoints whose new deliveries are stored parked (park.go)
-	parking sync.Mutex                 // held by ingest and by parking transactions (park.go)
+	ingest  *ingester                       // group commit of CreateEvents (ingest.go)
+	stmts   sync.Map                        // prepared statements by stmtKey (stmt.go)
+	apiKeys ttlCache[[32]byte, APIKey]      // by SHA-256 of the secret (apikeys.go)
+	tenants ttlCache[string, domain.Tenant] // by id (tenants.go)
+	holds   holds                           // endpoints whose new deliveries are stored parked (park.go)
+	parking sync.Mutex                      // held by ingest and by parking transactions (park.go)
 }
 
 // Option changes how Open sets up a DB.
@@ -68,7 +69,7 @@ func WithClock(clock func() time.Time) Option {
 func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	path := strings.TrimPrefix(dsn, "sqlite://")
 	if path == "" {
-		return nil, Errorf(EINVALID, "database path is empty")
+		return nil, domain.Errorf(domain.EINVALID, "database path is empty")
 	}
 	db := &DB{path: path, now: time.Now, busyTimeout: DefaultBusyTimeout, sql: sqliteDialect}
 	for _, opt := range opts {
@@ -170,7 +171,7 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 // Backup writes a consistent copy of the live database to path (VACUUM INTO).
 func (db *DB) Backup(ctx context.Context, path string) error {
 	if db.sql.postgres {
-		return Errorf(EINVALID, "hooks backup copies SQLite files; back up PostgreSQL with pg_dump or your provider's snapshots")
+		return domain.Errorf(domain.EINVALID, "hooks backup copies SQLite files; back up PostgreSQL with pg_dump or your provider's snapshots")
 	}
 	// VACUUM INTO writes a new file, which the query_only read pool
 	// refuses, and on the writer it would hold up every write for as long
@@ -337,7 +338,7 @@ func wrapDBError(err error, what string) error {
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN:
-			return &Error{Code: EUNAVAILABLE, Message: "the database is unavailable (" + sqlite.ErrorCodeString[se.Code()&0xff] + "); try again shortly", Err: err}
+			return &domain.Error{Code: domain.EUNAVAILABLE, Message: "the database is unavailable (" + sqlite.ErrorCodeString[se.Code()&0xff] + "); try again shortly", Err: err}
 		}
 	}
 	return fmt.Errorf("%s: %w", what, err)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"hooks/domain"
 	"hooks/store/storetest"
 )
 
@@ -31,7 +32,7 @@ func TestOpenMigratesOnceAndCreatesDefaultTenant(t *testing.T) {
 			t.Fatalf("schema version %d, %v", v, err)
 		}
 		tenants, err := db.Tenants(ctx)
-		if err != nil || len(tenants) != 1 || tenants[0].ID != DefaultTenant {
+		if err != nil || len(tenants) != 1 || tenants[0].ID != domain.DefaultTenant {
 			t.Fatalf("tenants = %v, %v", tenants, err)
 		}
 		db.Close()
@@ -54,7 +55,7 @@ func TestMatchTopic(t *testing.T) {
 		{"product:adv/*", "product:adv/adv-120", true},
 	}
 	for _, c := range cases {
-		if got := MatchTopic(c.pattern, c.topic); got != c.want {
+		if got := domain.MatchTopic(c.pattern, c.topic); got != c.want {
 			t.Errorf("MatchTopic(%q, %q) = %v, want %v", c.pattern, c.topic, got, c.want)
 		}
 	}
@@ -64,13 +65,13 @@ func TestClaimDueOldestFirstAndLeased(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	db := openTestDB(t, WithClock(func() time.Time { return now }))
-	w := &Webhook{TenantID: DefaultTenant, URL: "https://example.com", Topics: []string{"*"}, Enabled: true, Secret: "s"}
-	if err := db.CreateWebhook(ctx, w); err != nil {
+	w := &domain.Endpoint{TenantID: domain.DefaultTenant, URL: "https://example.com", Topics: []string{"*"}, Enabled: true, Secret: "s"}
+	if err := db.CreateEndpoint(ctx, w); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
 		now = now.Add(time.Second)
-		if _, err := db.CreateEvents(ctx, []*Event{{TenantID: DefaultTenant, Topic: "t", Payload: []byte{'0' + byte(i)}}}); err != nil {
+		if _, err := db.CreateEvents(ctx, []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "t", Payload: []byte{'0' + byte(i)}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -98,23 +99,23 @@ func TestDeliveriesKeysetAndTimeRange(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	db := openTestDB(t, WithClock(func() time.Time { return now }))
-	w := &Webhook{TenantID: DefaultTenant, URL: "https://example.com", Topics: []string{"*"}, Enabled: true, Secret: "s"}
-	if err := db.CreateWebhook(ctx, w); err != nil {
+	w := &domain.Endpoint{TenantID: domain.DefaultTenant, URL: "https://example.com", Topics: []string{"*"}, Enabled: true, Secret: "s"}
+	if err := db.CreateEndpoint(ctx, w); err != nil {
 		t.Fatal(err)
 	}
 	_ = w
 	// Ids embed real creation time (ULID), so space the events out in real time.
 	start := time.Now()
 	for range 5 {
-		if _, err := db.CreateEvents(ctx, []*Event{{TenantID: DefaultTenant, Topic: "t", Payload: []byte(`{}`)}}); err != nil {
+		if _, err := db.CreateEvents(ctx, []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "t", Payload: []byte(`{}`)}}); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	var all []*Delivery
+	var all []*domain.Delivery
 	cursor := ""
 	for {
-		page, next, err := db.Deliveries(ctx, DeliveryFilter{TenantID: DefaultTenant, Cursor: cursor, Limit: 2})
+		page, next, err := db.Deliveries(ctx, DeliveryFilter{TenantID: domain.DefaultTenant, Cursor: cursor, Limit: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,11 +132,11 @@ func TestDeliveriesKeysetAndTimeRange(t *testing.T) {
 			t.Fatalf("not newest first: %s then %s", all[i-1].ID, all[i].ID)
 		}
 	}
-	inRange, _, err := db.Deliveries(ctx, DeliveryFilter{TenantID: DefaultTenant, From: start.Add(-time.Second), To: time.Now().Add(time.Second), Limit: 50})
+	inRange, _, err := db.Deliveries(ctx, DeliveryFilter{TenantID: domain.DefaultTenant, From: start.Add(-time.Second), To: time.Now().Add(time.Second), Limit: 50})
 	if err != nil || len(inRange) != 5 {
 		t.Fatalf("time range found %d, %v", len(inRange), err)
 	}
-	none, _, _ := db.Deliveries(ctx, DeliveryFilter{TenantID: DefaultTenant, To: start.Add(-time.Second), Limit: 50})
+	none, _, _ := db.Deliveries(ctx, DeliveryFilter{TenantID: domain.DefaultTenant, To: start.Add(-time.Second), Limit: 50})
 	if len(none) != 0 {
 		t.Fatalf("range before the first delivery found %d", len(none))
 	}

@@ -4,36 +4,19 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"regexp"
-	"time"
+	"hooks/domain"
 )
 
-// DefaultTenant exists from the first start.
-const DefaultTenant = "default"
-
-// Tenant is an organisational unit; every other object belongs to one.
-type Tenant struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"createdAt"`
-}
-
-var tenantIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-
-// ValidTenantID reports whether id can name a tenant: 1–64 letters, digits,
-// '_', '.', '-', starting with a letter or digit (it appears in URLs).
-func ValidTenantID(id string) bool { return tenantIDPattern.MatchString(id) }
-
 // PutTenant creates the tenant or renames it; created reports which.
-func (db *DB) PutTenant(ctx context.Context, t *Tenant) (created bool, err error) {
-	if !ValidTenantID(t.ID) {
-		return false, FieldErrorf("id", "tenant id must be 1-64 letters, digits, '_', '.' or '-'")
+func (db *DB) PutTenant(ctx context.Context, t *domain.Tenant) (created bool, err error) {
+	if !domain.ValidTenantID(t.ID) {
+		return false, domain.FieldErrorf("id", "tenant id must be 1-64 letters, digits, '_', '.' or '-'")
 	}
 	if t.Name == "" {
 		t.Name = t.ID
 	}
 	if len(t.Name) > 200 {
-		return false, FieldErrorf("name", "name is longer than 200 characters")
+		return false, domain.FieldErrorf("name", "name is longer than 200 characters")
 	}
 	defer db.tenants.forget(t.ID)
 	err = db.tx(ctx, func(tx *sql.Tx) error {
@@ -57,16 +40,16 @@ func (db *DB) PutTenant(ctx context.Context, t *Tenant) (created bool, err error
 
 // TenantByID returns one tenant or ENOTFOUND. A tenant found is
 // remembered for a few seconds (lookupCacheTTL).
-func (db *DB) TenantByID(ctx context.Context, id string) (*Tenant, error) {
+func (db *DB) TenantByID(ctx context.Context, id string) (*domain.Tenant, error) {
 	now := db.now()
 	if t, ok := db.tenants.get(id, now); ok {
 		return &t, nil
 	}
-	t := &Tenant{}
+	t := &domain.Tenant{}
 	var createdAt int64
 	err := db.read.QueryRowContext(ctx, `SELECT id, name, created_at FROM tenants WHERE id = ?`, id).Scan(&t.ID, &t.Name, &createdAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "tenant %q not found", id)
+		return nil, domain.Errorf(domain.ENOTFOUND, "tenant %q not found", id)
 	}
 	if err != nil {
 		return nil, wrapDBError(err, "read tenant")
@@ -77,15 +60,15 @@ func (db *DB) TenantByID(ctx context.Context, id string) (*Tenant, error) {
 }
 
 // Tenants returns every tenant, by id.
-func (db *DB) Tenants(ctx context.Context) ([]Tenant, error) {
+func (db *DB) Tenants(ctx context.Context) ([]domain.Tenant, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT id, name, created_at FROM tenants ORDER BY id`)
 	if err != nil {
 		return nil, wrapDBError(err, "list tenants")
 	}
 	defer rows.Close()
-	var out []Tenant
+	var out []domain.Tenant
 	for rows.Next() {
-		var t Tenant
+		var t domain.Tenant
 		var createdAt int64
 		if err := rows.Scan(&t.ID, &t.Name, &createdAt); err != nil {
 			return nil, wrapDBError(err, "scan tenant")

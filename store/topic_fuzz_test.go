@@ -1,6 +1,7 @@
 package store
 
 import (
+	"hooks/domain"
 	"strings"
 	"testing"
 )
@@ -13,8 +14,8 @@ import (
 // testdata/fuzz/FuzzMatchTopic.
 func FuzzMatchTopic(f *testing.F) {
 	f.Fuzz(func(t *testing.T, pattern, topic, subPattern, subTopic string) {
-		got := MatchTopic(pattern, topic)
-		if !MatchTopic(pattern, pattern) || !MatchTopic("*", topic) {
+		got := domain.MatchTopic(pattern, topic)
+		if !domain.MatchTopic(pattern, pattern) || !domain.MatchTopic("*", topic) {
 			t.Fatalf("reflexivity or * broken for %q, %q", pattern, topic)
 		}
 		if !strings.Contains(pattern, "*") && got != (pattern == topic) {
@@ -23,12 +24,12 @@ func FuzzMatchTopic(f *testing.F) {
 		if prefix, ok := strings.CutSuffix(pattern, "/*"); ok && got && topic != pattern && !strings.HasPrefix(topic, prefix+"/") {
 			t.Fatalf("MatchTopic(%q, %q) matched outside %s/", pattern, topic, prefix)
 		}
-		w := &Webhook{Topics: []string{pattern}}
+		w := &domain.Endpoint{Topics: []string{pattern}}
 		if w.Subscribed(topic, subTopic) != got {
 			t.Fatalf("Subscribed with no sub-topic filter disagrees with MatchTopic")
 		}
 		w.SubTopics = []string{subPattern}
-		if w.Subscribed(topic, subTopic) != (got && MatchTopic(subPattern, subTopic)) {
+		if w.Subscribed(topic, subTopic) != (got && domain.MatchTopic(subPattern, subTopic)) {
 			t.Fatalf("Subscribed(%q, %q) with filter %q wrong", topic, subTopic, subPattern)
 		}
 	})

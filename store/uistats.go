@@ -9,7 +9,7 @@ import (
 
 // AttemptSample is one attempt as the dashboard and the health columns see it.
 type AttemptSample struct {
-	WebhookID  string
+	EndpointID string
 	StartedAt  time.Time
 	StatusCode int // 0 = no response (network error or timeout)
 	Duration   time.Duration
@@ -36,7 +36,7 @@ func (db *DB) RecentAttempts(ctx context.Context, tenantID string, from, to time
 	for rows.Next() {
 		var s AttemptSample
 		var started, durationMS int64
-		if err := rows.Scan(&s.WebhookID, &started, &s.StatusCode, &durationMS); err != nil {
+		if err := rows.Scan(&s.EndpointID, &started, &s.StatusCode, &durationMS); err != nil {
 			return nil, wrapDBError(err, "scan attempt")
 		}
 		s.StartedAt, s.Duration = fromMS(started), time.Duration(durationMS)*time.Millisecond

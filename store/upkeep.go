@@ -3,12 +3,13 @@ package store
 import (
 	"context"
 	"database/sql"
+	"hooks/domain"
 	"time"
 )
 
-// FailingWebhook is an enabled endpoint whose deliveries have all failed
+// FailingEndpoint is an enabled endpoint whose deliveries have all failed
 // since its last success (and since it was last changed).
-type FailingWebhook struct {
+type FailingEndpoint struct {
 	ID       string
 	TenantID string
 	Name     string
@@ -21,7 +22,7 @@ type FailingWebhook struct {
 	Failed int
 }
 
-// FailingWebhooks returns the enabled endpoints that have failed long or
+// FailingEndpoints returns the enabled endpoints that have failed long or
 // often enough to be disabled: every delivery since their last successful
 // one failed, and the first of those was created at or before failingSince
 // or there are at least maxFailed of them. A zero failingSince or a
@@ -30,7 +31,7 @@ type FailingWebhook struct {
 // A delivery counts once it has failed for good (exhausted its retries),
 // and only if it was created after the endpoint was last changed, so
 // re-enabling or fixing an endpoint restarts its count.
-func (db *DB) FailingWebhooks(ctx context.Context, failingSince time.Time, maxFailed int) ([]FailingWebhook, error) {
+func (db *DB) FailingEndpoints(ctx context.Context, failingSince time.Time, maxFailed int) ([]FailingEndpoint, error) {
 	if failingSince.IsZero() && maxFailed <= 0 {
 		return nil, nil
 	}
@@ -41,7 +42,7 @@ func (db *DB) FailingWebhooks(ctx context.Context, failingSince time.Time, maxFa
 		return nil, wrapDBError(err, "list enabled webhooks")
 	}
 	type candidate struct {
-		w     FailingWebhook
+		w     FailingEndpoint
 		floor string
 	}
 	var candidates []candidate
@@ -53,7 +54,7 @@ func (db *DB) FailingWebhooks(ctx context.Context, failingSince time.Time, maxFa
 			rows.Close()
 			return nil, wrapDBError(err, "scan webhook")
 		}
-		c.floor = max(lastOK, TimeBoundID(PrefixDelivery, fromMS(updatedAt)))
+		c.floor = max(lastOK, domain.TimeBoundID(domain.PrefixDelivery, fromMS(updatedAt)))
 		candidates = append(candidates, c)
 	}
 	rows.Close()
@@ -64,7 +65,7 @@ func (db *DB) FailingWebhooks(ctx context.Context, failingSince time.Time, maxFa
 	// Counting stops at maxFailed (or 1 when only the age matters), so
 	// each endpoint costs an index seek and a bounded range scan.
 	limit := max(maxFailed, 1)
-	var out []FailingWebhook
+	var out []FailingEndpoint
 	for _, c := range candidates {
 		var first sql.NullString
 		err := db.read.QueryRowContext(ctx, `SELECT MIN(id), COUNT(*) FROM (SELECT id FROM deliveries
@@ -76,7 +77,7 @@ func (db *DB) FailingWebhooks(ctx context.Context, failingSince time.Time, maxFa
 		if !first.Valid {
 			continue
 		}
-		c.w.FirstFailure, c.w.FailingSince = first.String, IDTime(first.String)
+		c.w.FirstFailure, c.w.FailingSince = first.String, domain.IDTime(first.String)
 		tooOld := !failingSince.IsZero() && !c.w.FailingSince.After(failingSince)
 		tooMany := maxFailed > 0 && c.w.Failed >= maxFailed
 		if tooOld || tooMany {
@@ -89,7 +90,7 @@ func (db *DB) FailingWebhooks(ctx context.Context, failingSince time.Time, maxFa
 // FailedDelivery is a delivery that ended failed, with what its last
 // attempt was for (a scheduled retry, or a manual, recover or test send).
 type FailedDelivery struct {
-	Delivery
+	domain.Delivery
 	LastTrigger string
 }
 
@@ -111,7 +112,7 @@ func (db *DB) FailedSince(ctx context.Context, after time.Time, afterID string, 
 		var f FailedDelivery
 		var next sql.NullInt64
 		var createdAt, updatedAt int64
-		if err := rows.Scan(&f.ID, &f.TenantID, &f.EventID, &f.WebhookID, &f.Topic, &f.SubTopic, &f.Status, &f.AttemptCount, &next,
+		if err := rows.Scan(&f.ID, &f.TenantID, &f.EventID, &f.EndpointID, &f.Topic, &f.SubTopic, &f.Status, &f.AttemptCount, &next,
 			&f.NextTrigger, &f.LastStatusCode, &createdAt, &updatedAt, &f.LastTrigger); err != nil {
 			return nil, wrapDBError(err, "scan failed delivery")
 		}
@@ -130,7 +131,7 @@ func (db *DB) PurgeEventsBefore(ctx context.Context, cutoff time.Time, limit int
 	res, err := db.write.ExecContext(ctx, `DELETE FROM events WHERE id IN (
 		SELECT e.id FROM events e WHERE e.id < ? AND NOT EXISTS (
 			SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'retrying', 'awaiting_callback'))
-		ORDER BY e.id LIMIT ?)`, TimeBoundID(PrefixEvent, cutoff), limit)
+		ORDER BY e.id LIMIT ?)`, domain.TimeBoundID(domain.PrefixEvent, cutoff), limit)
 	if err != nil {
 		return 0, wrapDBError(err, "purge events")
 	}

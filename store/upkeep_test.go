@@ -3,28 +3,29 @@ package store
 import (
 	"context"
 	"fmt"
+	"hooks/domain"
 	"testing"
 	"time"
 )
 
 // postAndFinish stores one event per status for w and records each of its
 // deliveries as ending in that status, in order. It returns the delivery ids.
-func postAndFinish(t *testing.T, db *DB, w *Webhook, statuses ...string) []string {
+func postAndFinish(t *testing.T, db *DB, w *domain.Endpoint, statuses ...string) []string {
 	t.Helper()
 	ctx := context.Background()
 	var ids []string
 	for _, st := range statuses {
-		e := &Event{TenantID: w.TenantID, Topic: w.Topics[0], Payload: []byte(`{}`)}
-		if _, err := db.CreateEvents(ctx, []*Event{e}); err != nil {
+		e := &domain.Event{TenantID: w.TenantID, Topic: w.Topics[0], Payload: []byte(`{}`)}
+		if _, err := db.CreateEvents(ctx, []*domain.Event{e}); err != nil {
 			t.Fatal(err)
 		}
-		ds, _, err := db.Deliveries(ctx, DeliveryFilter{TenantID: w.TenantID, WebhookID: w.ID, EventID: e.ID})
+		ds, _, err := db.Deliveries(ctx, DeliveryFilter{TenantID: w.TenantID, EndpointID: w.ID, EventID: e.ID})
 		if err != nil || len(ds) != 1 {
 			t.Fatalf("deliveries of %s: %v, %v", e.ID, ds, err)
 		}
-		if st != StatusPending {
+		if st != domain.StatusPending {
 			o := Outcome{DeliveryID: ds[0].ID, Status: st, LastStatusCode: 500,
-				Attempt: &Attempt{Trigger: TriggerScheduled, URL: w.URL, StatusCode: 500, StartedAt: time.Now()}}
+				Attempt: &domain.Attempt{Trigger: domain.TriggerScheduled, URL: w.URL, StatusCode: 500, StartedAt: time.Now()}}
 			if err := db.RecordOutcomes(ctx, []Outcome{o}); err != nil {
 				t.Fatal(err)
 			}
@@ -34,13 +35,13 @@ func postAndFinish(t *testing.T, db *DB, w *Webhook, statuses ...string) []strin
 	return ids
 }
 
-func failingIDs(t *testing.T, db *DB, since time.Time, maxFailed int) map[string]FailingWebhook {
+func failingIDs(t *testing.T, db *DB, since time.Time, maxFailed int) map[string]FailingEndpoint {
 	t.Helper()
-	got, err := db.FailingWebhooks(context.Background(), since, maxFailed)
+	got, err := db.FailingEndpoints(context.Background(), since, maxFailed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]FailingWebhook{}
+	out := map[string]FailingEndpoint{}
 	for _, f := range got {
 		out[f.ID] = f
 	}
@@ -56,17 +57,17 @@ func TestFailingWebhooksByAgeAndCount(t *testing.T) {
 	disabled := createTestWebhook(t, db, "d")
 	fixed := createTestWebhook(t, db, "e")
 
-	failedIDs := postAndFinish(t, db, allFailed, StatusFailed, StatusFailed, StatusFailed)
-	recoveredIDs := postAndFinish(t, db, recovered, StatusFailed, StatusFailed, StatusSucceeded, StatusFailed)
-	postAndFinish(t, db, stillTrying, StatusRetrying, StatusPending)
-	postAndFinish(t, db, disabled, StatusFailed, StatusFailed, StatusFailed)
-	if err := db.DisableWebhook(ctx, disabled.TenantID, disabled.ID, "test"); err != nil {
+	failedIDs := postAndFinish(t, db, allFailed, domain.StatusFailed, domain.StatusFailed, domain.StatusFailed)
+	recoveredIDs := postAndFinish(t, db, recovered, domain.StatusFailed, domain.StatusFailed, domain.StatusSucceeded, domain.StatusFailed)
+	postAndFinish(t, db, stillTrying, domain.StatusRetrying, domain.StatusPending)
+	postAndFinish(t, db, disabled, domain.StatusFailed, domain.StatusFailed, domain.StatusFailed)
+	if err := db.DisableEndpoint(ctx, disabled.TenantID, disabled.ID, "test"); err != nil {
 		t.Fatal(err)
 	}
-	postAndFinish(t, db, fixed, StatusFailed, StatusFailed, StatusFailed)
+	postAndFinish(t, db, fixed, domain.StatusFailed, domain.StatusFailed, domain.StatusFailed)
 	time.Sleep(2 * time.Millisecond) // the change below must be later than those deliveries
 	fixed.URL = "https://example.com/fixed"
-	if err := db.UpdateWebhook(ctx, fixed); err != nil {
+	if err := db.UpdateEndpoint(ctx, fixed); err != nil {
 		t.Fatal(err)
 	}
 
@@ -75,7 +76,7 @@ func TestFailingWebhooksByAgeAndCount(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("failing by age: %v, want the all-failed and the recovered-then-failed endpoints", got)
 	}
-	if f := got[allFailed.ID]; f.FirstFailure != failedIDs[0] || f.FailingSince != IDTime(failedIDs[0]) {
+	if f := got[allFailed.ID]; f.FirstFailure != failedIDs[0] || f.FailingSince != domain.IDTime(failedIDs[0]) {
 		t.Errorf("all-failed: %+v, want first failure %s", f, failedIDs[0])
 	}
 	if f := got[recovered.ID]; f.FirstFailure != recoveredIDs[3] {
@@ -103,7 +104,7 @@ func TestFailingWebhooksByAgeAndCount(t *testing.T) {
 			t.Errorf("maxFailed %d: counted %d", tt.max, f.Failed)
 		}
 	}
-	if got, err := db.FailingWebhooks(ctx, time.Time{}, 0); err != nil || got != nil {
+	if got, err := db.FailingEndpoints(ctx, time.Time{}, 0); err != nil || got != nil {
 		t.Errorf("both tests off: %v, %v", got, err)
 	}
 }
@@ -112,7 +113,7 @@ func TestFailedSinceWalksFailuresInOrder(t *testing.T) {
 	ctx := context.Background()
 	db := openTestDB(t)
 	w := createTestWebhook(t, db, "t")
-	ids := postAndFinish(t, db, w, StatusFailed, StatusSucceeded, StatusFailed, StatusFailed, StatusPending)
+	ids := postAndFinish(t, db, w, domain.StatusFailed, domain.StatusSucceeded, domain.StatusFailed, domain.StatusFailed, domain.StatusPending)
 	var seen []string
 	var after time.Time
 	afterID := ""
@@ -125,7 +126,7 @@ func TestFailedSinceWalksFailuresInOrder(t *testing.T) {
 			break
 		}
 		for _, f := range page {
-			if f.LastTrigger != TriggerScheduled || f.Status != StatusFailed {
+			if f.LastTrigger != domain.TriggerScheduled || f.Status != domain.StatusFailed {
 				t.Errorf("%s: trigger %q, status %q", f.ID, f.LastTrigger, f.Status)
 			}
 			seen = append(seen, f.ID)
@@ -143,13 +144,13 @@ func TestPurgeEventsBeforeKeepsWorkUnderWay(t *testing.T) {
 	ctx := context.Background()
 	db := openTestDB(t)
 	w := createTestWebhook(t, db, "t")
-	ids := postAndFinish(t, db, w, StatusSucceeded, StatusFailed, StatusRetrying, StatusSucceeded, StatusPending)
+	ids := postAndFinish(t, db, w, domain.StatusSucceeded, domain.StatusFailed, domain.StatusRetrying, domain.StatusSucceeded, domain.StatusPending)
 	// Ids carry millisecond times: step over a millisecond either side of
 	// the cutoff, so the event after it is newer than it.
 	time.Sleep(2 * time.Millisecond)
 	cutoff := time.Now()
 	time.Sleep(2 * time.Millisecond)
-	newer := postAndFinish(t, db, w, StatusSucceeded)
+	newer := postAndFinish(t, db, w, domain.StatusSucceeded)
 
 	total := 0
 	for {
@@ -170,7 +171,7 @@ func TestPurgeEventsBeforeKeepsWorkUnderWay(t *testing.T) {
 	}
 	for i, id := range append(ids, newer...) {
 		_, err := db.DeliveryByID(ctx, w.TenantID, id)
-		gone := ErrorCode(err) == ENOTFOUND
+		gone := domain.ErrorCode(err) == domain.ENOTFOUND
 		if wantGone := i == 0 || i == 1 || i == 3; gone != wantGone {
 			t.Errorf("delivery %d: gone %v, want %v (%v)", i, gone, wantGone, err)
 		}

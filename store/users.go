@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"hooks/domain"
 	"net/mail"
 	"strings"
 	"time"
@@ -49,14 +50,14 @@ func (u *User) IsAdmin() bool { return u.Role == RoleAdmin }
 // bcrypt hash.
 func HashPassword(password string) (string, error) {
 	if len(password) < MinPasswordLength {
-		return "", FieldErrorf("password", "the password must be at least %d characters", MinPasswordLength)
+		return "", domain.FieldErrorf("password", "the password must be at least %d characters", MinPasswordLength)
 	}
 	if len(password) > MaxPasswordLength {
-		return "", FieldErrorf("password", "the password must be at most %d bytes", MaxPasswordLength)
+		return "", domain.FieldErrorf("password", "the password must be at most %d bytes", MaxPasswordLength)
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), passwordCost)
 	if err != nil {
-		return "", Errorf(EINVALID, "the password can't be hashed: %v", err)
+		return "", domain.Errorf(domain.EINVALID, "the password can't be hashed: %v", err)
 	}
 	return string(h), nil
 }
@@ -80,17 +81,17 @@ func (db *DB) normalizeUser(ctx context.Context, u *User) error {
 	u.Email = strings.TrimSpace(u.Email)
 	addr, err := mail.ParseAddress(u.Email)
 	if err != nil || addr.Address != u.Email || len(u.Email) > 254 {
-		return FieldErrorf("email", "enter an email address like name@example.com")
+		return domain.FieldErrorf("email", "enter an email address like name@example.com")
 	}
 	switch u.Role {
 	case "":
 		u.Role = RoleAdmin
 	case RoleAdmin, RoleViewer:
 	default:
-		return FieldErrorf("role", "role must be admin or viewer, not %q", u.Role)
+		return domain.FieldErrorf("role", "role must be admin or viewer, not %q", u.Role)
 	}
 	if u.PasswordHash == "" {
-		return FieldErrorf("password", "a password is required")
+		return domain.FieldErrorf("password", "a password is required")
 	}
 	if u.TenantID != "" {
 		if _, err := db.TenantByID(ctx, u.TenantID); err != nil {
@@ -106,7 +107,7 @@ func insertUser(ctx context.Context, q interface {
 	_, err := q.ExecContext(ctx, `INSERT INTO users (id, email, password_hash, role, tenant_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Email, u.PasswordHash, u.Role, sql.NullString{String: u.TenantID, Valid: u.TenantID != ""}, ms(u.CreatedAt))
 	if isUniqueViolation(err) {
-		return &Error{Code: ECONFLICT, Field: "email", Message: "a user with this email exists already"}
+		return &domain.Error{Code: domain.ECONFLICT, Field: "email", Message: "a user with this email exists already"}
 	}
 	return wrapDBError(err, "insert user")
 }
@@ -117,7 +118,7 @@ func (db *DB) CreateUser(ctx context.Context, u *User) error {
 	if err := db.normalizeUser(ctx, u); err != nil {
 		return err
 	}
-	u.ID = NewID(PrefixUser)
+	u.ID = domain.NewID(domain.PrefixUser)
 	u.CreatedAt = db.clock()
 	return insertUser(ctx, db.write, u)
 }
@@ -138,7 +139,7 @@ func scanUser(row rowScanner) (*User, error) {
 func (db *DB) UserByID(ctx context.Context, id string) (*User, error) {
 	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "user %s not found", id)
+		return nil, domain.Errorf(domain.ENOTFOUND, "user %s not found", id)
 	}
 	return u, wrapDBError(err, "read user")
 }
@@ -147,7 +148,7 @@ func (db *DB) UserByID(ctx context.Context, id string) (*User, error) {
 func (db *DB) UserByEmail(ctx context.Context, email string) (*User, error) {
 	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower(?)`, strings.TrimSpace(email)))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "no user with email %s", email)
+		return nil, domain.Errorf(domain.ENOTFOUND, "no user with email %s", email)
 	}
 	return u, wrapDBError(err, "read user")
 }
@@ -180,7 +181,7 @@ func (db *DB) CreateSetupToken(ctx context.Context, ttl time.Duration) (string, 
 			return wrapDBError(err, "count users")
 		}
 		if n > 0 {
-			return Errorf(ECONFLICT, "the first admin exists already")
+			return domain.Errorf(domain.ECONFLICT, "the first admin exists already")
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?)
 			ON CONFLICT (name) DO UPDATE SET value = excluded.value`, settingSetupToken, value)
@@ -196,7 +197,7 @@ func (db *DB) CreateSetupToken(ctx context.Context, ttl time.Duration) (string, 
 func (db *DB) checkSetupToken(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, token string) error {
-	invalid := Errorf(EFORBIDDEN, "this setup link is not valid: it was used already, has expired or was replaced by a newer one (restart hooks serve for a new link)")
+	invalid := domain.Errorf(domain.EFORBIDDEN, "this setup link is not valid: it was used already, has expired or was replaced by a newer one (restart hooks serve for a new link)")
 	var raw []byte
 	err := q.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, settingSetupToken).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -231,7 +232,7 @@ func (db *DB) CreateFirstAdmin(ctx context.Context, token string, u *User) error
 	if err := db.normalizeUser(ctx, u); err != nil {
 		return err
 	}
-	u.ID = NewID(PrefixUser)
+	u.ID = domain.NewID(domain.PrefixUser)
 	u.CreatedAt = db.clock()
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		if err := db.checkSetupToken(ctx, tx, token); err != nil {
@@ -242,7 +243,7 @@ func (db *DB) CreateFirstAdmin(ctx context.Context, token string, u *User) error
 			return wrapDBError(err, "count users")
 		}
 		if n > 0 {
-			return Errorf(EFORBIDDEN, "the first admin exists already; sign in instead")
+			return domain.Errorf(domain.EFORBIDDEN, "the first admin exists already; sign in instead")
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM settings WHERE name = ?`, settingSetupToken); err != nil {
 			return wrapDBError(err, "delete setup token")

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"hooks/domain"
 	"hooks/store/storetest"
 )
 
@@ -17,19 +18,19 @@ func TestCreateUserRejectsDuplicateEmailInAnyCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := &User{Email: "Ada@example.com", PasswordHash: hash, Role: RoleViewer, TenantID: DefaultTenant}
+	u := &User{Email: "Ada@example.com", PasswordHash: hash, Role: RoleViewer, TenantID: domain.DefaultTenant}
 	if err := db.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.UserByEmail(ctx, "ada@EXAMPLE.com")
-	if err != nil || got.ID != u.ID || got.Role != RoleViewer || got.TenantID != DefaultTenant {
+	if err != nil || got.ID != u.ID || got.Role != RoleViewer || got.TenantID != domain.DefaultTenant {
 		t.Fatalf("UserByEmail = %+v, %v", got, err)
 	}
 	if !CheckPassword(got, "correct horse battery") || CheckPassword(got, "wrong horse battery") || CheckPassword(nil, "x") {
 		t.Fatal("CheckPassword gives wrong answers")
 	}
 	err = db.CreateUser(ctx, &User{Email: "ADA@example.com", PasswordHash: hash})
-	if ErrorCode(err) != ECONFLICT {
+	if domain.ErrorCode(err) != domain.ECONFLICT {
 		t.Fatalf("duplicate email: %v", err)
 	}
 	for _, bad := range []*User{
@@ -41,7 +42,7 @@ func TestCreateUserRejectsDuplicateEmailInAnyCase(t *testing.T) {
 			t.Errorf("CreateUser(%+v) succeeded", bad)
 		}
 	}
-	if _, err := HashPassword("short"); ErrorCode(err) != EINVALID {
+	if _, err := HashPassword("short"); domain.ErrorCode(err) != domain.EINVALID {
 		t.Errorf("short password: %v", err)
 	}
 }
@@ -58,7 +59,7 @@ func TestSetupTokenCreatesFirstAdminOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CheckSetupToken(ctx, old); ErrorCode(err) != EFORBIDDEN {
+	if err := db.CheckSetupToken(ctx, old); domain.ErrorCode(err) != domain.EFORBIDDEN {
 		t.Fatalf("replaced token still valid: %v", err)
 	}
 	if err := db.CheckSetupToken(ctx, token); err != nil {
@@ -66,21 +67,21 @@ func TestSetupTokenCreatesFirstAdminOnce(t *testing.T) {
 	}
 	hash, _ := HashPassword("correct horse battery")
 	now = now.Add(2 * time.Hour)
-	if err := db.CreateFirstAdmin(ctx, token, &User{Email: "a@example.com", PasswordHash: hash}); ErrorCode(err) != EFORBIDDEN {
+	if err := db.CreateFirstAdmin(ctx, token, &User{Email: "a@example.com", PasswordHash: hash}); domain.ErrorCode(err) != domain.EFORBIDDEN {
 		t.Fatalf("expired token: %v", err)
 	}
 	now = now.Add(-2 * time.Hour)
-	u := &User{Email: "a@example.com", PasswordHash: hash, Role: RoleViewer, TenantID: DefaultTenant}
+	u := &User{Email: "a@example.com", PasswordHash: hash, Role: RoleViewer, TenantID: domain.DefaultTenant}
 	if err := db.CreateFirstAdmin(ctx, token, u); err != nil {
 		t.Fatal(err)
 	}
 	if u.Role != RoleAdmin || u.TenantID != "" {
 		t.Fatalf("first admin is %+v", u)
 	}
-	if err := db.CreateFirstAdmin(ctx, token, &User{Email: "b@example.com", PasswordHash: hash}); ErrorCode(err) != EFORBIDDEN {
+	if err := db.CreateFirstAdmin(ctx, token, &User{Email: "b@example.com", PasswordHash: hash}); domain.ErrorCode(err) != domain.EFORBIDDEN {
 		t.Fatalf("second use of token: %v", err)
 	}
-	if _, err := db.CreateSetupToken(ctx, time.Hour); ErrorCode(err) != ECONFLICT {
+	if _, err := db.CreateSetupToken(ctx, time.Hour); domain.ErrorCode(err) != domain.ECONFLICT {
 		t.Fatalf("setup token with a user present: %v", err)
 	}
 	if n, err := db.CountUsers(ctx); n != 1 || err != nil {
@@ -99,7 +100,7 @@ func TestRandomSettingIsStable(t *testing.T) {
 	if err != nil || string(a) != string(b) {
 		t.Fatalf("second RandomSetting = %x, %v; want %x", b, err, a)
 	}
-	if _, err := db.Setting(ctx, "missing"); ErrorCode(err) != ENOTFOUND {
+	if _, err := db.Setting(ctx, "missing"); domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Fatalf("missing setting: %v", err)
 	}
 }
@@ -107,19 +108,19 @@ func TestRandomSettingIsStable(t *testing.T) {
 func TestRecentAttemptsUsesTheTimeIndexAndTenant(t *testing.T) {
 	ctx := context.Background()
 	db := openTestDB(t)
-	if _, err := db.PutTenant(ctx, &Tenant{ID: "other"}); err != nil {
+	if _, err := db.PutTenant(ctx, &domain.Tenant{ID: "other"}); err != nil {
 		t.Fatal(err)
 	}
-	var hooks []*Webhook
-	for _, tenant := range []string{DefaultTenant, "other"} {
-		w := &Webhook{TenantID: tenant, Name: tenant, URL: "https://example.com", Topics: []string{"*"}, Enabled: true,
-			Signing: Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", Retry: RetryPolicy{MaxAttempts: 1}, Timeout: time.Second}
-		if err := db.CreateWebhook(ctx, w); err != nil {
+	var hooks []*domain.Endpoint
+	for _, tenant := range []string{domain.DefaultTenant, "other"} {
+		w := &domain.Endpoint{TenantID: tenant, Name: tenant, URL: "https://example.com", Topics: []string{"*"}, Enabled: true,
+			Signing: domain.Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", Retry: domain.RetryPolicy{MaxAttempts: 1}, Timeout: time.Second}
+		if err := db.CreateEndpoint(ctx, w); err != nil {
 			t.Fatal(err)
 		}
 		hooks = append(hooks, w)
 	}
-	events := []*Event{{TenantID: DefaultTenant, Topic: "orders/placed", Payload: []byte(`{}`)}, {TenantID: "other", Topic: "x", Payload: []byte(`{}`)}}
+	events := []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "orders/placed", Payload: []byte(`{}`)}, {TenantID: "other", Topic: "x", Payload: []byte(`{}`)}}
 	if _, err := db.CreateEvents(ctx, events); err != nil {
 		t.Fatal(err)
 	}
@@ -130,17 +131,17 @@ func TestRecentAttemptsUsesTheTimeIndexAndTenant(t *testing.T) {
 		if err != nil || len(ds) != 1 {
 			t.Fatalf("deliveries of %s: %v, %v", e.TenantID, ds, err)
 		}
-		outcomes = append(outcomes, Outcome{DeliveryID: ds[0].ID, Status: StatusSucceeded, LastStatusCode: 200 + i,
-			Attempt: &Attempt{Trigger: TriggerScheduled, URL: "https://example.com", StatusCode: 200 + i, Duration: 42 * time.Millisecond, StartedAt: base}})
+		outcomes = append(outcomes, Outcome{DeliveryID: ds[0].ID, Status: domain.StatusSucceeded, LastStatusCode: 200 + i,
+			Attempt: &domain.Attempt{Trigger: domain.TriggerScheduled, URL: "https://example.com", StatusCode: 200 + i, Duration: 42 * time.Millisecond, StartedAt: base}})
 	}
 	if err := db.RecordOutcomes(ctx, outcomes); err != nil {
 		t.Fatal(err)
 	}
-	got, err := db.RecentAttempts(ctx, DefaultTenant, base.Add(-time.Minute), base.Add(time.Minute), 10)
-	if err != nil || len(got) != 1 || got[0].WebhookID != hooks[0].ID || got[0].StatusCode != 200 || got[0].Duration != 42*time.Millisecond {
+	got, err := db.RecentAttempts(ctx, domain.DefaultTenant, base.Add(-time.Minute), base.Add(time.Minute), 10)
+	if err != nil || len(got) != 1 || got[0].EndpointID != hooks[0].ID || got[0].StatusCode != 200 || got[0].Duration != 42*time.Millisecond {
 		t.Fatalf("RecentAttempts = %+v, %v", got, err)
 	}
-	if got, _ := db.RecentAttempts(ctx, DefaultTenant, base.Add(time.Second), base.Add(time.Minute), 10); len(got) != 0 {
+	if got, _ := db.RecentAttempts(ctx, domain.DefaultTenant, base.Add(time.Second), base.Add(time.Minute), 10); len(got) != 0 {
 		t.Fatalf("attempts outside the window: %+v", got)
 	}
 	if storetest.Backend() == storetest.SQLite {
@@ -161,12 +162,12 @@ func TestRecentAttemptsUsesTheTimeIndexAndTenant(t *testing.T) {
 			t.Fatalf("plan does not range-scan the index:\n%s", plan)
 		}
 	}
-	topics, err := db.RecentTopics(ctx, DefaultTenant)
+	topics, err := db.RecentTopics(ctx, domain.DefaultTenant)
 	if err != nil || len(topics) != 1 || topics[0] != "orders/placed" {
 		t.Fatalf("RecentTopics = %v, %v", topics, err)
 	}
 	counts, err := db.DeliveryStatusCounts(ctx, []string{events[0].ID})
-	if err != nil || counts[events[0].ID][StatusSucceeded] != 1 {
+	if err != nil || counts[events[0].ID][domain.StatusSucceeded] != 1 {
 		t.Fatalf("DeliveryStatusCounts = %v, %v", counts, err)
 	}
 }

@@ -6,91 +6,34 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"hooks/domain"
 	"time"
 )
 
-// Signing is an endpoint's signing scheme and its options.
-type Signing struct {
-	Scheme   string `json:"scheme"`
-	Header   string `json:"header,omitempty"`
-	Encoding string `json:"encoding,omitempty"`
-	Prefix   string `json:"prefix,omitempty"`
-}
-
-// Envelope says how an event becomes the body sent to an endpoint.
-type Envelope struct {
-	Type     string `json:"type"`
-	Template string `json:"template,omitempty"`
-}
-
-// RetryPolicy says which failed attempts are retried, and when.
-type RetryPolicy struct {
-	Schedule        string `json:"schedule"`                  // exponential or fixed
-	IntervalSeconds int    `json:"intervalSeconds,omitempty"` // for fixed
-	MaxAttempts     int    `json:"maxAttempts"`
-	RetryOn         string `json:"retryOn"` // 5xx or non-2xx
-}
-
-// Webhook is an endpoint that a tenant registered to receive events.
-type Webhook struct {
-	ID             string
-	TenantID       string
-	Name           string
-	URL            string
-	Topics         []string
-	SubTopics      []string
-	Enabled        bool
-	DisabledReason string
-	DisabledAt     time.Time
-	Signing        Signing
-	Secret         string
-	// PreviousSecret stays valid until PreviousSecretUntil after a rotation.
-	PreviousSecret      string
-	PreviousSecretUntil time.Time
-	Headers             map[string]string
-	Envelope            Envelope
-	Retry               RetryPolicy
-	Timeout             time.Duration
-	RateLimit           int // deliveries per second, 0 = unlimited
-	Metadata            map[string]string
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
-}
-
-// Secrets returns the secrets a signer should use now: the current one
-// first, then the previous one while its grace period lasts.
-func (w *Webhook) Secrets(now time.Time) []string {
-	if w.PreviousSecret != "" && now.Before(w.PreviousSecretUntil) {
-		return []string{w.Secret, w.PreviousSecret}
-	}
-	return []string{w.Secret}
-}
-
-const webhookColumns = `id, tenant_id, name, url, topics, sub_topics, enabled, disabled_reason, disabled_at,
+const endpointColumns = `id, tenant_id, name, url, topics, sub_topics, enabled, disabled_reason, disabled_at,
 	signing, secret, previous_secret, previous_secret_until, headers, envelope, retry, timeout_ms, rate_limit,
 	metadata, created_at, updated_at`
 
-// CreateWebhook stores w as a new endpoint, setting its id and times.
-func (db *DB) CreateWebhook(ctx context.Context, w *Webhook) error {
+// CreateEndpoint stores w as a new endpoint, setting its id and times.
+func (db *DB) CreateEndpoint(ctx context.Context, w *domain.Endpoint) error {
 	if _, err := db.TenantByID(ctx, w.TenantID); err != nil {
 		return err
 	}
-	w.ID = NewID(PrefixWebhook)
+	w.ID = domain.NewID(domain.PrefixEndpoint)
 	w.CreatedAt = db.clock()
 	w.UpdatedAt = w.CreatedAt
-	cols, err := db.webhookValues(w)
+	cols, err := db.endpointValues(w)
 	if err != nil {
 		return err
 	}
-	_, err = db.write.ExecContext(ctx, `INSERT INTO endpoints (`+webhookColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, cols...)
+	_, err = db.write.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, cols...)
 	return wrapDBError(err, "insert webhook")
 }
 
-// UpdateWebhook saves every mutable field of w.
-func (db *DB) UpdateWebhook(ctx context.Context, w *Webhook) error {
+// UpdateEndpoint saves every mutable field of w.
+func (db *DB) UpdateEndpoint(ctx context.Context, w *domain.Endpoint) error {
 	w.UpdatedAt = db.clock()
-	cols, err := db.webhookValues(w)
+	cols, err := db.endpointValues(w)
 	if err != nil {
 		return err
 	}
@@ -105,47 +48,47 @@ func (db *DB) UpdateWebhook(ctx context.Context, w *Webhook) error {
 		return wrapDBError(err, "update webhook")
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return Errorf(ENOTFOUND, "webhook %s not found", w.ID)
+		return domain.Errorf(domain.ENOTFOUND, "webhook %s not found", w.ID)
 	}
 	return nil
 }
 
-// DeleteWebhook removes an endpoint with its deliveries and attempts.
-func (db *DB) DeleteWebhook(ctx context.Context, tenantID, id string) error {
+// DeleteEndpoint removes an endpoint with its deliveries and attempts.
+func (db *DB) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
 	res, err := db.write.ExecContext(ctx, `DELETE FROM endpoints WHERE id = ? AND tenant_id = ?`, id, tenantID)
 	if err != nil {
 		return wrapDBError(err, "delete webhook")
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return Errorf(ENOTFOUND, "webhook %s not found", id)
+		return domain.Errorf(domain.ENOTFOUND, "webhook %s not found", id)
 	}
 	return nil
 }
 
-// WebhookByID returns the tenant's endpoint id, or ENOTFOUND.
-func (db *DB) WebhookByID(ctx context.Context, tenantID, id string) (*Webhook, error) {
-	row := db.read.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM endpoints WHERE id = ? AND tenant_id = ?`, id, tenantID)
-	w, err := db.scanWebhook(row)
+// EndpointByID returns the tenant's endpoint id, or ENOTFOUND.
+func (db *DB) EndpointByID(ctx context.Context, tenantID, id string) (*domain.Endpoint, error) {
+	row := db.read.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE id = ? AND tenant_id = ?`, id, tenantID)
+	w, err := db.scanEndpoint(row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "webhook %s not found", id)
+		return nil, domain.Errorf(domain.ENOTFOUND, "webhook %s not found", id)
 	}
 	return w, err
 }
 
-// WebhooksByIDs returns the endpoints with the given ids, whatever their
+// EndpointsByIDs returns the endpoints with the given ids, whatever their
 // tenant, keyed by id. The engine uses it for a batch of deliveries.
-func (db *DB) WebhooksByIDs(ctx context.Context, ids []string) (map[string]*Webhook, error) {
-	out := make(map[string]*Webhook, len(ids))
+func (db *DB) EndpointsByIDs(ctx context.Context, ids []string) (map[string]*domain.Endpoint, error) {
+	out := make(map[string]*domain.Endpoint, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := db.query(ctx, db.read, `SELECT `+webhookColumns+` FROM endpoints WHERE id IN (`+db.sql.idList+`)`, jsonText(ids))
+	rows, err := db.query(ctx, db.read, `SELECT `+endpointColumns+` FROM endpoints WHERE id IN (`+db.sql.idList+`)`, jsonText(ids))
 	if err != nil {
 		return nil, wrapDBError(err, "read webhooks")
 	}
 	defer rows.Close()
 	for rows.Next() {
-		w, err := db.scanWebhook(rows)
+		w, err := db.scanEndpoint(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -154,21 +97,21 @@ func (db *DB) WebhooksByIDs(ctx context.Context, ids []string) (map[string]*Webh
 	return out, wrapDBError(rows.Err(), "read webhooks")
 }
 
-// Webhooks returns a page of the tenant's endpoints, newest first, starting
+// Endpoints returns a page of the tenant's endpoints, newest first, starting
 // after cursor (an id; "" for the first page), and the next page's cursor.
-func (db *DB) Webhooks(ctx context.Context, tenantID, cursor string, limit int) ([]*Webhook, string, error) {
+func (db *DB) Endpoints(ctx context.Context, tenantID, cursor string, limit int) ([]*domain.Endpoint, string, error) {
 	if cursor == "" {
 		cursor = "~" // after every id: ids are ASCII letters, digits and _
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+webhookColumns+` FROM endpoints WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+	rows, err := db.read.QueryContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
 		tenantID, cursor, limit+1)
 	if err != nil {
 		return nil, "", wrapDBError(err, "list webhooks")
 	}
 	defer rows.Close()
-	var out []*Webhook
+	var out []*domain.Endpoint
 	for rows.Next() {
-		w, err := db.scanWebhook(rows)
+		w, err := db.scanEndpoint(rows)
 		if err != nil {
 			return nil, "", err
 		}
@@ -185,16 +128,16 @@ func (db *DB) Webhooks(ctx context.Context, tenantID, cursor string, limit int) 
 	return out, next, nil
 }
 
-// CountWebhooks returns how many endpoints the tenant has.
-func (db *DB) CountWebhooks(ctx context.Context, tenantID string) (int, error) {
+// CountEndpoints returns how many endpoints the tenant has.
+func (db *DB) CountEndpoints(ctx context.Context, tenantID string) (int, error) {
 	var n int
 	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM endpoints WHERE tenant_id = ?`, tenantID).Scan(&n)
 	return n, wrapDBError(err, "count webhooks")
 }
 
-// DisableWebhook turns an endpoint off and records why. Its pending
+// DisableEndpoint turns an endpoint off and records why. Its pending
 // deliveries stay where they are and are skipped while it is off.
-func (db *DB) DisableWebhook(ctx context.Context, tenantID, id, reason string) error {
+func (db *DB) DisableEndpoint(ctx context.Context, tenantID, id, reason string) error {
 	now := db.clock()
 	res, err := db.write.ExecContext(ctx, `UPDATE endpoints SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ?
 		WHERE id = ? AND tenant_id = ?`, reason, ms(now), ms(now), id, tenantID)
@@ -202,17 +145,17 @@ func (db *DB) DisableWebhook(ctx context.Context, tenantID, id, reason string) e
 		return wrapDBError(err, "disable webhook")
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return Errorf(ENOTFOUND, "webhook %s not found", id)
+		return domain.Errorf(domain.ENOTFOUND, "webhook %s not found", id)
 	}
 	return nil
 }
 
 type rowScanner interface{ Scan(dest ...any) error }
 
-// scanWebhook scans a row of webhookColumns and decrypts its secrets, its
+// scanEndpoint scans a row of webhookColumns and decrypts its secrets, its
 // extra headers and its metadata.
-func (db *DB) scanWebhook(row rowScanner) (*Webhook, error) {
-	w := &Webhook{}
+func (db *DB) scanEndpoint(row rowScanner) (*domain.Endpoint, error) {
+	w := &domain.Endpoint{}
 	var topics, subTopics, signing, headers, envelope, retry, metadata string
 	var disabledAt, prevUntil sql.NullInt64
 	var timeoutMS, createdAt, updatedAt int64
@@ -222,7 +165,7 @@ func (db *DB) scanWebhook(row rowScanner) (*Webhook, error) {
 	if err != nil {
 		return nil, wrapDBError(err, "scan webhook")
 	}
-	if err := db.openWebhookSecrets(w); err != nil {
+	if err := db.openEndpointSecrets(w); err != nil {
 		return nil, err
 	}
 	if headers, err = db.openString(headers, endpointFieldLabel("headers", w.ID)); err != nil {
@@ -246,11 +189,11 @@ func (db *DB) scanWebhook(row rowScanner) (*Webhook, error) {
 	return w, nil
 }
 
-// webhookValues returns w's columns in webhookColumns order, its secrets,
+// endpointValues returns w's columns in webhookColumns order, its secrets,
 // extra headers and metadata sealed under the master key. Header and
 // metadata values are credentials as often as not (X-Api-Key, AlphaTouch's
 // api_key), so each map is sealed whole, names included.
-func (db *DB) webhookValues(w *Webhook) ([]any, error) {
+func (db *DB) endpointValues(w *domain.Endpoint) ([]any, error) {
 	if w.Topics == nil {
 		w.Topics = []string{}
 	}
@@ -277,40 +220,4 @@ func jsonText(v any) string {
 		panic(fmt.Sprintf("store: marshal %T: %v", v, err)) // only plain types reach here
 	}
 	return string(b)
-}
-
-// MatchTopic reports whether an endpoint subscribed to pattern receives
-// topic: patterns match exactly, by a trailing "/*" (orders/* matches
-// orders/placed and orders/a/b, not orders), or "*" for everything.
-func MatchTopic(pattern, topic string) bool {
-	if pattern == "*" || pattern == topic {
-		return true
-	}
-	if prefix, ok := strings.CutSuffix(pattern, "/*"); ok {
-		return strings.HasPrefix(topic, prefix+"/")
-	}
-	return false
-}
-
-// Subscribed reports whether w receives an event with topic and subTopic.
-func (w *Webhook) Subscribed(topic, subTopic string) bool {
-	matched := false
-	for _, p := range w.Topics {
-		if MatchTopic(p, topic) {
-			matched = true
-			break
-		}
-	}
-	if !matched {
-		return false
-	}
-	if len(w.SubTopics) == 0 {
-		return true
-	}
-	for _, p := range w.SubTopics {
-		if MatchTopic(p, subTopic) {
-			return true
-		}
-	}
-	return false
 }

@@ -2,9 +2,8 @@ package web
 
 import (
 	"context"
+	"hooks/domain"
 	"time"
-
-	"hooks/store"
 )
 
 // callbackJSON is a delivery's AsyncCallback state as the API shows it:
@@ -19,16 +18,16 @@ type callbackJSON struct {
 
 // deliveryCallback returns the callback state of a delivery that is or was
 // awaiting a callback, or nil. Other deliveries cost no query.
-func (s *Server) deliveryCallback(ctx context.Context, d *store.Delivery, attempts []*store.Attempt) (*callbackJSON, error) {
-	polled := d.Status == store.StatusAwaitingCallback
+func (s *Server) deliveryCallback(ctx context.Context, d *domain.Delivery, attempts []*domain.Attempt) (*callbackJSON, error) {
+	polled := d.Status == domain.StatusAwaitingCallback
 	for _, a := range attempts {
-		polled = polled || a.Trigger == store.TriggerCallback
+		polled = polled || a.Trigger == domain.TriggerCallback
 	}
 	if !polled {
 		return nil, nil
 	}
 	cb, err := s.db.CallbackByDelivery(ctx, d.ID)
-	if store.ErrorCode(err) == store.ENOTFOUND {
+	if domain.ErrorCode(err) == domain.ENOTFOUND {
 		return nil, nil
 	}
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"hooks/domain"
 	"hooks/store"
 )
 
@@ -42,10 +43,10 @@ type attemptJSON struct {
 	StartedAt         time.Time         `json:"startedAt"`
 }
 
-func toDeliveryJSON(d *store.Delivery) deliveryJSON {
-	out := deliveryJSON{ID: d.ID, EventID: d.EventID, WebhookID: d.WebhookID, Topic: d.Topic, SubTopic: d.SubTopic, Status: d.Status,
+func toDeliveryJSON(d *domain.Delivery) deliveryJSON {
+	out := deliveryJSON{ID: d.ID, EventID: d.EventID, WebhookID: d.EndpointID, Topic: d.Topic, SubTopic: d.SubTopic, Status: d.Status,
 		AttemptCount: d.AttemptCount, LastStatusCode: d.LastStatusCode, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
-	if !d.NextAttemptAt.IsZero() && (d.Status == store.StatusPending || d.Status == store.StatusRetrying || d.Status == store.StatusAwaitingCallback) {
+	if !d.NextAttemptAt.IsZero() && (d.Status == domain.StatusPending || d.Status == domain.StatusRetrying || d.Status == domain.StatusAwaitingCallback) {
 		out.NextAttemptAt = &d.NextAttemptAt
 	}
 	return out
@@ -59,12 +60,12 @@ func flatHeaders(h http.Header) map[string]string {
 	return out
 }
 
-func toAttemptJSON(a *store.Attempt) attemptJSON {
+func toAttemptJSON(a *domain.Attempt) attemptJSON {
 	out := attemptJSON{ID: a.ID, Trigger: a.Trigger, URL: a.URL, StatusCode: a.StatusCode, DurationMs: a.Duration.Milliseconds(),
 		Error: a.Error, RequestHeaders: flatHeaders(a.RequestHeaders), ResponseHeaders: flatHeaders(a.ResponseHeaders),
 		ResponseBody: string(a.ResponseBody), ResponseTruncated: a.ResponseTruncated, StartedAt: a.StartedAt}
 	// A callback poll is a GET: its empty body is not the event's payload.
-	if a.RequestBody != nil || a.Trigger == store.TriggerCallback {
+	if a.RequestBody != nil || a.Trigger == domain.TriggerCallback {
 		body := string(a.RequestBody)
 		out.RequestBody = &body
 	}
@@ -75,8 +76,8 @@ func toAttemptJSON(a *store.Attempt) attemptJSON {
 func deliveryFilter(r *http.Request, tenantID string) (store.DeliveryFilter, error) {
 	q := r.URL.Query()
 	f := store.DeliveryFilter{TenantID: tenantID, Status: q.Get("status"), Topic: q.Get("topic"), Cursor: q.Get("cursor")}
-	if f.Status != "" && !store.ValidStatus(f.Status) {
-		return f, store.FieldErrorf("status", "status must be one of pending, retrying, succeeded, failed, awaiting_callback, cancelled")
+	if f.Status != "" && !domain.ValidStatus(f.Status) {
+		return f, domain.FieldErrorf("status", "status must be one of pending, retrying, succeeded, failed, awaiting_callback, cancelled")
 	}
 	var err error
 	for _, p := range []struct {
@@ -85,7 +86,7 @@ func deliveryFilter(r *http.Request, tenantID string) (store.DeliveryFilter, err
 	}{{"from", &f.From}, {"to", &f.To}} {
 		if v := q.Get(p.name); v != "" {
 			if *p.dst, err = time.Parse(time.RFC3339, v); err != nil {
-				return f, store.FieldErrorf(p.name, "%s must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z", p.name)
+				return f, domain.FieldErrorf(p.name, "%s must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z", p.name)
 			}
 		}
 	}
@@ -111,10 +112,10 @@ func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, c
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.WebhookByID(r.Context(), c.tenantID, r.PathValue("id")); err != nil {
+	if _, err := s.db.EndpointByID(r.Context(), c.tenantID, r.PathValue("id")); err != nil {
 		return err
 	}
-	f.WebhookID = r.PathValue("id")
+	f.EndpointID = r.PathValue("id")
 	return s.writeDeliveries(w, r, f)
 }
 
@@ -123,7 +124,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, c *calle
 	if err != nil {
 		return err
 	}
-	f.WebhookID = r.URL.Query().Get("webhookId")
+	f.EndpointID = r.URL.Query().Get("webhookId")
 	return s.writeDeliveries(w, r, f)
 }
 

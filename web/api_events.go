@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"hooks/delivery"
+	"hooks/domain"
 	"hooks/store"
 )
 
@@ -20,26 +20,26 @@ type eventInput struct {
 // MaxIdempotencyKey bounds an Idempotency-Key's length.
 const MaxIdempotencyKey = 255
 
-func (in *eventInput) toEvent(tenantID string) (*store.Event, error) {
+func (in *eventInput) toEvent(tenantID string) (*domain.Event, error) {
 	if in.Topic == "" {
-		return nil, store.FieldErrorf("topic", "topic is required, e.g. orders/placed")
+		return nil, domain.FieldErrorf("topic", "topic is required, e.g. orders/placed")
 	}
-	if err := delivery.ValidTopic(in.Topic); err != nil {
-		return nil, store.FieldErrorf("topic", "%s", err)
+	if err := domain.ValidTopic(in.Topic); err != nil {
+		return nil, domain.FieldErrorf("topic", "%s", err)
 	}
 	if in.SubTopic != "" {
-		if err := delivery.ValidTopic(in.SubTopic); err != nil {
-			return nil, store.FieldErrorf("subTopic", "%s", err)
+		if err := domain.ValidTopic(in.SubTopic); err != nil {
+			return nil, domain.FieldErrorf("subTopic", "%s", err)
 		}
 	}
 	if len(in.IdempotencyKey) > MaxIdempotencyKey {
-		return nil, store.FieldErrorf("idempotencyKey", "idempotency key is longer than %d characters", MaxIdempotencyKey)
+		return nil, domain.FieldErrorf("idempotencyKey", "idempotency key is longer than %d characters", MaxIdempotencyKey)
 	}
 	data := []byte(in.Data)
 	if len(data) == 0 {
 		data = []byte("{}")
 	}
-	return &store.Event{TenantID: tenantID, Topic: in.Topic, SubTopic: in.SubTopic, Payload: data, IdempotencyKey: in.IdempotencyKey}, nil
+	return &domain.Event{TenantID: tenantID, Topic: in.Topic, SubTopic: in.SubTopic, Payload: data, IdempotencyKey: in.IdempotencyKey}, nil
 }
 
 type eventAccepted struct {
@@ -53,14 +53,14 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, c *caller) 
 		return err
 	}
 	if in.IdempotencyKey != "" {
-		return store.FieldErrorf("idempotencyKey", "send the idempotency key in the Idempotency-Key header")
+		return domain.FieldErrorf("idempotencyKey", "send the idempotency key in the Idempotency-Key header")
 	}
 	in.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	e, err := in.toEvent(c.tenantID)
 	if err != nil {
 		return err
 	}
-	created, err := s.db.CreateEvents(r.Context(), []*store.Event{e})
+	created, err := s.db.CreateEvents(r.Context(), []*domain.Event{e})
 	if err != nil {
 		return err
 	}
@@ -89,13 +89,13 @@ func (s *Server) createEventBatch(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	if len(in.Events) == 0 || len(in.Events) > MaxBatchEvents {
-		return store.FieldErrorf("events", "send 1 to %d events", MaxBatchEvents)
+		return domain.FieldErrorf("events", "send 1 to %d events", MaxBatchEvents)
 	}
-	events := make([]*store.Event, len(in.Events))
+	events := make([]*domain.Event, len(in.Events))
 	for i := range in.Events {
 		e, err := in.Events[i].toEvent(c.tenantID)
 		if err != nil {
-			if se, ok := err.(*store.Error); ok {
+			if se, ok := err.(*domain.Error); ok {
 				se.Message = "events[" + itoa(i) + "]: " + se.Message
 			}
 			return err
@@ -136,7 +136,7 @@ type eventJSON struct {
 	Deliveries     []deliveryJSON  `json:"deliveries,omitempty"`
 }
 
-func toEventJSON(e *store.Event) eventJSON {
+func toEventJSON(e *domain.Event) eventJSON {
 	data := json.RawMessage(e.Payload)
 	if !json.Valid(data) {
 		data, _ = json.Marshal(string(e.Payload))

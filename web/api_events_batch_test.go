@@ -2,11 +2,10 @@ package web
 
 import (
 	"fmt"
+	"hooks/domain"
 	"net/http"
 	"strings"
 	"testing"
-
-	"hooks/store"
 )
 
 type batchAnswer struct {
@@ -27,7 +26,7 @@ func TestEventBatchStoresEachEventWithItsDeliveriesInOrder(t *testing.T) {
 		t.Fatalf("answer has %d events, want 3", len(first.Data))
 	}
 	for i, want := range []int{2, 1, 2} {
-		if e := first.Data[i]; !strings.HasPrefix(e.ID, store.PrefixEvent) || e.Deliveries != want {
+		if e := first.Data[i]; !strings.HasPrefix(e.ID, domain.PrefixEvent) || e.Deliveries != want {
 			t.Errorf("event %d: %+v, want an evt_ id and %d deliveries", i, e, want)
 		}
 	}

@@ -1,26 +1,25 @@
 package web
 
 import (
+	"hooks/domain"
 	"net/http"
-
-	"hooks/store"
 )
 
 func (s *Server) listTenants(w http.ResponseWriter, r *http.Request, c *caller) error {
 	if !c.allTenants() {
-		return store.Errorf(store.EFORBIDDEN, "listing tenants needs an API key that is not bound to one tenant")
+		return domain.Errorf(domain.EFORBIDDEN, "listing tenants needs an API key that is not bound to one tenant")
 	}
 	tenants, err := s.db.Tenants(r.Context())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, listJSON[store.Tenant]{Data: tenants})
+	writeJSON(w, http.StatusOK, listJSON[domain.Tenant]{Data: tenants})
 	return nil
 }
 
 func (s *Server) putTenant(w http.ResponseWriter, r *http.Request, c *caller) error {
 	if !c.allTenants() {
-		return store.Errorf(store.EFORBIDDEN, "creating tenants needs an API key that is not bound to one tenant")
+		return domain.Errorf(domain.EFORBIDDEN, "creating tenants needs an API key that is not bound to one tenant")
 	}
 	var in struct {
 		Name string `json:"name"`
@@ -30,7 +29,7 @@ func (s *Server) putTenant(w http.ResponseWriter, r *http.Request, c *caller) er
 			return err
 		}
 	}
-	t := &store.Tenant{ID: r.PathValue("id"), Name: in.Name}
+	t := &domain.Tenant{ID: r.PathValue("id"), Name: in.Name}
 	created, err := s.db.PutTenant(r.Context(), t)
 	if err != nil {
 		return err

@@ -12,7 +12,7 @@ import (
 
 	"hooks/delivery"
 	"hooks/delivery/netguard"
-	"hooks/store"
+	"hooks/domain"
 )
 
 func TestDeliveryIsSignedAndCarriesMetadataHeaders(t *testing.T) {
@@ -51,7 +51,7 @@ func TestDeliveryIsSignedAndCarriesMetadataHeaders(t *testing.T) {
 	if len(list.Data) != 1 || list.Data[0].ID != h.Get("Webhook-Id") {
 		t.Fatalf("deliveries = %+v, want the one with webhook-id %s", list.Data, h.Get("Webhook-Id"))
 	}
-	d := s.waitDelivery(list.Data[0].ID, store.StatusSucceeded, 5*time.Second)
+	d := s.waitDelivery(list.Data[0].ID, domain.StatusSucceeded, 5*time.Second)
 	if d.AttemptCount != 1 || d.LastStatusCode != 200 || d.EventID != accepted.ID {
 		t.Errorf("delivery = %+v", d)
 	}
@@ -75,7 +75,7 @@ func TestRetryKeepsWebhookIDWithFreshTimestamp(t *testing.T) {
 			t.Errorf("attempt %d reused timestamp %s", i+1, g.header.Get("Webhook-Timestamp"))
 		}
 	}
-	d := s.waitDelivery(id, store.StatusSucceeded, 5*time.Second)
+	d := s.waitDelivery(id, domain.StatusSucceeded, 5*time.Second)
 	if d.AttemptCount != 3 {
 		t.Errorf("attemptCount = %d, want 3", d.AttemptCount)
 	}
@@ -86,7 +86,7 @@ func TestRetryKeepsWebhookIDWithFreshTimestamp(t *testing.T) {
 	}
 	for i, want := range []int{500, 503, 200} {
 		a := detail.Attempts[i]
-		if a.StatusCode != want || a.Trigger != store.TriggerScheduled {
+		if a.StatusCode != want || a.Trigger != domain.TriggerScheduled {
 			t.Errorf("attempt %d = %d %s, want %d scheduled", i+1, a.StatusCode, a.Trigger, want)
 		}
 		if a.RequestHeaders["Webhook-Id"] != id || a.ResponseBody != `{"ok":true}` {
@@ -105,7 +105,7 @@ func TestGiveUpAfterMaxAttemptsAndRedeliverKeepsWebhookID(t *testing.T) {
 	got := rcv.wait(2, 10*time.Second)
 	id := got[0].header.Get("Webhook-Id")
 	// 404 is not retried under the default retryOn=5xx: the delivery fails.
-	d := s.waitDelivery(id, store.StatusFailed, 5*time.Second)
+	d := s.waitDelivery(id, domain.StatusFailed, 5*time.Second)
 	if d.AttemptCount != 2 || d.LastStatusCode != 404 {
 		t.Fatalf("delivery = %+v, want failed after 2 attempts with 404", d)
 	}
@@ -116,10 +116,10 @@ func TestGiveUpAfterMaxAttemptsAndRedeliverKeepsWebhookID(t *testing.T) {
 	if got[2].header.Get("Webhook-Id") != id {
 		t.Errorf("redelivery webhook-id %q, want %q", got[2].header.Get("Webhook-Id"), id)
 	}
-	s.waitDelivery(id, store.StatusSucceeded, 5*time.Second)
+	s.waitDelivery(id, domain.StatusSucceeded, 5*time.Second)
 	var detail deliveryJSON
 	s.do("GET", "/api/v1/deliveries/"+id, s.key, nil, &detail)
-	if n := len(detail.Attempts); n != 3 || detail.Attempts[2].Trigger != store.TriggerManual {
+	if n := len(detail.Attempts); n != 3 || detail.Attempts[2].Trigger != domain.TriggerManual {
 		t.Fatalf("attempts = %+v, want 3 with the last manual", detail.Attempts)
 	}
 }
@@ -358,7 +358,7 @@ func TestTestURLSendsSignedPing(t *testing.T) {
 	}
 	var d deliveryJSON
 	s.do("GET", "/api/v1/deliveries/"+res.DeliveryID, s.key, nil, &d)
-	if d.Status != store.StatusSucceeded || len(d.Attempts) != 1 || d.Attempts[0].Trigger != store.TriggerTest {
+	if d.Status != domain.StatusSucceeded || len(d.Attempts) != 1 || d.Attempts[0].Trigger != domain.TriggerTest {
 		t.Errorf("test delivery = %+v", d)
 	}
 }

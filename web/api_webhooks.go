@@ -2,36 +2,35 @@ package web
 
 import (
 	"encoding/json"
+	"hooks/domain"
 	"net/http"
 	"strconv"
 	"time"
-
-	"hooks/store"
 )
 
 // webhookJSON is a webhook as the API shows it.
 type webhookJSON struct {
-	ID             string            `json:"id"`
-	Name           string            `json:"name"`
-	URL            string            `json:"url"`
-	Events         []string          `json:"events"`
-	SubTopics      []string          `json:"subTopics"`
-	IsEnabled      bool              `json:"isEnabled"`
-	DisabledReason string            `json:"disabledReason,omitempty"`
-	DisabledAt     *time.Time        `json:"disabledAt,omitempty"`
-	Signing        store.Signing     `json:"signing"`
-	Headers        map[string]string `json:"headers"` // values masked: GET …/credentials reveals them
-	Envelope       store.Envelope    `json:"envelope"`
-	Retry          store.RetryPolicy `json:"retry"`
-	TimeoutSeconds int               `json:"timeoutSeconds"`
-	RateLimit      int               `json:"rateLimit"`
-	Metadata       map[string]string `json:"metadata"` // values masked, as headers
-	CreatedAt      time.Time         `json:"createdAt"`
-	UpdatedAt      time.Time         `json:"updatedAt"`
-	Secret         string            `json:"secret,omitempty"` // on create only
+	ID             string             `json:"id"`
+	Name           string             `json:"name"`
+	URL            string             `json:"url"`
+	Events         []string           `json:"events"`
+	SubTopics      []string           `json:"subTopics"`
+	IsEnabled      bool               `json:"isEnabled"`
+	DisabledReason string             `json:"disabledReason,omitempty"`
+	DisabledAt     *time.Time         `json:"disabledAt,omitempty"`
+	Signing        domain.Signing     `json:"signing"`
+	Headers        map[string]string  `json:"headers"` // values masked: GET …/credentials reveals them
+	Envelope       domain.Envelope    `json:"envelope"`
+	Retry          domain.RetryPolicy `json:"retry"`
+	TimeoutSeconds int                `json:"timeoutSeconds"`
+	RateLimit      int                `json:"rateLimit"`
+	Metadata       map[string]string  `json:"metadata"` // values masked, as headers
+	CreatedAt      time.Time          `json:"createdAt"`
+	UpdatedAt      time.Time          `json:"updatedAt"`
+	Secret         string             `json:"secret,omitempty"` // on create only
 }
 
-func toWebhookJSON(w *store.Webhook) webhookJSON {
+func toWebhookJSON(w *domain.Endpoint) webhookJSON {
 	out := webhookJSON{
 		ID: w.ID, Name: w.Name, URL: w.URL, Events: w.Topics, SubTopics: w.SubTopics, IsEnabled: w.Enabled,
 		DisabledReason: w.DisabledReason, Signing: w.Signing, Headers: maskValues(w.Headers), Envelope: w.Envelope, Retry: w.Retry,
@@ -46,7 +45,7 @@ func toWebhookJSON(w *store.Webhook) webhookJSON {
 
 // envelopeInput accepts an envelope as an object or, for short, as its
 // type name: "envelope": "standard".
-type envelopeInput store.Envelope
+type envelopeInput domain.Envelope
 
 func (e *envelopeInput) UnmarshalJSON(b []byte) error {
 	var name string
@@ -59,7 +58,7 @@ func (e *envelopeInput) UnmarshalJSON(b []byte) error {
 		Template string `json:"template"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
-		return store.FieldErrorf("envelope", `envelope must be "raw", "standard" or {"type":"template","template":"..."}`)
+		return domain.FieldErrorf("envelope", `envelope must be "raw", "standard" or {"type":"template","template":"..."}`)
 	}
 	*e = envelopeInput(v)
 	return nil
@@ -68,25 +67,25 @@ func (e *envelopeInput) UnmarshalJSON(b []byte) error {
 // webhookInput is the body of create and PATCH: nil fields are left as
 // they are (PATCH) or take their defaults (create).
 type webhookInput struct {
-	Name           *string            `json:"name"`
-	URL            *string            `json:"url"`
-	Events         *[]string          `json:"events"`
-	SubTopics      *[]string          `json:"subTopics"`
-	IsEnabled      *bool              `json:"isEnabled"`
-	Signing        *store.Signing     `json:"signing"`
-	Secret         *string            `json:"secret"`
-	Headers        *map[string]string `json:"headers"`
-	Envelope       *envelopeInput     `json:"envelope"`
-	Retry          *store.RetryPolicy `json:"retry"`
-	TimeoutSeconds *int               `json:"timeoutSeconds"`
-	RateLimit      *int               `json:"rateLimit"`
-	Metadata       *map[string]string `json:"metadata"`
+	Name           *string             `json:"name"`
+	URL            *string             `json:"url"`
+	Events         *[]string           `json:"events"`
+	SubTopics      *[]string           `json:"subTopics"`
+	IsEnabled      *bool               `json:"isEnabled"`
+	Signing        *domain.Signing     `json:"signing"`
+	Secret         *string             `json:"secret"`
+	Headers        *map[string]string  `json:"headers"`
+	Envelope       *envelopeInput      `json:"envelope"`
+	Retry          *domain.RetryPolicy `json:"retry"`
+	TimeoutSeconds *int                `json:"timeoutSeconds"`
+	RateLimit      *int                `json:"rateLimit"`
+	Metadata       *map[string]string  `json:"metadata"`
 }
 
 // apply copies the fields that in sets onto w. headers and metadata
 // replace the whole map, as before; a value sent back masked, as GET shows
 // it, keeps the stored value under its key.
-func (in *webhookInput) apply(w *store.Webhook, now time.Time) error {
+func (in *webhookInput) apply(w *domain.Endpoint, now time.Time) error {
 	set := func(dst *string, src *string) {
 		if src != nil {
 			*dst = *src
@@ -124,7 +123,7 @@ func (in *webhookInput) apply(w *store.Webhook, now time.Time) error {
 		w.Headers = h
 	}
 	if in.Envelope != nil {
-		w.Envelope = store.Envelope(*in.Envelope)
+		w.Envelope = domain.Envelope(*in.Envelope)
 	}
 	if in.Retry != nil {
 		w.Retry = *in.Retry
@@ -157,26 +156,26 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, c *caller
 		return err
 	}
 	if in.URL == nil {
-		return store.FieldErrorf("url", "url is required")
+		return domain.FieldErrorf("url", "url is required")
 	}
 	if in.Events == nil {
-		return store.FieldErrorf("events", "events is required: the topics this endpoint receives, e.g. [\"orders/*\"]")
+		return domain.FieldErrorf("events", "events is required: the topics this endpoint receives, e.g. [\"orders/*\"]")
 	}
-	hook := &store.Webhook{TenantID: c.tenantID, Enabled: true}
+	hook := &domain.Endpoint{TenantID: c.tenantID, Enabled: true}
 	if err := in.apply(hook, time.Now()); err != nil {
 		return err
 	}
 	if err := s.engine.ValidateWebhook(hook); err != nil {
 		return err
 	}
-	n, err := s.db.CountWebhooks(r.Context(), c.tenantID)
+	n, err := s.db.CountEndpoints(r.Context(), c.tenantID)
 	if err != nil {
 		return err
 	}
 	if n >= MaxWebhooksPerTenant {
-		return store.Errorf(store.ELIMIT, "tenant %s has %d webhooks, the most allowed", c.tenantID, MaxWebhooksPerTenant)
+		return domain.Errorf(domain.ELIMIT, "tenant %s has %d webhooks, the most allowed", c.tenantID, MaxWebhooksPerTenant)
 	}
-	if err := s.db.CreateWebhook(r.Context(), hook); err != nil {
+	if err := s.db.CreateEndpoint(r.Context(), hook); err != nil {
 		return err
 	}
 	out := toWebhookJSON(hook)
@@ -187,7 +186,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, c *caller
 }
 
 func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, c *caller) error {
-	hook, err := s.db.WebhookByID(r.Context(), c.tenantID, r.PathValue("id"))
+	hook, err := s.db.EndpointByID(r.Context(), c.tenantID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -200,7 +199,7 @@ func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return err
 	}
-	hooks, next, err := s.db.Webhooks(r.Context(), c.tenantID, r.URL.Query().Get("cursor"), limit)
+	hooks, next, err := s.db.Endpoints(r.Context(), c.tenantID, r.URL.Query().Get("cursor"), limit)
 	if err != nil {
 		return err
 	}
@@ -217,7 +216,7 @@ func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request, c *caller)
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	hook, err := s.db.WebhookByID(r.Context(), c.tenantID, r.PathValue("id"))
+	hook, err := s.db.EndpointByID(r.Context(), c.tenantID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -227,7 +226,7 @@ func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request, c *caller)
 	if err := s.engine.ValidateWebhook(hook); err != nil {
 		return err
 	}
-	if err := s.db.UpdateWebhook(r.Context(), hook); err != nil {
+	if err := s.db.UpdateEndpoint(r.Context(), hook); err != nil {
 		return err
 	}
 	if hook.Enabled {
@@ -238,7 +237,7 @@ func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request, c *caller)
 }
 
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, c *caller) error {
-	if err := s.db.DeleteWebhook(r.Context(), c.tenantID, r.PathValue("id")); err != nil {
+	if err := s.db.DeleteEndpoint(r.Context(), c.tenantID, r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -246,7 +245,7 @@ func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, c *caller
 }
 
 func (s *Server) getWebhookSecret(w http.ResponseWriter, r *http.Request, c *caller) error {
-	hook, err := s.db.WebhookByID(r.Context(), c.tenantID, r.PathValue("id"))
+	hook, err := s.db.EndpointByID(r.Context(), c.tenantID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -271,7 +270,7 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, c *
 	grace := DefaultSecretGrace
 	if in.GraceSeconds != nil {
 		if *in.GraceSeconds < 0 || *in.GraceSeconds > 7*24*3600 {
-			return store.FieldErrorf("graceSeconds", "graceSeconds must be between 0 and 604800 (7 days)")
+			return domain.FieldErrorf("graceSeconds", "graceSeconds must be between 0 and 604800 (7 days)")
 		}
 		grace = time.Duration(*in.GraceSeconds) * time.Second
 	}
@@ -290,8 +289,8 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, c *
 
 // rotateSecret gives the webhook a new secret (newSecret, or a generated
 // one) and keeps the old one signing for grace.
-func (s *Server) rotateSecret(r *http.Request, tenantID, id, newSecret string, grace time.Duration) (*store.Webhook, error) {
-	hook, err := s.db.WebhookByID(r.Context(), tenantID, id)
+func (s *Server) rotateSecret(r *http.Request, tenantID, id, newSecret string, grace time.Duration) (*domain.Endpoint, error) {
+	hook, err := s.db.EndpointByID(r.Context(), tenantID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -304,11 +303,11 @@ func (s *Server) rotateSecret(r *http.Request, tenantID, id, newSecret string, g
 	if grace > 0 {
 		hook.PreviousSecret, hook.PreviousSecretUntil = old, time.Now().Add(grace).UTC()
 	}
-	return hook, s.db.UpdateWebhook(r.Context(), hook)
+	return hook, s.db.UpdateEndpoint(r.Context(), hook)
 }
 
 func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, c *caller) error {
-	hook, err := s.db.WebhookByID(r.Context(), c.tenantID, r.PathValue("id"))
+	hook, err := s.db.EndpointByID(r.Context(), c.tenantID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -328,9 +327,9 @@ func (s *Server) recoverWebhook(w http.ResponseWriter, r *http.Request, c *calle
 		return err
 	}
 	if in.Since == nil {
-		return store.FieldErrorf("since", "since is required: redeliver failed deliveries created at or after this RFC 3339 time")
+		return domain.FieldErrorf("since", "since is required: redeliver failed deliveries created at or after this RFC 3339 time")
 	}
-	if _, err := s.db.WebhookByID(r.Context(), c.tenantID, r.PathValue("id")); err != nil {
+	if _, err := s.db.EndpointByID(r.Context(), c.tenantID, r.PathValue("id")); err != nil {
 		return err
 	}
 	n, err := s.db.Recover(r.Context(), c.tenantID, r.PathValue("id"), *in.Since)
@@ -356,7 +355,7 @@ func pageLimit(r *http.Request) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > 250 {
-		return 0, store.FieldErrorf("limit", "limit must be a number from 1 to 250")
+		return 0, domain.FieldErrorf("limit", "limit must be a number from 1 to 250")
 	}
 	return n, nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"hooks/domain"
 	"hooks/store"
 )
 
@@ -34,7 +35,7 @@ func (s *Server) apiAuth(h apiHandler) http.Handler {
 			err = h(w, r, c)
 		}
 		if err != nil {
-			if store.ErrorCode(err) == store.EUNAUTHORIZED {
+			if domain.ErrorCode(err) == domain.EUNAUTHORIZED {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="hooks"`)
 			}
 			s.writeError(w, r, err)
@@ -46,7 +47,7 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request) (*caller, er
 	auth := r.Header.Get("Authorization")
 	secret, ok := strings.CutPrefix(auth, "Bearer ")
 	if !ok || secret == "" {
-		return nil, store.Errorf(store.EUNAUTHORIZED, "send an API key as Authorization: Bearer <key> (create one with: hooks apikey create)")
+		return nil, domain.Errorf(domain.EUNAUTHORIZED, "send an API key as Authorization: Bearer <key> (create one with: hooks apikey create)")
 	}
 	key, err := s.db.APIKeyBySecret(ctx, strings.TrimSpace(secret))
 	if err != nil {
@@ -56,11 +57,11 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request) (*caller, er
 	requested := r.Header.Get("X-Tenant-ID")
 	switch {
 	case key.TenantID != "" && requested != "" && requested != key.TenantID:
-		return nil, store.Errorf(store.EFORBIDDEN, "this API key belongs to tenant %q and can't act on tenant %q", key.TenantID, requested)
+		return nil, domain.Errorf(domain.EFORBIDDEN, "this API key belongs to tenant %q and can't act on tenant %q", key.TenantID, requested)
 	case key.TenantID == "" && requested != "":
 		c.tenantID = requested
 	case key.TenantID == "":
-		c.tenantID = store.DefaultTenant
+		c.tenantID = domain.DefaultTenant
 	}
 	if _, err := s.db.TenantByID(ctx, c.tenantID); err != nil {
 		return nil, err

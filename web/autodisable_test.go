@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"hooks/delivery/upkeep"
-	"hooks/store"
+	"hooks/domain"
 )
 
 // TestAutoDisableThroughTheAPI runs the whole story over the API: an
@@ -42,7 +42,7 @@ func TestAutoDisableThroughTheAPI(t *testing.T) {
 		deliveries = append(deliveries, ev.Deliveries[0].ID)
 	}
 	for _, id := range deliveries {
-		s.waitDelivery(id, store.StatusFailed, 10*time.Second)
+		s.waitDelivery(id, domain.StatusFailed, 10*time.Second)
 	}
 	if err := u.AnnounceExhausted(ctx); err != nil {
 		t.Fatal(err)
@@ -83,7 +83,7 @@ func TestAutoDisableThroughTheAPI(t *testing.T) {
 	for _, id := range deliveries {
 		var d deliveryJSON
 		s.do("GET", "/api/v1/deliveries/"+id, s.key, nil, &d)
-		if d.Status != store.StatusFailed {
+		if d.Status != domain.StatusFailed {
 			t.Errorf("delivery %s is %s after re-enabling", id, d.Status)
 		}
 	}
@@ -95,6 +95,6 @@ func TestAutoDisableThroughTheAPI(t *testing.T) {
 		t.Errorf("recover counted %d", rec["count"])
 	}
 	for _, id := range deliveries {
-		s.waitDelivery(id, store.StatusSucceeded, 10*time.Second)
+		s.waitDelivery(id, domain.StatusSucceeded, 10*time.Second)
 	}
 }

@@ -15,7 +15,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"hooks/delivery"
-	"hooks/store"
+	"hooks/domain"
 )
 
 // testClock is the engine's clock in callback tests: real time plus an
@@ -74,7 +74,7 @@ func TestAsyncCallbackPendingTwiceThenDone(t *testing.T) {
 	s.postEvent("default", `{"topic":"orders/placed","data":{"id":7}}`)
 	first := rcv.next()
 	dlv := first.header.Get("X-Hooks-Webhook-Id")
-	d := s.waitDelivery(dlv, store.StatusAwaitingCallback, 5*time.Second)
+	d := s.waitDelivery(dlv, domain.StatusAwaitingCallback, 5*time.Second)
 	if d.NextAttemptAt == nil || d.NextAttemptAt.Sub(clk.now()) < 55*time.Second {
 		t.Fatalf("awaiting delivery's next poll at %v, want about a minute from now", d.NextAttemptAt)
 	}
@@ -114,7 +114,7 @@ func TestAsyncCallbackPendingTwiceThenDone(t *testing.T) {
 	if poll.header.Get(":path") != "/status/7?x=1" {
 		t.Errorf("first poll went to %s", poll.header.Get(":path"))
 	}
-	s.waitDelivery(dlv, store.StatusAwaitingCallback, time.Second)
+	s.waitDelivery(dlv, domain.StatusAwaitingCallback, time.Second)
 
 	clk.advance(30 * time.Second)
 	s.pollNow()
@@ -138,7 +138,7 @@ func TestAsyncCallbackPendingTwiceThenDone(t *testing.T) {
 		t.Errorf("third poll went to %s", poll.header.Get(":path"))
 	}
 
-	d = s.waitDelivery(dlv, store.StatusSucceeded, time.Second)
+	d = s.waitDelivery(dlv, domain.StatusSucceeded, time.Second)
 	if got := attemptTriggers(d); got != "scheduled,callback,callback,callback" {
 		t.Fatalf("attempt triggers = %s", got)
 	}
@@ -171,18 +171,18 @@ func TestAsyncCallbackSuccessFalseFails(t *testing.T) {
 		"secret":  "s3cret-key"})
 	s.postEvent("default", `{"topic":"orders/placed","data":{"id":8}}`)
 	dlv := rcv.next().header.Get("X-Hooks-Webhook-Id")
-	s.waitDelivery(dlv, store.StatusAwaitingCallback, 5*time.Second)
+	s.waitDelivery(dlv, domain.StatusAwaitingCallback, 5*time.Second)
 
 	s.pollNow() // StartAfterSeconds 0: due at once; answers 503
 	poll := rcv.next()
 	if want := "sha256=" + hexHMAC("s3cret-key", nil); poll.header.Get("X-Pepperi-Signature") != want {
 		t.Errorf("poll X-Pepperi-Signature = %q, want the HMAC of the empty body %q", poll.header.Get("X-Pepperi-Signature"), want)
 	}
-	s.waitDelivery(dlv, store.StatusAwaitingCallback, time.Second)
+	s.waitDelivery(dlv, domain.StatusAwaitingCallback, time.Second)
 	clk.advance(time.Second)
 	s.pollNow()
 	rcv.next()
-	d := s.waitDelivery(dlv, store.StatusFailed, time.Second)
+	d := s.waitDelivery(dlv, domain.StatusFailed, time.Second)
 	if got := attemptTriggers(d); got != "scheduled,callback,callback" {
 		t.Fatalf("attempt triggers = %s", got)
 	}
@@ -205,7 +205,7 @@ func TestAsyncCallbackGivesUpAtMaxWait(t *testing.T) {
 	s.createWebhook(s.key, map[string]any{"url": rcv.srv.URL + "/in", "events": []string{"*"}})
 	s.postEvent("default", `{"topic":"orders/placed","data":{"id":9}}`)
 	dlv := rcv.next().header.Get("X-Hooks-Webhook-Id")
-	s.waitDelivery(dlv, store.StatusAwaitingCallback, 5*time.Second)
+	s.waitDelivery(dlv, domain.StatusAwaitingCallback, 5*time.Second)
 
 	// Polls at +1 s, +121 s, +241 s, and a last one at the deadline (+300 s)
 	// rather than at +361 s.
@@ -213,7 +213,7 @@ func TestAsyncCallbackGivesUpAtMaxWait(t *testing.T) {
 		clk.advance(step)
 		s.pollNow()
 		rcv.next()
-		s.waitDelivery(dlv, store.StatusAwaitingCallback, time.Second)
+		s.waitDelivery(dlv, domain.StatusAwaitingCallback, time.Second)
 	}
 	cb, err := s.db.CallbackByDelivery(context.Background(), dlv)
 	if err != nil || !cb.NextPollAt.Equal(cb.Deadline) {
@@ -222,7 +222,7 @@ func TestAsyncCallbackGivesUpAtMaxWait(t *testing.T) {
 	clk.advance(59 * time.Second)
 	s.pollNow()
 	rcv.next()
-	d := s.waitDelivery(dlv, store.StatusFailed, time.Second)
+	d := s.waitDelivery(dlv, domain.StatusFailed, time.Second)
 	if got := attemptTriggers(d); got != "scheduled,callback,callback,callback,callback" {
 		t.Fatalf("attempt triggers = %s", got)
 	}
@@ -242,7 +242,7 @@ func TestAsyncCallbackWithForbiddenURIFails(t *testing.T) {
 	s.createWebhook(s.key, map[string]any{"url": rcv.srv.URL + "/in", "events": []string{"*"}})
 	s.postEvent("default", `{"topic":"orders/placed","data":{"id":10}}`)
 	dlv := rcv.next().header.Get("X-Hooks-Webhook-Id")
-	d := s.waitDelivery(dlv, store.StatusFailed, 5*time.Second)
+	d := s.waitDelivery(dlv, domain.StatusFailed, 5*time.Second)
 	if len(d.Attempts) != 1 || !strings.Contains(d.Attempts[0].Error, "AsyncCallback URI") {
 		t.Errorf("attempts = %+v", d.Attempts)
 	}

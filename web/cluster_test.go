@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"hooks/domain"
 	"hooks/store"
 	"hooks/store/storetest"
 )
@@ -108,7 +109,7 @@ func TestUISetupLinkOfOneInstanceWorksOnAnotherOnce(t *testing.T) {
 		c.get(path).want(t, http.StatusSeeOther, "/login")
 		form.Set("email", "eve@example.com")
 		c.post("/setup", form).want(t, http.StatusSeeOther, "/login")
-		if _, err := s.db.UserByEmail(context.Background(), "eve@example.com"); store.ErrorCode(err) != store.ENOTFOUND {
+		if _, err := s.db.UserByEmail(context.Background(), "eve@example.com"); domain.ErrorCode(err) != domain.ENOTFOUND {
 			t.Fatalf("instance %s: a second setup made a user (err %v)", name, err)
 		}
 	}

@@ -32,6 +32,7 @@ import (
 	"hooks/delivery"
 	"hooks/delivery/envelope"
 	"hooks/delivery/sign"
+	"hooks/domain"
 	"hooks/store"
 )
 
@@ -164,7 +165,7 @@ func TestHMACAndSharedSecretContracts(t *testing.T) {
 				}
 			}
 			dlv := got.header.Get("X-Hooks-Webhook-Id")
-			d := s.waitDelivery(dlv, store.StatusSucceeded, 5*time.Second)
+			d := s.waitDelivery(dlv, domain.StatusSucceeded, 5*time.Second)
 			if len(d.Attempts) != 1 {
 				t.Fatalf("attempts = %+v", d.Attempts)
 			}
@@ -227,10 +228,10 @@ func TestStandardWebhooksRotationSignsWithBothSecrets(t *testing.T) {
 // for is opened by newTestServer after the options that need it are read.
 type lateKeys struct{ db atomic.Pointer[store.DB] }
 
-func (k *lateKeys) SigningKeys(ctx context.Context, tenantID string) ([]sign.StoredKey, error) {
+func (k *lateKeys) SigningKeys(ctx context.Context, tenantID string) ([]domain.SigningKey, error) {
 	return k.db.Load().SigningKeys(ctx, tenantID)
 }
-func (k *lateKeys) InsertSigningKey(ctx context.Context, key sign.StoredKey) error {
+func (k *lateKeys) InsertSigningKey(ctx context.Context, key domain.SigningKey) error {
 	return k.db.Load().InsertSigningKey(ctx, key)
 }
 func (k *lateKeys) RetireSigningKey(ctx context.Context, id string, at time.Time) error {
@@ -239,7 +240,7 @@ func (k *lateKeys) RetireSigningKey(ctx context.Context, id string, at time.Time
 func (k *lateKeys) DeleteSigningKey(ctx context.Context, id string) error {
 	return k.db.Load().DeleteSigningKey(ctx, id)
 }
-func (k *lateKeys) AllSigningKeys(ctx context.Context) ([]sign.StoredKey, error) {
+func (k *lateKeys) AllSigningKeys(ctx context.Context) ([]domain.SigningKey, error) {
 	return k.db.Load().AllSigningKeys(ctx)
 }
 
@@ -377,11 +378,11 @@ func TestPPSContract(t *testing.T) {
 	}
 
 	var d deliveryJSON
-	for deadline := time.Now().Add(5 * time.Second); d.Status != store.StatusSucceeded && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(5 * time.Second); d.Status != domain.StatusSucceeded && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 		s.do("GET", "/api/v1/deliveries/"+dlv, s.key, nil, &d, "X-Tenant-ID", "OU1243")
 	}
-	if d.Status != store.StatusSucceeded || d.EventID != evID || d.Attempts[0].RequestHeaders["Authorization"] != "[redacted]" {
+	if d.Status != domain.StatusSucceeded || d.EventID != evID || d.Attempts[0].RequestHeaders["Authorization"] != "[redacted]" {
 		t.Errorf("delivery = %+v", d)
 	}
 }
@@ -452,7 +453,7 @@ func TestSuccessFalseWith200IsAFailedAttempt(t *testing.T) {
 	s.createWebhook(s.key, map[string]any{"url": rcv.srv.URL, "events": []string{"*"}})
 	s.postEvent("default", `{"topic":"orders/placed","data":{"id":7}}`)
 	got := rcv.next()
-	d := s.waitDelivery(got.header.Get("X-Hooks-Webhook-Id"), store.StatusFailed, 5*time.Second)
+	d := s.waitDelivery(got.header.Get("X-Hooks-Webhook-Id"), domain.StatusFailed, 5*time.Second)
 	if len(d.Attempts) != 1 {
 		t.Fatalf("%d attempts, want 1: a 200 is not retried", len(d.Attempts))
 	}
@@ -467,5 +468,5 @@ func TestSuccessFalseWith200IsAFailedAttempt(t *testing.T) {
 	})
 	s.createWebhook(s.key, map[string]any{"url": ok.srv.URL, "events": []string{"invoices/*"}})
 	s.postEvent("default", `{"topic":"invoices/paid","data":{"id":8}}`)
-	s.waitDelivery(ok.next().header.Get("X-Hooks-Webhook-Id"), store.StatusSucceeded, 5*time.Second)
+	s.waitDelivery(ok.next().header.Get("X-Hooks-Webhook-Id"), domain.StatusSucceeded, 5*time.Second)
 }

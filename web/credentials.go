@@ -1,11 +1,10 @@
 package web
 
 import (
+	"hooks/domain"
 	"net/http"
 	"strings"
 	"unicode/utf8"
-
-	"hooks/store"
 )
 
 // An endpoint's extra header values and metadata values are credentials
@@ -70,7 +69,7 @@ func unmaskValues(field string, submitted, stored map[string]string, headers boo
 		}
 		old, ok := byKey[key]
 		if !ok || maskValue(old) != v {
-			return nil, store.FieldErrorf(field, "the value of %s is masked (%s); enter the value itself, or leave the masked value of an existing %s as it was to keep it", k, v, field)
+			return nil, domain.FieldErrorf(field, "the value of %s is masked (%s); enter the value itself, or leave the masked value of an existing %s as it was to keep it", k, v, field)
 		}
 		out[k] = old
 	}
@@ -88,7 +87,7 @@ type credentialsJSON struct {
 // (API keys have no roles yet; each can read the signing secret too), and
 // every reveal is audited.
 func (s *Server) getWebhookCredentials(w http.ResponseWriter, r *http.Request, c *caller) error {
-	hook, err := s.db.WebhookByID(r.Context(), c.tenantID, r.PathValue("id"))
+	hook, err := s.db.EndpointByID(r.Context(), c.tenantID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -100,7 +99,7 @@ func (s *Server) getWebhookCredentials(w http.ResponseWriter, r *http.Request, c
 // revealCredentialsForm shows the webhook page with the extra header and
 // metadata values in clear: the admin-only Reveal of that page.
 func (s *Server) revealCredentialsForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	h, err := s.db.EndpointByID(r.Context(), c.tenant, r.PathValue("id"))
 	if err != nil {
 		return err
 	}

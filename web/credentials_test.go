@@ -14,6 +14,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"hooks/delivery"
+	"hooks/domain"
 	"hooks/store"
 )
 
@@ -57,14 +58,14 @@ func withLog(b *logBuffer) serverOption {
 
 // addCredentialWebhook stores an endpoint with a credential in an extra
 // header and one in metadata.
-func addCredentialWebhook(t *testing.T, s *testServer, url string) *store.Webhook {
+func addCredentialWebhook(t *testing.T, s *testServer, url string) *domain.Endpoint {
 	t.Helper()
-	w := &store.Webhook{TenantID: store.DefaultTenant, Name: "AlphaTouch", URL: url, Topics: []string{"orders/*"}, Enabled: true,
+	w := &domain.Endpoint{TenantID: domain.DefaultTenant, Name: "AlphaTouch", URL: url, Topics: []string{"orders/*"}, Enabled: true,
 		Headers: map[string]string{"X-Api-Key": testHeaderKey, "X-Region": "eu"}, Metadata: map[string]string{"api_key": testMetaKey}}
 	if err := s.engine.ValidateWebhook(w); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.db.CreateWebhook(context.Background(), w); err != nil {
+	if err := s.db.CreateEndpoint(context.Background(), w); err != nil {
 		t.Fatal(err)
 	}
 	return w
@@ -108,7 +109,7 @@ func formValues(doc *goquery.Document, sel string) url.Values {
 func TestViewerSeesCredentialsMasked(t *testing.T) {
 	s := newTestServer(t, uiDev)
 	w := addCredentialWebhook(t, s, "http://127.0.0.1:1/hook")
-	addUIUser(t, s.db, "viewer@example.com", store.RoleViewer, store.DefaultTenant)
+	addUIUser(t, s.db, "viewer@example.com", store.RoleViewer, domain.DefaultTenant)
 	c := newUIClient(t, s)
 	c.login("viewer@example.com")
 
@@ -125,7 +126,7 @@ func TestAdminRevealsCredentialsAudited(t *testing.T) {
 	s := newTestServer(t, uiDev, withLog(&log))
 	w := addCredentialWebhook(t, s, "http://127.0.0.1:1/hook")
 	admin := addUIUser(t, s.db, "admin@example.com", store.RoleAdmin, "")
-	addUIUser(t, s.db, "viewer@example.com", store.RoleViewer, store.DefaultTenant)
+	addUIUser(t, s.db, "viewer@example.com", store.RoleViewer, domain.DefaultTenant)
 	viewer := newUIClient(t, s)
 	viewer.login("viewer@example.com")
 	viewer.post("/webhooks/"+w.ID+"/credentials/reveal", nil).want(t, http.StatusForbidden, "")
@@ -152,7 +153,7 @@ func TestAdminRevealsCredentialsAudited(t *testing.T) {
 	}
 	l := lines[0]
 	if l["action"] != "webhook.credentials.revealed" || l["actor"] != admin.ID || l["webhook"] != w.ID ||
-		l["tenant"] != store.DefaultTenant || l["remote"] != "127.0.0.1" {
+		l["tenant"] != domain.DefaultTenant || l["remote"] != "127.0.0.1" {
 		t.Errorf("audit line %v", l)
 	}
 
@@ -185,7 +186,7 @@ func TestEditFormKeepsMaskedCredentials(t *testing.T) {
 	}
 	form.Set("name", "AlphaTouch v2")
 	c.post("/webhooks/"+w.ID, form).want(t, http.StatusSeeOther, "/webhooks/"+w.ID)
-	got, err := s.db.WebhookByID(context.Background(), store.DefaultTenant, w.ID)
+	got, err := s.db.EndpointByID(context.Background(), domain.DefaultTenant, w.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +202,7 @@ func TestEditFormKeepsMaskedCredentials(t *testing.T) {
 	}
 	form.Set("metadata", "api_key=ak_new")
 	c.post("/webhooks/"+w.ID, form).want(t, http.StatusSeeOther, "/webhooks/"+w.ID)
-	got, _ = s.db.WebhookByID(context.Background(), store.DefaultTenant, w.ID)
+	got, _ = s.db.EndpointByID(context.Background(), domain.DefaultTenant, w.ID)
 	if got.Metadata["api_key"] != "ak_new" || len(got.Metadata) != 1 || got.Headers["X-Api-Key"] != testHeaderKey {
 		t.Fatalf("after changing the metadata: headers %v, metadata %v", got.Headers, got.Metadata)
 	}
@@ -227,7 +228,7 @@ func TestAPIMasksCredentials(t *testing.T) {
 		"headers": one.Headers, "metadata": one.Metadata}, &patched), 200)
 	raw, _ = json.Marshal(patched)
 	checkMasked(t, "the PATCH answer", string(raw))
-	stored, err := s.db.WebhookByID(context.Background(), store.DefaultTenant, created.ID)
+	stored, err := s.db.EndpointByID(context.Background(), domain.DefaultTenant, created.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

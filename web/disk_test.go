@@ -14,6 +14,7 @@ import (
 
 	"hooks/delivery"
 	"hooks/delivery/netguard"
+	"hooks/domain"
 	"hooks/store"
 	"hooks/store/storetest"
 )
@@ -56,7 +57,7 @@ func checkUnavailable(t *testing.T, resp *http.Response, body errorBody, cause s
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("status %d, want 503", resp.StatusCode)
 	}
-	if body.Error.Code != store.EUNAVAILABLE || !strings.Contains(body.Error.Message, cause) {
+	if body.Error.Code != domain.EUNAVAILABLE || !strings.Contains(body.Error.Message, cause) {
 		t.Errorf("error %+v, want code unavailable naming %s", body.Error, cause)
 	}
 	if resp.Header.Get("Retry-After") == "" {
@@ -141,7 +142,7 @@ func TestDiskFullAnswers503AndDeliveryResumes(t *testing.T) {
 		if len(e.Deliveries) != 1 {
 			t.Fatalf("event %s has %d deliveries", id, len(e.Deliveries))
 		}
-		s.waitDelivery(e.Deliveries[0].ID, store.StatusSucceeded, 10*time.Second)
+		s.waitDelivery(e.Deliveries[0].ID, domain.StatusSucceeded, 10*time.Second)
 	}
 	if n := rcv.count(); n < len(accepted) {
 		t.Errorf("receiver got %d requests for %d accepted events", n, len(accepted))

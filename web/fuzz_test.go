@@ -14,6 +14,7 @@ import (
 
 	"hooks/delivery"
 	"hooks/delivery/netguard"
+	"hooks/domain"
 	"hooks/store"
 	"hooks/store/storetest"
 )
@@ -86,14 +87,14 @@ func FuzzCreateWebhook(f *testing.F) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &w); err != nil {
 			t.Fatalf("201 with body %q: %v", rec.Body, err)
 		}
-		if w.Secret == "" || !strings.HasPrefix(w.ID, store.PrefixWebhook) {
+		if w.Secret == "" || !strings.HasPrefix(w.ID, domain.PrefixEndpoint) {
 			t.Fatalf("created %+v without an id or secret", w)
 		}
 		if len(w.Events) == 0 {
 			t.Fatalf("created an endpoint with no topics from %q", body)
 		}
 		for _, p := range append(append([]string{}, w.Events...), w.SubTopics...) {
-			if err := delivery.ValidTopicPattern(p); err != nil {
+			if err := domain.ValidTopicPattern(p); err != nil {
 				t.Fatalf("stored topic pattern %q: %v", p, err)
 			}
 		}
@@ -128,7 +129,7 @@ func FuzzCreateEvent(f *testing.F) {
 			return
 		}
 		var acc eventAccepted
-		if err := json.Unmarshal(rec.Body.Bytes(), &acc); err != nil || !strings.HasPrefix(acc.ID, store.PrefixEvent) {
+		if err := json.Unmarshal(rec.Body.Bytes(), &acc); err != nil || !strings.HasPrefix(acc.ID, domain.PrefixEvent) {
 			t.Fatalf("202 with body %q: %v", rec.Body, err)
 		}
 		got := serve(s, key, "GET", "/api/v1/events/"+acc.ID, nil)
@@ -139,7 +140,7 @@ func FuzzCreateEvent(f *testing.F) {
 		if err := json.Unmarshal(got.Body.Bytes(), &ev); err != nil {
 			t.Fatal(err)
 		}
-		if err := delivery.ValidTopic(ev.Topic); err != nil {
+		if err := domain.ValidTopic(ev.Topic); err != nil {
 			t.Fatalf("stored topic %q: %v", ev.Topic, err)
 		}
 		if !json.Valid(ev.Data) {
@@ -174,11 +175,11 @@ func FuzzDecodeJSON(f *testing.F) {
 				}
 				continue
 			}
-			var se *store.Error
+			var se *domain.Error
 			if !errors.As(err, &se) {
-				t.Fatalf("%T: decodeJSON(%q) = %v, not a store.Error", v, body, err)
+				t.Fatalf("%T: decodeJSON(%q) = %v, not a domain.Error", v, body, err)
 			}
-			if se.Code != store.EINVALID && se.Code != store.ETOOLARGE {
+			if se.Code != domain.EINVALID && se.Code != domain.ETOOLARGE {
 				t.Fatalf("%T: decodeJSON(%q) code %s", v, body, se.Code)
 			}
 			if se.Message == "" {

@@ -4,33 +4,32 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hooks/domain"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-
-	"hooks/store"
 )
 
 // errorStatus maps an application error code to its HTTP status. This is
 // the one place where store errors become HTTP.
 func errorStatus(code string) int {
 	switch code {
-	case store.EINVALID:
+	case domain.EINVALID:
 		return http.StatusUnprocessableEntity
-	case store.ENOTFOUND:
+	case domain.ENOTFOUND:
 		return http.StatusNotFound
-	case store.ECONFLICT:
+	case domain.ECONFLICT:
 		return http.StatusConflict
-	case store.EUNAUTHORIZED:
+	case domain.EUNAUTHORIZED:
 		return http.StatusUnauthorized
-	case store.EFORBIDDEN:
+	case domain.EFORBIDDEN:
 		return http.StatusForbidden
-	case store.ETOOLARGE:
+	case domain.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
-	case store.ELIMIT:
+	case domain.ELIMIT:
 		return http.StatusTooManyRequests
-	case store.EUNAVAILABLE:
+	case domain.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
@@ -39,14 +38,14 @@ func errorStatus(code string) int {
 // apiErrorCode is the code a client sees: field errors get a specific one
 // ("invalid_url"), others the store code.
 func apiErrorCode(err error) string {
-	var e *store.Error
+	var e *domain.Error
 	if errors.As(err, &e) {
-		if e.Code == store.EINVALID && e.Field != "" {
-			return "invalid_" + snake(e.Field)
+		if e.Code == domain.EINVALID && e.Field != "" {
+			return "invalid_" + snake(e.TopField())
 		}
 		return e.Code
 	}
-	return store.EINTERNAL
+	return domain.EINTERNAL
 }
 
 func snake(s string) string {
@@ -63,25 +62,36 @@ func snake(s string) string {
 	return b.String()
 }
 
+// fieldDetail names the exact input at fault, as a path into the request
+// body ("signing.encoding"), for clients that point at it.
+type fieldDetail struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
 type errorBody struct {
 	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Field   string `json:"field,omitempty"`
+		Code    string        `json:"code"`
+		Message string        `json:"message"`
+		Field   string        `json:"field,omitempty"`
+		Details []fieldDetail `json:"details,omitempty"`
 	} `json:"error"`
 }
 
 // writeError answers with {"error":{"code","message"}}. Internal details
 // go to the log, never to the client.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	code := store.ErrorCode(err)
+	code := domain.ErrorCode(err)
 	status := errorStatus(code)
 	var body errorBody
 	body.Error.Code = apiErrorCode(err)
-	body.Error.Message = store.ErrorMessage(err)
-	var se *store.Error
+	body.Error.Message = domain.ErrorMessage(err)
+	var se *domain.Error
 	if errors.As(err, &se) {
-		body.Error.Field = se.Field
+		body.Error.Field = se.TopField()
+		if se.Code == domain.EINVALID && se.Field != "" {
+			body.Error.Details = []fieldDetail{{Field: se.Field, Message: se.Message}}
+		}
 	}
 	if status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -110,35 +120,35 @@ func decodeJSON(r *http.Request, v any) error {
 	err := dec.Decode(v)
 	if err == nil {
 		if dec.More() || dec.Decode(&struct{}{}) != io.EOF {
-			return &store.Error{Code: store.EINVALID, Field: "json", Message: "the body must hold a single JSON object"}
+			return &domain.Error{Code: domain.EINVALID, Field: "json", Message: "the body must hold a single JSON object"}
 		}
 		return nil
 	}
 	var maxErr *http.MaxBytesError
 	var syntaxErr *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
-	var se *store.Error
+	var se *domain.Error
 	switch {
 	case errors.As(err, &maxErr):
-		return store.Errorf(store.ETOOLARGE, "the body is larger than %d bytes", maxErr.Limit)
+		return domain.Errorf(domain.ETOOLARGE, "the body is larger than %d bytes", maxErr.Limit)
 	case errors.As(err, &se):
 		return se
 	case errors.Is(err, io.EOF):
-		return &store.Error{Code: store.EINVALID, Field: "json", Message: "the body is empty; send a JSON object"}
+		return &domain.Error{Code: domain.EINVALID, Field: "json", Message: "the body is empty; send a JSON object"}
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return &store.Error{Code: store.EINVALID, Field: "json", Message: "the body is not complete JSON"}
+		return &domain.Error{Code: domain.EINVALID, Field: "json", Message: "the body is not complete JSON"}
 	case errors.As(err, &syntaxErr):
-		return &store.Error{Code: store.EINVALID, Field: "json", Message: fmt.Sprintf("the body is not valid JSON (at byte %d)", syntaxErr.Offset)}
+		return &domain.Error{Code: domain.EINVALID, Field: "json", Message: fmt.Sprintf("the body is not valid JSON (at byte %d)", syntaxErr.Offset)}
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
 		if field == "" {
-			return &store.Error{Code: store.EINVALID, Field: "json", Message: "the body must be a JSON object"}
+			return &domain.Error{Code: domain.EINVALID, Field: "json", Message: "the body must be a JSON object"}
 		}
-		return &store.Error{Code: store.EINVALID, Field: "json", Message: fmt.Sprintf("field %s must be %s, not %s", field, jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value)}
+		return &domain.Error{Code: domain.EINVALID, Field: "json", Message: fmt.Sprintf("field %s must be %s, not %s", field, jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value)}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return &store.Error{Code: store.EINVALID, Field: "json", Message: "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")}
+		return &domain.Error{Code: domain.EINVALID, Field: "json", Message: "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")}
 	}
-	return &store.Error{Code: store.EINVALID, Field: "json", Message: "the body could not be read as JSON: " + err.Error()}
+	return &domain.Error{Code: domain.EINVALID, Field: "json", Message: "the body could not be read as JSON: " + err.Error()}
 }
 
 func jsonTypeName(kind string) string {

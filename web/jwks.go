@@ -2,9 +2,8 @@ package web
 
 import (
 	"context"
+	"hooks/domain"
 	"net/http"
-
-	"hooks/store"
 )
 
 // KeySets publishes the JWT scheme's public keys; *sign.KeyRing is one.
@@ -50,8 +49,8 @@ func (s *Server) allJWKS(w http.ResponseWriter, r *http.Request) {
 // empty set, so a receiver configured with a mistyped tenant fails loudly.
 func (s *Server) tenantJWKS(w http.ResponseWriter, r *http.Request) {
 	tenant := r.PathValue("tenant")
-	if !store.ValidTenantID(tenant) {
-		s.writeError(w, r, store.Errorf(store.ENOTFOUND, "tenant %q not found", tenant))
+	if !domain.ValidTenantID(tenant) {
+		s.writeError(w, r, domain.Errorf(domain.ENOTFOUND, "tenant %q not found", tenant))
 		return
 	}
 	if _, err := s.db.TenantByID(r.Context(), tenant); err != nil {

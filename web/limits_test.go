@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"hooks/delivery"
-	"hooks/store"
+	"hooks/domain"
 )
 
 func TestKeyLimiterRefillsAndSaysWhen(t *testing.T) {
@@ -55,7 +55,7 @@ func TestAPIRateLimitAnswers429WithRetryAfter(t *testing.T) {
 	if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 1 {
 		t.Errorf("Retry-After = %q, want a whole number of seconds ≥ 1", resp.Header.Get("Retry-After"))
 	}
-	if body.Error.Code != store.ELIMIT || !strings.Contains(body.Error.Message, "rate limit") {
+	if body.Error.Code != domain.ELIMIT || !strings.Contains(body.Error.Message, "rate limit") {
 		t.Errorf("error = %+v", body.Error)
 	}
 	// Each key has its own budget.
@@ -77,7 +77,7 @@ func TestRequestBodyOverLimitIs413(t *testing.T) {
 	var body errorBody
 	resp := s.do("POST", "/api/v1/events", s.key, big, &body)
 	mustStatus(t, resp, http.StatusRequestEntityTooLarge)
-	if body.Error.Code != store.ETOOLARGE || !strings.Contains(body.Error.Message, "4096 bytes") {
+	if body.Error.Code != domain.ETOOLARGE || !strings.Contains(body.Error.Message, "4096 bytes") {
 		t.Errorf("error = %+v", body.Error)
 	}
 	// Just under the limit is fine.
@@ -89,16 +89,16 @@ func TestWebhooksPerTenantLimit(t *testing.T) {
 	s := newTestServer(t, devPolicy)
 	ctx := context.Background()
 	for i := range MaxWebhooksPerTenant {
-		w := &store.Webhook{TenantID: store.DefaultTenant, Name: fmt.Sprint(i), URL: "https://example.com/" + fmt.Sprint(i),
-			Topics: []string{"*"}, Enabled: true, Secret: "s3cret-s3cret", Signing: store.Signing{Scheme: "standard"}}
-		if err := s.db.CreateWebhook(ctx, w); err != nil {
+		w := &domain.Endpoint{TenantID: domain.DefaultTenant, Name: fmt.Sprint(i), URL: "https://example.com/" + fmt.Sprint(i),
+			Topics: []string{"*"}, Enabled: true, Secret: "s3cret-s3cret", Signing: domain.Signing{Scheme: "standard"}}
+		if err := s.db.CreateEndpoint(ctx, w); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var body errorBody
 	resp := s.do("POST", "/api/v1/webhooks", s.key, map[string]any{"url": "http://127.0.0.1:1/x", "events": []string{"*"}}, &body)
 	mustStatus(t, resp, http.StatusTooManyRequests)
-	if body.Error.Code != store.ELIMIT || !strings.Contains(body.Error.Message, "1000") {
+	if body.Error.Code != domain.ELIMIT || !strings.Contains(body.Error.Message, "1000") {
 		t.Errorf("error = %+v", body.Error)
 	}
 	// Another tenant is not affected.
@@ -110,7 +110,7 @@ func TestWebhooksPerTenantLimit(t *testing.T) {
 func TestWebhookConfigLimits(t *testing.T) {
 	s := newTestServer(t, devPolicy)
 	headers := map[string]string{}
-	for i := range delivery.MaxHeaders + 1 {
+	for i := range domain.MaxHeaders + 1 {
 		headers[fmt.Sprintf("X-Custom-%d", i)] = "v"
 	}
 	tests := []struct {
@@ -119,15 +119,15 @@ func TestWebhookConfigLimits(t *testing.T) {
 		code  string
 	}{
 		{"too many headers", map[string]any{"headers": headers}, "invalid_headers"},
-		{"header value too long", map[string]any{"headers": map[string]string{"X-Big": strings.Repeat("v", delivery.MaxHeaderValue+1)}}, "invalid_headers"},
+		{"header value too long", map[string]any{"headers": map[string]string{"X-Big": strings.Repeat("v", domain.MaxHeaderValue+1)}}, "invalid_headers"},
 		{"header value with a newline", map[string]any{"headers": map[string]string{"X-Split": "a\r\nX-Injected: b"}}, "invalid_headers"},
 		{"template too large", map[string]any{"envelope": map[string]string{"type": "template",
 			"template": `{"d":"` + strings.Repeat("x", 64<<10) + `"}`}}, "invalid_envelope"},
-		{"too many topics", map[string]any{"events": manyTopics(delivery.MaxTopicsPerWebhook + 1)}, "invalid_events"},
-		{"topic too long", map[string]any{"events": []string{strings.Repeat("t", delivery.MaxTopicLength+1)}}, "invalid_events"},
+		{"too many topics", map[string]any{"events": manyTopics(domain.MaxTopicsPerEndpoint + 1)}, "invalid_events"},
+		{"topic too long", map[string]any{"events": []string{strings.Repeat("t", domain.MaxTopicLength+1)}}, "invalid_events"},
 		{"timeout too long", map[string]any{"timeoutSeconds": 31}, "invalid_timeout_seconds"},
-		{"too many attempts", map[string]any{"retry": map[string]any{"maxAttempts": delivery.MaxAttemptsLimit + 1}}, "invalid_retry"},
-		{"too much metadata", map[string]any{"metadata": manyMetadata(delivery.MaxMetadata + 1)}, "invalid_metadata"},
+		{"too many attempts", map[string]any{"retry": map[string]any{"maxAttempts": domain.MaxAttemptsLimit + 1}}, "invalid_retry"},
+		{"too much metadata", map[string]any{"metadata": manyMetadata(domain.MaxMetadata + 1)}, "invalid_metadata"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

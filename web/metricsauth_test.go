@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"hooks/domain"
 	"hooks/store"
 	"hooks/web/metrics"
 )
@@ -29,7 +30,7 @@ func TestMetricsOnMainListenerNeedTokenOrAdmin(t *testing.T) {
 	}
 	addUIUser(t, base.db, "admin@example.com", store.RoleAdmin, "")
 	addUIUser(t, base.db, "viewer@example.com", store.RoleViewer, "")
-	addUIUser(t, base.db, "tenant-admin@example.com", store.RoleAdmin, store.DefaultTenant)
+	addUIUser(t, base.db, "tenant-admin@example.com", store.RoleAdmin, domain.DefaultTenant)
 
 	for _, token := range []string{"s3cret-scrape-token", ""} {
 		s := serveWith(token)

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"hooks/delivery"
-	"hooks/store"
+	"hooks/domain"
 )
 
 // ppsReceiverDir is the Express + express-jwt + jwks-rsa receiver that
@@ -111,14 +111,14 @@ func TestPPSExpressReceiverAcceptsDeliveries(t *testing.T) {
 	var d deliveryJSON
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		s.do("GET", "/api/v1/deliveries", s.key, nil, &list, "X-Tenant-ID", "OU1243")
-		if len(list.Data) == 1 && list.Data[0].Status != store.StatusPending {
+		if len(list.Data) == 1 && list.Data[0].Status != domain.StatusPending {
 			s.do("GET", "/api/v1/deliveries/"+list.Data[0].ID, s.key, nil, &d, "X-Tenant-ID", "OU1243")
-			if d.Status == store.StatusSucceeded || d.Status == store.StatusFailed {
+			if d.Status == domain.StatusSucceeded || d.Status == domain.StatusFailed {
 				break
 			}
 		}
 	}
-	if d.Status != store.StatusSucceeded || len(d.Attempts) != 1 {
+	if d.Status != domain.StatusSucceeded || len(d.Attempts) != 1 {
 		t.Fatalf("delivery = %s; attempts %+v", d.Status, d.Attempts)
 	}
 	// The receiver echoes the token's jti: the webhook id.

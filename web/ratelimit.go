@@ -1,6 +1,7 @@
 package web
 
 import (
+	"hooks/domain"
 	"math"
 	"net/http"
 	"strconv"
@@ -8,8 +9,6 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-
-	"hooks/store"
 )
 
 // DefaultAPIRateLimit is the API requests per second one key may make,
@@ -69,5 +68,5 @@ func (s *Server) checkRate(w http.ResponseWriter, c *caller) error {
 	}
 	secs := max(int(math.Ceil(wait.Seconds())), 1)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	return store.Errorf(store.ELIMIT, "this API key is over its rate limit of %g requests per second; retry after %d s", float64(s.limiter.limit), secs)
+	return domain.Errorf(domain.ELIMIT, "this API key is over its rate limit of %g requests per second; retry after %d s", float64(s.limiter.limit), secs)
 }

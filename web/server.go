@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"hooks/delivery"
+	"hooks/domain"
 	"hooks/store"
 	"hooks/web/metrics"
 )
@@ -123,7 +124,7 @@ func (s *Server) routes() {
 	api("GET /api/v1/deliveries/{id}", s.getDelivery)
 	api("POST /api/v1/deliveries/{id}/redeliver", s.redeliver)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, store.Errorf(store.ENOTFOUND, "no API route %s %s", r.Method, r.URL.Path))
+		s.writeError(w, r, domain.Errorf(domain.ENOTFOUND, "no API route %s %s", r.Method, r.URL.Path))
 	})
 	s.uiRoutes()
 }

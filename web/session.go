@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"hooks/domain"
 	"hooks/store"
 	"hooks/templates"
 )
@@ -192,7 +193,7 @@ func (s *Server) sessionUser(ctx context.Context, sess *sessions.Session) (*uiRe
 		return nil, nil
 	}
 	u, err := s.db.UserByID(ctx, id)
-	if store.ErrorCode(err) == store.ENOTFOUND {
+	if domain.ErrorCode(err) == domain.ENOTFOUND {
 		return nil, nil
 	}
 	if err != nil {
@@ -206,16 +207,16 @@ func (s *Server) sessionUser(ctx context.Context, sess *sessions.Session) (*uiRe
 		if ms, _ := strconv.ParseInt(string(out), 10, 64); at <= ms {
 			return nil, nil
 		}
-	case store.ErrorCode(err) != store.ENOTFOUND:
+	case domain.ErrorCode(err) != domain.ENOTFOUND:
 		return nil, err
 	}
 	c := &uiRequest{user: u, sess: sess, tenant: u.TenantID}
 	if c.tenant == "" {
 		c.tenant, _ = sess.Values[sessTenant].(string)
 		if c.tenant == "" {
-			c.tenant = store.DefaultTenant
+			c.tenant = domain.DefaultTenant
 		} else if _, err := s.db.TenantByID(ctx, c.tenant); err != nil {
-			c.tenant = store.DefaultTenant
+			c.tenant = domain.DefaultTenant
 		}
 	}
 	return c, nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"hooks/domain"
 	"hooks/static"
 	"hooks/store"
 	"hooks/templates"
@@ -142,8 +143,8 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, c *uiReques
 		s.writeError(w, r, err)
 		return
 	}
-	status := errorStatus(store.ErrorCode(err))
-	msg := store.ErrorMessage(err)
+	status := errorStatus(domain.ErrorCode(err))
+	msg := domain.ErrorMessage(err)
 	if status >= 500 {
 		s.log.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		if status == http.StatusInternalServerError {
@@ -196,9 +197,9 @@ func wantsJSON(r *http.Request) bool {
 func parseForm(r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		if _, ok := err.(*http.MaxBytesError); ok || strings.Contains(err.Error(), "too large") {
-			return store.Errorf(store.ETOOLARGE, "the form is too large")
+			return domain.Errorf(domain.ETOOLARGE, "the form is too large")
 		}
-		return store.Errorf(store.EINVALID, "the form could not be read")
+		return domain.Errorf(domain.EINVALID, "the form could not be read")
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"hooks/domain"
 	"hooks/store"
 	"hooks/templates"
 )
@@ -28,7 +29,7 @@ func (s *Server) SetupURL(ctx context.Context) (string, error) {
 		return "", err
 	}
 	token, err := s.db.CreateSetupToken(ctx, SetupTokenLifetime)
-	if store.ErrorCode(err) == store.ECONFLICT {
+	if domain.ErrorCode(err) == domain.ECONFLICT {
 		return "", nil // a user appeared meanwhile
 	}
 	if err != nil {
@@ -86,7 +87,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := s.db.UserByEmail(r.Context(), email)
-	if err != nil && store.ErrorCode(err) != store.ENOTFOUND {
+	if err != nil && domain.ErrorCode(err) != domain.ENOTFOUND {
 		s.ui.limiter.end(attempt, false)
 		s.renderError(w, r, nil, err)
 		return
@@ -136,7 +137,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, c *uiRequest) er
 
 func (s *Server) switchTenant(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
 	if !c.unbound() {
-		return store.Errorf(store.EFORBIDDEN, "your account belongs to tenant %s and can't switch", c.user.TenantID)
+		return domain.Errorf(domain.EFORBIDDEN, "your account belongs to tenant %s and can't switch", c.user.TenantID)
 	}
 	if err := parseForm(r); err != nil {
 		return err
@@ -196,14 +197,14 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 	}
 	hash, err := store.HashPassword(password)
 	if err != nil {
-		v.Errors["password"] = store.ErrorMessage(err) + "."
+		v.Errors["password"] = domain.ErrorMessage(err) + "."
 	}
 	u := &store.User{Email: v.Email, PasswordHash: hash}
 	if len(v.Errors) == 0 {
 		err = s.db.CreateFirstAdmin(r.Context(), token, u)
 		if err != nil {
 			if fe := fieldError(err); fe != "" {
-				v.Errors[fe] = store.ErrorMessage(err) + "."
+				v.Errors[fe] = domain.ErrorMessage(err) + "."
 			} else {
 				s.renderError(w, r, nil, err)
 				return
@@ -224,8 +225,8 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 
 // fieldError returns the field an EINVALID or ECONFLICT error is about.
 func fieldError(err error) string {
-	var e *store.Error
-	if errors.As(err, &e) && (e.Code == store.EINVALID || e.Code == store.ECONFLICT) {
+	var e *domain.Error
+	if errors.As(err, &e) && (e.Code == domain.EINVALID || e.Code == domain.ECONFLICT) {
 		return e.Field
 	}
 	return ""

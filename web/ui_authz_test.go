@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"hooks/domain"
 	"hooks/store"
 )
 
@@ -56,20 +57,20 @@ var uiMatrix = map[string]uiExpect{
 func TestUIAuthorizationMatrix(t *testing.T) {
 	ctx := context.Background()
 	s := newTestServer(t, uiDev)
-	if _, err := s.db.PutTenant(ctx, &store.Tenant{ID: "other"}); err != nil {
+	if _, err := s.db.PutTenant(ctx, &domain.Tenant{ID: "other"}); err != nil {
 		t.Fatal(err)
 	}
 	recv := newUIReceiver(t, 200, `ok`)
-	hook := addUIWebhook(t, s, store.DefaultTenant, "Shop", recv.srv.URL, "orders/*")
-	events := []*store.Event{{TenantID: store.DefaultTenant, Topic: "orders/placed", Payload: []byte(`{}`)}}
+	hook := addUIWebhook(t, s, domain.DefaultTenant, "Shop", recv.srv.URL, "orders/*")
+	events := []*domain.Event{{TenantID: domain.DefaultTenant, Topic: "orders/placed", Payload: []byte(`{}`)}}
 	if _, err := s.db.CreateEvents(ctx, events); err != nil {
 		t.Fatal(err)
 	}
-	ds, _, err := s.db.Deliveries(ctx, store.DeliveryFilter{TenantID: store.DefaultTenant, Limit: 1})
+	ds, _, err := s.db.Deliveries(ctx, store.DeliveryFilter{TenantID: domain.DefaultTenant, Limit: 1})
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("deliveries: %v, %v", ds, err)
 	}
-	addUIUser(t, s.db, "viewer@example.com", store.RoleViewer, store.DefaultTenant)
+	addUIUser(t, s.db, "viewer@example.com", store.RoleViewer, domain.DefaultTenant)
 	addUIUser(t, s.db, "other@example.com", store.RoleAdmin, "other")
 	addUIUser(t, s.db, "admin@example.com", store.RoleAdmin, "")
 
@@ -98,7 +99,7 @@ func TestUIAuthorizationMatrix(t *testing.T) {
 		"POST /webhooks/{id}":         webhookForm,
 		"POST /webhooks/{id}/recover": {"since": {since}},
 		"POST /events":                {"topic": {"orders/placed"}, "data": {`{"n":1}`}},
-		"POST /tenant":                {"tenant": {store.DefaultTenant}},
+		"POST /tenant":                {"tenant": {domain.DefaultTenant}},
 		"POST /setup":                 {"token": {"x"}},
 	}
 	// path fills a pattern's {id}. Deleting gets an endpoint of its own, so
@@ -113,7 +114,7 @@ func TestUIAuthorizationMatrix(t *testing.T) {
 		case strings.HasPrefix(p, "/events/"):
 			id = events[0].ID
 		case pattern == "POST /webhooks/{id}/delete":
-			id = addUIWebhook(t, s, store.DefaultTenant, "Doomed", recv.srv.URL, "x").ID
+			id = addUIWebhook(t, s, domain.DefaultTenant, "Doomed", recv.srv.URL, "x").ID
 		}
 		return strings.Replace(p, "{id}", id, 1)
 	}
@@ -159,7 +160,7 @@ func TestUIAuthorizationMatrix(t *testing.T) {
 		})
 	}
 	// The viewer's and the other tenant's tries changed nothing.
-	got, err := s.db.WebhookByID(ctx, store.DefaultTenant, hook.ID)
+	got, err := s.db.EndpointByID(ctx, domain.DefaultTenant, hook.ID)
 	if err != nil || got.Name != "Made in the matrix" {
 		t.Fatalf("webhook after the matrix: %+v, %v (only the admin's edit should have landed)", got, err)
 	}

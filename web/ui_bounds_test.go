@@ -14,6 +14,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
 
+	"hooks/domain"
 	"hooks/store"
 )
 
@@ -42,10 +43,10 @@ func TestUIPagesStaySmallWithDeepJSON(t *testing.T) {
 	}
 	s.do("GET", "/api/v1/events/"+evt, s.key, nil, &ev)
 	dlv := ev.Deliveries[0].ID
-	s.waitDelivery(dlv, store.StatusSucceeded, 10*time.Second)
+	s.waitDelivery(dlv, domain.StatusSucceeded, 10*time.Second)
 	// A second attempt: the page shows both.
 	s.do("POST", "/api/v1/deliveries/"+dlv+"/redeliver", s.key, nil, nil)
-	s.waitDelivery(dlv, store.StatusSucceeded, 10*time.Second)
+	s.waitDelivery(dlv, domain.StatusSucceeded, 10*time.Second)
 
 	c := newUIClient(t, s)
 	c.login("vi@example.com")
@@ -86,7 +87,7 @@ func TestUIDeliveryPageBoundsManyLargeAttempts(t *testing.T) {
 	}
 	s.do("GET", "/api/v1/events/"+evt, s.key, nil, &ev)
 	dlv := ev.Deliveries[0].ID
-	s.waitDelivery(dlv, store.StatusFailed, 10*time.Second)
+	s.waitDelivery(dlv, domain.StatusFailed, 10*time.Second)
 	const n = maxShownAttempts + 5
 	addWorstAttempts(t, s.db, dlv, n)
 
@@ -121,10 +122,10 @@ func addWorstAttempts(t *testing.T, db *store.DB, id string, n int) {
 		respHeaders.Set(fmt.Sprintf("X-H%d", i), "<<<<<<<<")
 	}
 	for range n {
-		a := &store.Attempt{Trigger: store.TriggerManual, URL: "https://receiver.example/hook", StatusCode: 500,
+		a := &domain.Attempt{Trigger: domain.TriggerManual, URL: "https://receiver.example/hook", StatusCode: 500,
 			Error: strings.Repeat("<", 4000), RequestHeaders: respHeaders, RequestBody: reqBody,
 			ResponseHeaders: respHeaders, ResponseBody: respBody, ResponseTruncated: true, StartedAt: time.Now()}
-		o := store.Outcome{DeliveryID: id, Status: store.StatusFailed, LastStatusCode: 500, Attempt: a}
+		o := store.Outcome{DeliveryID: id, Status: domain.StatusFailed, LastStatusCode: 500, Attempt: a}
 		if err := db.RecordOutcomes(context.Background(), []store.Outcome{o}); err != nil {
 			t.Fatal(err)
 		}
@@ -171,13 +172,13 @@ func TestUIAttemptShowsTheMethodSent(t *testing.T) {
 	s.createWebhook(s.key, map[string]any{"url": rcv.srv.URL + "/in", "events": []string{"*"}})
 	s.postEvent("default", `{"topic":"orders/placed","data":{"id":7}}`)
 	dlv := rcv.next().header.Get("X-Hooks-Webhook-Id")
-	s.waitDelivery(dlv, store.StatusAwaitingCallback, 5*time.Second)
+	s.waitDelivery(dlv, domain.StatusAwaitingCallback, 5*time.Second)
 	clk.advance(2 * time.Second)
 	s.pollNow()
 	if got := rcv.next(); got.header.Get(":method") != http.MethodGet {
 		t.Fatalf("poll sent as %s", got.header.Get(":method"))
 	}
-	s.waitDelivery(dlv, store.StatusSucceeded, 5*time.Second)
+	s.waitDelivery(dlv, domain.StatusSucceeded, 5*time.Second)
 
 	c := newUIClient(t, s)
 	c.login("vi@example.com")
@@ -214,7 +215,7 @@ func TestUIHTMLResponsePreviewIsSandboxed(t *testing.T) {
 	}
 	s.do("GET", "/api/v1/events/"+evt, s.key, nil, &ev)
 	dlv := ev.Deliveries[0].ID
-	s.waitDelivery(dlv, store.StatusSucceeded, 10*time.Second)
+	s.waitDelivery(dlv, domain.StatusSucceeded, 10*time.Second)
 
 	c := newUIClient(t, s)
 	c.login("vi@example.com")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"hooks/domain"
 	"hooks/store"
 )
 
@@ -194,7 +195,7 @@ func TestBrowserFirstAdminToRedeliver(t *testing.T) {
 	eval[bool](b, `(document.querySelector("#f-events").value = "", true)`)
 	b.shot("webhook-new")
 	b.do("create the webhook", chromedp.Click(`.form-footer button[type=submit]`), chromedp.WaitVisible("#test-form"))
-	hooks, _, err := s.db.Webhooks(ctx, store.DefaultTenant, "", 10)
+	hooks, _, err := s.db.Endpoints(ctx, domain.DefaultTenant, "", 10)
 	if err != nil || len(hooks) != 1 {
 		t.Fatalf("stored webhooks: %d, %v", len(hooks), err)
 	}
@@ -213,12 +214,12 @@ func TestBrowserFirstAdminToRedeliver(t *testing.T) {
 	b.do("send an event", chromedp.Navigate(s.http.URL+"/events"), chromedp.WaitVisible("#f-topic"),
 		chromedp.SendKeys("#f-topic", "orders/placed"), chromedp.SetValue("#f-data", `{"id": 1042, "total": 99.5}`),
 		chromedp.Click(`form[action="/events"] button[type=submit]`), chromedp.WaitVisible(`a[href^="/deliveries/dlv_"]`))
-	ds, _, err := s.db.Deliveries(ctx, store.DeliveryFilter{TenantID: store.DefaultTenant, Topic: "orders/placed", Limit: 5})
+	ds, _, err := s.db.Deliveries(ctx, store.DeliveryFilter{TenantID: domain.DefaultTenant, Topic: "orders/placed", Limit: 5})
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("deliveries of the event: %v, %v", ds, err)
 	}
 	dlv := ds[0].ID
-	waitUIDelivery(t, s, store.DefaultTenant, dlv, store.StatusSucceeded)
+	waitUIDelivery(t, s, domain.DefaultTenant, dlv, domain.StatusSucceeded)
 	b.do("reload the event", chromedp.Reload(), chromedp.WaitVisible(`a[href="/deliveries/`+dlv+`"]`))
 	b.shot("event")
 	b.do("back to the events list", chromedp.Navigate(s.http.URL+"/events"), chromedp.WaitVisible("table"))
@@ -255,7 +256,7 @@ func TestBrowserFirstAdminToRedeliver(t *testing.T) {
 
 	b.do("disable the webhook", chromedp.Navigate(s.http.URL+"/webhooks/"+hook.ID), chromedp.WaitVisible("#test-form"),
 		chromedp.Click(`.page-actions form[action="/webhooks/`+hook.ID+`/disable"] button`), chromedp.WaitVisible(".flash-success"))
-	if got, err := s.db.WebhookByID(ctx, store.DefaultTenant, hook.ID); err != nil || got.Enabled {
+	if got, err := s.db.EndpointByID(ctx, domain.DefaultTenant, hook.ID); err != nil || got.Enabled {
 		t.Fatalf("after Disable: %+v, %v", got, err)
 	}
 	// The disable step's flash is still on the page, so wait for what only
@@ -263,7 +264,7 @@ func TestBrowserFirstAdminToRedeliver(t *testing.T) {
 	// aborts it (net::ERR_ABORTED).
 	b.do("enable it again", chromedp.Click(`.page-actions form[action="/webhooks/`+hook.ID+`/enable"] button`),
 		chromedp.WaitVisible(`.page-actions form[action="/webhooks/`+hook.ID+`/disable"] button`))
-	if got, err := s.db.WebhookByID(ctx, store.DefaultTenant, hook.ID); err != nil || !got.Enabled {
+	if got, err := s.db.EndpointByID(ctx, domain.DefaultTenant, hook.ID); err != nil || !got.Enabled {
 		t.Fatalf("after Enable: %+v, %v", got, err)
 	}
 

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"hooks/domain"
 	"hooks/store"
 	"hooks/templates"
 )
@@ -48,10 +49,10 @@ func (s *Server) endpointHealth(ctx context.Context, tenant string) (map[string]
 func healthBySamples(samples []store.AttemptSample, now time.Time) map[string]*healthStats {
 	out := map[string]*healthStats{}
 	for _, a := range samples {
-		h := out[a.WebhookID]
+		h := out[a.EndpointID]
 		if h == nil {
 			h = &healthStats{lastAt: a.StartedAt, lastCode: a.StatusCode}
-			out[a.WebhookID] = h
+			out[a.EndpointID] = h
 		}
 		h.attempts++
 		if a.OK() {
@@ -79,7 +80,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *uiRequest)
 	if r.URL.Query().Get("range") == "24h" {
 		v.Range = "24h"
 	}
-	n, err := s.db.CountWebhooks(ctx, c.tenant)
+	n, err := s.db.CountEndpoints(ctx, c.tenant)
 	if err != nil {
 		return err
 	}
@@ -113,7 +114,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *uiRequest)
 	v.Stats.P50Ms, v.Stats.P95Ms = percentileMs(lastHour, 0.50), percentileMs(lastHour, 0.95)
 	v.Throughput, v.Latency = chartBuckets(samples, now, v.Range)
 
-	hooks, _, err := s.db.Webhooks(ctx, c.tenant, "", MaxWebhooksPerTenant)
+	hooks, _, err := s.db.Endpoints(ctx, c.tenant, "", MaxWebhooksPerTenant)
 	if err != nil {
 		return err
 	}
@@ -173,7 +174,7 @@ func percentileMs(ds []time.Duration, p float64) float64 {
 
 // attention lists the endpoints hooks disabled itself, then the enabled
 // ones whose latest attempts fail, worst first.
-func attention(hooks []*store.Webhook, health map[string]*healthStats) []templates.AttentionItem {
+func attention(hooks []*domain.Endpoint, health map[string]*healthStats) []templates.AttentionItem {
 	var out []templates.AttentionItem
 	for _, h := range hooks {
 		hl := health[h.ID]

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"hooks/delivery"
+	"hooks/domain"
 	"hooks/store"
 	"hooks/templates"
 )
@@ -18,7 +18,7 @@ func (s *Server) deliveriesPage(w http.ResponseWriter, r *http.Request, c *uiReq
 }
 
 func (s *Server) webhookDeliveriesPage(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	h, err := s.db.EndpointByID(r.Context(), c.tenant, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -28,18 +28,18 @@ func (s *Server) webhookDeliveriesPage(w http.ResponseWriter, r *http.Request, c
 // renderDeliveries is the delivery log of the tenant, or of endpoint h.
 // Filters and pages are keyset on the delivery id, so the page costs the
 // same at any depth; the time range becomes an id range.
-func (s *Server) renderDeliveries(w http.ResponseWriter, r *http.Request, c *uiRequest, h *store.Webhook) error {
+func (s *Server) renderDeliveries(w http.ResponseWriter, r *http.Request, c *uiRequest, h *domain.Endpoint) error {
 	s.popFlash(w, r, c)
 	ff := templates.DeliveryFilterFromValues(r.URL.Query())
 	v := templates.DeliveriesPage{Page: s.page(r, c, "Deliveries", templates.NavDeliveries), Filter: ff, Errors: templates.FieldErrors{}}
 	f := store.DeliveryFilter{TenantID: c.tenant, Status: ff.Status, Topic: ff.Topic, Cursor: pageCursor(r), Limit: uiPageSize}
 	if h != nil {
-		f.WebhookID = h.ID
+		f.EndpointID = h.ID
 		v.Webhook = &templates.WebhookRef{ID: h.ID, Name: h.Name}
 		v.Title = "Deliveries · " + h.Name
 		v.Nav = templates.NavWebhooks
 	}
-	if ff.Status != "" && !store.ValidStatus(ff.Status) {
+	if ff.Status != "" && !domain.ValidStatus(ff.Status) {
 		v.Errors["status"] = "Pick a status from the list."
 	}
 	var err error
@@ -81,25 +81,25 @@ func (s *Server) renderDeliveries(w http.ResponseWriter, r *http.Request, c *uiR
 }
 
 // webhooksOf loads the endpoints of a page of deliveries, for their names.
-func (s *Server) webhooksOf(r *http.Request, ds []*store.Delivery) (map[string]*store.Webhook, error) {
+func (s *Server) webhooksOf(r *http.Request, ds []*domain.Delivery) (map[string]*domain.Endpoint, error) {
 	var ids []string
 	for _, d := range ds {
-		ids = append(ids, d.WebhookID)
+		ids = append(ids, d.EndpointID)
 	}
 	slices.Sort(ids)
-	return s.db.WebhooksByIDs(r.Context(), slices.Compact(ids))
+	return s.db.EndpointsByIDs(r.Context(), slices.Compact(ids))
 }
 
-func deliveryRows(ds []*store.Delivery, hooks map[string]*store.Webhook) []templates.DeliveryRow {
+func deliveryRows(ds []*domain.Delivery, hooks map[string]*domain.Endpoint) []templates.DeliveryRow {
 	out := make([]templates.DeliveryRow, 0, len(ds))
 	for _, d := range ds {
-		out = append(out, deliveryRow(d, hooks[d.WebhookID]))
+		out = append(out, deliveryRow(d, hooks[d.EndpointID]))
 	}
 	return out
 }
 
-func deliveryRow(d *store.Delivery, h *store.Webhook) templates.DeliveryRow {
-	row := templates.DeliveryRow{ID: d.ID, EventID: d.EventID, WebhookID: d.WebhookID, Topic: d.Topic, SubTopic: d.SubTopic,
+func deliveryRow(d *domain.Delivery, h *domain.Endpoint) templates.DeliveryRow {
+	row := templates.DeliveryRow{ID: d.ID, EventID: d.EventID, WebhookID: d.EndpointID, Topic: d.Topic, SubTopic: d.SubTopic,
 		Status: d.Status, Attempts: d.AttemptCount, LastStatusCode: d.LastStatusCode, NextAttemptAt: d.NextAttemptAt,
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
 	if h != nil {
@@ -114,7 +114,7 @@ func (s *Server) deliveryPage(w http.ResponseWriter, r *http.Request, c *uiReque
 	if err != nil {
 		return err
 	}
-	h, err := s.db.WebhookByID(r.Context(), c.tenant, d.WebhookID)
+	h, err := s.db.EndpointByID(r.Context(), c.tenant, d.EndpointID)
 	if err != nil {
 		return err
 	}
@@ -229,7 +229,7 @@ func (s *Server) renderEvents(w http.ResponseWriter, r *http.Request, c *uiReque
 			total += k
 		}
 		v.Events = append(v.Events, templates.EventRow{ID: e.ID, Topic: e.Topic, SubTopic: e.SubTopic, Deliveries: total,
-			Succeeded: n[store.StatusSucceeded], Failed: n[store.StatusFailed] + n[store.StatusCancelled], TriggeredAt: e.TriggeredAt})
+			Succeeded: n[domain.StatusSucceeded], Failed: n[domain.StatusFailed] + n[domain.StatusCancelled], TriggeredAt: e.TriggeredAt})
 	}
 	s.render(w, r, status, templates.Events(v))
 	return nil
@@ -241,11 +241,11 @@ func (s *Server) sendEventForm(w http.ResponseWriter, r *http.Request, c *uiRequ
 	}
 	form := templates.SendEventFormFromValues(r.PostForm)
 	errs := templates.FieldErrors{}
-	if err := delivery.ValidTopic(form.Topic); err != nil {
+	if err := domain.ValidTopic(form.Topic); err != nil {
 		errs["topic"] = "Enter a topic such as orders/placed: " + err.Error() + "."
 	}
 	if form.SubTopic != "" {
-		if err := delivery.ValidTopic(form.SubTopic); err != nil {
+		if err := domain.ValidTopic(form.SubTopic); err != nil {
 			errs["sub_topic"] = "The sub-topic is not valid: " + err.Error() + "."
 		}
 	}
@@ -260,8 +260,8 @@ func (s *Server) sendEventForm(w http.ResponseWriter, r *http.Request, c *uiRequ
 	if len(errs) > 0 {
 		return s.renderEvents(w, r, c, http.StatusUnprocessableEntity, form, errs)
 	}
-	e := &store.Event{TenantID: c.tenant, Topic: form.Topic, SubTopic: form.SubTopic, Payload: compact.Bytes()}
-	if _, err := s.db.CreateEvents(r.Context(), []*store.Event{e}); err != nil {
+	e := &domain.Event{TenantID: c.tenant, Topic: form.Topic, SubTopic: form.SubTopic, Payload: compact.Bytes()}
+	if _, err := s.db.CreateEvents(r.Context(), []*domain.Event{e}); err != nil {
 		return err
 	}
 	s.engine.Wake()

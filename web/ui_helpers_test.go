@@ -16,6 +16,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"hooks/delivery"
+	"hooks/domain"
 	"hooks/store"
 )
 
@@ -159,20 +160,20 @@ func newUIReceiver(t *testing.T, status int, body string) *uiReceiver {
 }
 
 // addUIWebhook stores an enabled endpoint of tenant pointing at url.
-func addUIWebhook(t *testing.T, s *testServer, tenant, name, url string, topics ...string) *store.Webhook {
+func addUIWebhook(t *testing.T, s *testServer, tenant, name, url string, topics ...string) *domain.Endpoint {
 	t.Helper()
-	w := &store.Webhook{TenantID: tenant, Name: name, URL: url, Topics: topics, Enabled: true}
+	w := &domain.Endpoint{TenantID: tenant, Name: name, URL: url, Topics: topics, Enabled: true}
 	if err := s.engine.ValidateWebhook(w); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.db.CreateWebhook(context.Background(), w); err != nil {
+	if err := s.db.CreateEndpoint(context.Background(), w); err != nil {
 		t.Fatal(err)
 	}
 	return w
 }
 
 // waitUIDelivery waits until the delivery has status.
-func waitUIDelivery(t *testing.T, s *testServer, tenant, id, status string) *store.Delivery {
+func waitUIDelivery(t *testing.T, s *testServer, tenant, id, status string) *domain.Delivery {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {

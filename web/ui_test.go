@@ -13,6 +13,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"hooks/delivery"
+	"hooks/domain"
 	"hooks/store"
 )
 
@@ -164,7 +165,7 @@ func TestUIWebhookFormShowsFieldErrorsAndKeepsInput(t *testing.T) {
 	form.Set("timeout", "5")
 	r = c.post("/webhooks", form).want(t, http.StatusSeeOther, "/webhooks/wbh_")
 	id := strings.TrimPrefix(r.Header.Get("Location"), "/webhooks/")
-	h, err := s.db.WebhookByID(context.Background(), store.DefaultTenant, id)
+	h, err := s.db.EndpointByID(context.Background(), domain.DefaultTenant, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +197,7 @@ func TestUIWebhookFormShowsFieldErrorsAndKeepsInput(t *testing.T) {
 	}
 	form.Set("name", "Order sync v2")
 	c.post("/webhooks/"+id, form).want(t, http.StatusSeeOther, "/webhooks/"+id)
-	h2, _ := s.db.WebhookByID(context.Background(), store.DefaultTenant, id)
+	h2, _ := s.db.EndpointByID(context.Background(), domain.DefaultTenant, id)
 	if h2.Name != "Order sync v2" || h2.Secret != h.Secret {
 		t.Fatalf("after edit: name %q, secret changed %v", h2.Name, h2.Secret != h.Secret)
 	}
@@ -216,7 +217,7 @@ func TestUITestURLDeliveryDetailAndRedeliver(t *testing.T) {
 	addUIUser(t, s.db, "ada@example.com", store.RoleAdmin, "")
 	html := `<h1 onclick="x()">Order saved</h1><script>alert(document.cookie)</script>`
 	recv := newUIReceiver(t, 200, `{"Success":true,"HTMLResponse":`+strconvQuote(html)+`}`)
-	h := addUIWebhook(t, s, store.DefaultTenant, "Shop", recv.srv.URL+"/hook", "orders/*")
+	h := addUIWebhook(t, s, domain.DefaultTenant, "Shop", recv.srv.URL+"/hook", "orders/*")
 	c := newUIClient(t, s)
 	c.login("ada@example.com")
 
@@ -241,7 +242,7 @@ func TestUITestURLDeliveryDetailAndRedeliver(t *testing.T) {
 		t.Fatalf("event page lists no delivery: %s", pageText(ev.doc))
 	}
 	dlv := strings.TrimPrefix(link, "/deliveries/")
-	waitUIDelivery(t, s, store.DefaultTenant, dlv, store.StatusSucceeded)
+	waitUIDelivery(t, s, domain.DefaultTenant, dlv, domain.StatusSucceeded)
 
 	log := c.get("/deliveries?status=succeeded&topic=orders/placed").want(t, http.StatusOK, "")
 	if log.doc.Find(`a[href="/deliveries/`+dlv+`"]`).Length() != 1 {
@@ -294,14 +295,14 @@ func TestUITestURLDeliveryDetailAndRedeliver(t *testing.T) {
 
 func TestUIDeliveryLogPagesWithKeysetCursors(t *testing.T) {
 	s := newTestServer(t, uiDev)
-	addUIUser(t, s.db, "ada@example.com", store.RoleViewer, store.DefaultTenant)
+	addUIUser(t, s.db, "ada@example.com", store.RoleViewer, domain.DefaultTenant)
 	// A disabled endpoint gets no deliveries, so create them through an
 	// enabled one whose receiver answers 200.
 	recv := newUIReceiver(t, 200, `ok`)
-	h := addUIWebhook(t, s, store.DefaultTenant, "Bulk", recv.srv.URL, "bulk")
-	var events []*store.Event
+	h := addUIWebhook(t, s, domain.DefaultTenant, "Bulk", recv.srv.URL, "bulk")
+	var events []*domain.Event
 	for range uiPageSize + 7 {
-		events = append(events, &store.Event{TenantID: store.DefaultTenant, Topic: "bulk", Payload: []byte(`{}`)})
+		events = append(events, &domain.Event{TenantID: domain.DefaultTenant, Topic: "bulk", Payload: []byte(`{}`)})
 	}
 	if _, err := s.db.CreateEvents(context.Background(), events); err != nil {
 		t.Fatal(err)
@@ -350,10 +351,10 @@ func TestUIDashboardChartsAndAttention(t *testing.T) {
 	}
 	ok := newUIReceiver(t, 200, `ok`)
 	failing := newUIReceiver(t, 500, `down`)
-	addUIWebhook(t, s, store.DefaultTenant, "Healthy", ok.srv.URL, "orders/*")
-	bad := addUIWebhook(t, s, store.DefaultTenant, "Broken", failing.srv.URL, "orders/*")
-	off := addUIWebhook(t, s, store.DefaultTenant, "Dead", failing.srv.URL, "never")
-	if err := s.db.DisableWebhook(context.Background(), store.DefaultTenant, off.ID, "20 consecutive failures: HTTP 500"); err != nil {
+	addUIWebhook(t, s, domain.DefaultTenant, "Healthy", ok.srv.URL, "orders/*")
+	bad := addUIWebhook(t, s, domain.DefaultTenant, "Broken", failing.srv.URL, "orders/*")
+	off := addUIWebhook(t, s, domain.DefaultTenant, "Dead", failing.srv.URL, "never")
+	if err := s.db.DisableEndpoint(context.Background(), domain.DefaultTenant, off.ID, "20 consecutive failures: HTTP 500"); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
@@ -383,7 +384,7 @@ func TestUIDashboardChartsAndAttention(t *testing.T) {
 func TestUICrossOriginPostIsRefused(t *testing.T) {
 	s := newTestServer(t, uiDev)
 	addUIUser(t, s.db, "ada@example.com", store.RoleAdmin, "")
-	h := addUIWebhook(t, s, store.DefaultTenant, "Shop", "http://127.0.0.1:9/hook", "orders/*")
+	h := addUIWebhook(t, s, domain.DefaultTenant, "Shop", "http://127.0.0.1:9/hook", "orders/*")
 	c := newUIClient(t, s)
 	c.login("ada@example.com")
 	for _, hdr := range [][]string{
@@ -399,11 +400,11 @@ func TestUICrossOriginPostIsRefused(t *testing.T) {
 	// A cross-site login form can't sign a victim in to the attacker's account either.
 	newUIClient(t, s).post("/login", url.Values{"email": {"ada@example.com"}, "password": {uiPassword}},
 		"Sec-Fetch-Site", "cross-site").want(t, http.StatusForbidden, "")
-	if got, _ := s.db.WebhookByID(context.Background(), store.DefaultTenant, h.ID); !got.Enabled {
+	if got, _ := s.db.EndpointByID(context.Background(), domain.DefaultTenant, h.ID); !got.Enabled {
 		t.Fatal("a cross-origin POST disabled the webhook")
 	}
 	c.post("/webhooks/"+h.ID+"/disable", nil, "Sec-Fetch-Site", "same-origin", "Origin", c.base).want(t, http.StatusSeeOther, "/webhooks/"+h.ID)
-	if got, _ := s.db.WebhookByID(context.Background(), store.DefaultTenant, h.ID); got.Enabled {
+	if got, _ := s.db.EndpointByID(context.Background(), domain.DefaultTenant, h.ID); got.Enabled {
 		t.Fatal("a same-origin POST did not disable the webhook")
 	}
 }
@@ -411,10 +412,10 @@ func TestUICrossOriginPostIsRefused(t *testing.T) {
 func TestUITenantSwitchAndViewerSeesNoActions(t *testing.T) {
 	ctx := context.Background()
 	s := newTestServer(t, uiDev)
-	if _, err := s.db.PutTenant(ctx, &store.Tenant{ID: "OU1243"}); err != nil {
+	if _, err := s.db.PutTenant(ctx, &domain.Tenant{ID: "OU1243"}); err != nil {
 		t.Fatal(err)
 	}
-	mine := addUIWebhook(t, s, store.DefaultTenant, "Default shop", "http://127.0.0.1:9/a", "orders/*")
+	mine := addUIWebhook(t, s, domain.DefaultTenant, "Default shop", "http://127.0.0.1:9/a", "orders/*")
 	theirs := addUIWebhook(t, s, "OU1243", "OU shop", "http://127.0.0.1:9/b", "orders/*")
 	addUIUser(t, s.db, "admin@example.com", store.RoleAdmin, "")
 	addUIUser(t, s.db, "viewer@example.com", store.RoleViewer, "OU1243")
@@ -490,7 +491,7 @@ func TestUITestURLWithABigAnswerStillRedirects(t *testing.T) {
 	s := newTestServer(t, uiDev)
 	addUIUser(t, s.db, "ada@example.com", store.RoleAdmin, "")
 	recv := newUIReceiver(t, 503, strings.Repeat("é", 20000))
-	h := addUIWebhook(t, s, store.DefaultTenant, "Big", recv.srv.URL, "x")
+	h := addUIWebhook(t, s, domain.DefaultTenant, "Big", recv.srv.URL, "x")
 	c := newUIClient(t, s)
 	c.login("ada@example.com")
 	c.post("/webhooks/"+h.ID+"/test", nil).want(t, http.StatusSeeOther, "/webhooks/"+h.ID)
@@ -504,9 +505,9 @@ func TestUITestURLWithABigAnswerStillRedirects(t *testing.T) {
 func TestUIEventsPageBothWays(t *testing.T) {
 	s := newTestServer(t, uiDev)
 	addUIUser(t, s.db, "ada@example.com", store.RoleViewer, "")
-	var events []*store.Event
+	var events []*domain.Event
 	for range 2*uiPageSize + 3 {
-		events = append(events, &store.Event{TenantID: store.DefaultTenant, Topic: "t", Payload: []byte(`{}`)})
+		events = append(events, &domain.Event{TenantID: domain.DefaultTenant, Topic: "t", Payload: []byte(`{}`)})
 	}
 	if _, err := s.db.CreateEvents(context.Background(), events); err != nil {
 		t.Fatal(err)

@@ -8,8 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"hooks/delivery"
-	"hooks/store"
+	"hooks/domain"
 	"hooks/templates"
 )
 
@@ -35,7 +34,7 @@ func (s *Server) knownTopics(r *http.Request, tenant string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	hooks, _, err := s.db.Webhooks(r.Context(), tenant, "", MaxWebhooksPerTenant)
+	hooks, _, err := s.db.Endpoints(r.Context(), tenant, "", MaxWebhooksPerTenant)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +53,7 @@ func (s *Server) headerPrefix() string {
 }
 
 // webhookToForm fills the form from a stored endpoint (the secret stays out).
-func (s *Server) webhookToForm(h *store.Webhook) templates.WebhookForm {
+func (s *Server) webhookToForm(h *domain.Endpoint) templates.WebhookForm {
 	f := templates.WebhookForm{
 		Name: h.Name, URL: h.URL, Events: templates.JoinList(h.Topics), SubTopics: templates.JoinList(h.SubTopics), Enabled: h.Enabled,
 		Scheme: h.Signing.Scheme, SignatureHeader: h.Signing.Header, Encoding: h.Signing.Encoding, Prefix: h.Signing.Prefix,
@@ -70,7 +69,7 @@ func (s *Server) webhookToForm(h *store.Webhook) templates.WebhookForm {
 	if h.Retry.IntervalSeconds > 0 {
 		f.RetryInterval = strconv.Itoa(h.Retry.IntervalSeconds)
 	}
-	if h.Retry.RetryOn == delivery.RetryOnNon2xx {
+	if h.Retry.RetryOn == domain.RetryOnNon2xx {
 		f.RetryOn = "non2xx"
 	}
 	if h.RateLimit > 0 {
@@ -90,7 +89,7 @@ func sortedPairs(m map[string]string) []templates.Header {
 
 // applyWebhookForm copies the form onto h, collecting the errors that the
 // form itself can tell (numbers, line formats); the engine checks the rest.
-func (s *Server) applyWebhookForm(f templates.WebhookForm, h *store.Webhook) templates.FieldErrors {
+func (s *Server) applyWebhookForm(f templates.WebhookForm, h *domain.Endpoint) templates.FieldErrors {
 	errs := templates.FieldErrors{}
 	h.Name, h.URL = f.Name, f.URL
 	h.Topics, h.SubTopics = templates.SplitList(f.Events), templates.SplitList(f.SubTopics)
@@ -109,7 +108,7 @@ func (s *Server) applyWebhookForm(f templates.WebhookForm, h *store.Webhook) tem
 	if f.Secret != "" {
 		h.Secret = strings.TrimSpace(f.Secret)
 	}
-	h.Signing = store.Signing{Scheme: f.Scheme}
+	h.Signing = domain.Signing{Scheme: f.Scheme}
 	switch f.Scheme {
 	case templates.SchemeHMAC:
 		h.Signing.Header, h.Signing.Encoding, h.Signing.Prefix = f.SignatureHeader, f.Encoding, f.Prefix
@@ -119,7 +118,7 @@ func (s *Server) applyWebhookForm(f templates.WebhookForm, h *store.Webhook) tem
 	if f.HeaderPrefix != "" && !strings.EqualFold(f.HeaderPrefix, s.headerPrefix()) {
 		errs["header_prefix"] = "The metadata header prefix is set for the whole server (hooks serve --header-prefix); this server uses " + s.headerPrefix() + "."
 	}
-	h.Envelope = store.Envelope{Type: f.Envelope}
+	h.Envelope = domain.Envelope{Type: f.Envelope}
 	if f.Envelope == "template" {
 		h.Envelope.Template = f.Template
 	}
@@ -135,16 +134,16 @@ func (s *Server) applyWebhookForm(f templates.WebhookForm, h *store.Webhook) tem
 		}
 		*dst = n
 	}
-	h.Retry = store.RetryPolicy{Schedule: f.RetrySchedule, RetryOn: delivery.RetryOn5xx}
+	h.Retry = domain.RetryPolicy{Schedule: f.RetrySchedule, RetryOn: domain.RetryOn5xx}
 	if f.RetryOn == "non2xx" {
-		h.Retry.RetryOn = delivery.RetryOnNon2xx
+		h.Retry.RetryOn = domain.RetryOnNon2xx
 	}
-	if f.RetrySchedule == delivery.ScheduleFixed {
+	if f.RetrySchedule == domain.ScheduleFixed {
 		number("retry_interval", f.RetryInterval, &h.Retry.IntervalSeconds, 1, 7*24*3600, 0)
 	}
-	number("max_attempts", f.MaxAttempts, &h.Retry.MaxAttempts, 1, delivery.MaxAttemptsLimit, 0)
+	number("max_attempts", f.MaxAttempts, &h.Retry.MaxAttempts, 1, domain.MaxAttemptsLimit, 0)
 	var timeout int
-	number("timeout", f.Timeout, &timeout, 1, int(delivery.MaxTimeout/time.Second), 0)
+	number("timeout", f.Timeout, &timeout, 1, int(domain.MaxTimeout/time.Second), 0)
 	h.Timeout = time.Duration(timeout) * time.Second
 	number("rate_limit", f.RateLimit, &h.RateLimit, 0, 100000, 0)
 	pairs := func(field, text string, sep byte) map[string]string {
@@ -163,7 +162,7 @@ func (s *Server) applyWebhookForm(f templates.WebhookForm, h *store.Webhook) tem
 	unmask := func(field string, submitted, stored map[string]string, headers bool) map[string]string {
 		m, err := unmaskValues(field, submitted, stored, headers)
 		if err != nil {
-			errs[field] = store.ErrorMessage(err)
+			errs[field] = domain.ErrorMessage(err)
 		}
 		return m
 	}
@@ -174,7 +173,7 @@ func (s *Server) applyWebhookForm(f templates.WebhookForm, h *store.Webhook) tem
 
 // formField maps a field named by the engine's validation (API names) to
 // the form's input.
-func formField(e *store.Error, f templates.WebhookForm) string {
+func formField(e *domain.Error, f templates.WebhookForm) string {
 	msg := e.Message
 	switch e.Field {
 	case "subTopics":
@@ -217,7 +216,7 @@ func formField(e *store.Error, f templates.WebhookForm) string {
 // saveWebhookForm validates and stores the posted form onto h (new when
 // h.ID is ""). On a problem it re-renders the form with the errors and
 // what the user typed, and returns saved=false.
-func (s *Server) saveWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest, h *store.Webhook) (saved bool, err error) {
+func (s *Server) saveWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest, h *domain.Endpoint) (saved bool, err error) {
 	if err := parseForm(r); err != nil {
 		return false, err
 	}
@@ -230,16 +229,16 @@ func (s *Server) saveWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRe
 		}
 		if err == nil {
 			if h.ID == "" {
-				err = s.db.CreateWebhook(r.Context(), h)
+				err = s.db.CreateEndpoint(r.Context(), h)
 			} else {
-				err = s.db.UpdateWebhook(r.Context(), h)
+				err = s.db.UpdateEndpoint(r.Context(), h)
 			}
 		}
-		var se *store.Error
+		var se *domain.Error
 		switch {
 		case err == nil:
 			return true, nil
-		case errors.As(err, &se) && se.Code == store.EINVALID:
+		case errors.As(err, &se) && se.Code == domain.EINVALID:
 			errs[formField(se, f)] = se.Message
 		default:
 			return false, err
@@ -250,12 +249,12 @@ func (s *Server) saveWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRe
 }
 
 func (s *Server) checkWebhookLimit(r *http.Request, tenant string) error {
-	n, err := s.db.CountWebhooks(r.Context(), tenant)
+	n, err := s.db.CountEndpoints(r.Context(), tenant)
 	if err != nil {
 		return err
 	}
 	if n >= MaxWebhooksPerTenant {
-		return store.Errorf(store.ELIMIT, "tenant %s has %d webhooks, the most allowed", tenant, MaxWebhooksPerTenant)
+		return domain.Errorf(domain.ELIMIT, "tenant %s has %d webhooks, the most allowed", tenant, MaxWebhooksPerTenant)
 	}
 	return nil
 }

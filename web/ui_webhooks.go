@@ -7,14 +7,14 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"hooks/delivery"
+	"hooks/domain"
 	"hooks/store"
 	"hooks/templates"
 )
 
 func (s *Server) webhooksPage(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
 	s.popFlash(w, r, c)
-	hooks, next, err := s.db.Webhooks(r.Context(), c.tenant, pageCursor(r), uiPageSize)
+	hooks, next, err := s.db.Endpoints(r.Context(), c.tenant, pageCursor(r), uiPageSize)
 	if err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ const userDisabledReason = "disabled by a user"
 
 // autoDisabledReason is the reason to show for a disabled endpoint: only
 // hooks' own reasons (auto-disable), not a person's click.
-func autoDisabledReason(h *store.Webhook) string {
+func autoDisabledReason(h *domain.Endpoint) string {
 	if h.Enabled || h.DisabledReason == userDisabledReason {
 		return ""
 	}
@@ -54,12 +54,12 @@ func autoDisabledReason(h *store.Webhook) string {
 func (s *Server) newWebhookPage(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
 	f := templates.NewWebhookForm()
 	f.HeaderPrefix = s.headerPrefix()
-	f.MaxAttempts = strconv.Itoa(delivery.DefaultRetryPolicy().MaxAttempts)
+	f.MaxAttempts = strconv.Itoa(domain.DefaultRetryPolicy().MaxAttempts)
 	return s.renderWebhookForm(w, r, c, http.StatusOK, "", f, nil)
 }
 
 func (s *Server) createWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h := &store.Webhook{TenantID: c.tenant}
+	h := &domain.Endpoint{TenantID: c.tenant}
 	saved, err := s.saveWebhookForm(w, r, c, h)
 	if err != nil || !saved {
 		return err
@@ -69,7 +69,7 @@ func (s *Server) createWebhookForm(w http.ResponseWriter, r *http.Request, c *ui
 }
 
 func (s *Server) editWebhookPage(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	h, err := s.db.EndpointByID(r.Context(), c.tenant, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (s *Server) editWebhookPage(w http.ResponseWriter, r *http.Request, c *uiRe
 }
 
 func (s *Server) updateWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	h, err := s.db.EndpointByID(r.Context(), c.tenant, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ type webhookReveal struct {
 // renderWebhookDetail shows the endpoint page, with a test result or what
 // a Reveal asked for.
 func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *uiRequest, test *templates.TestResult, reveal webhookReveal) error {
-	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	h, err := s.db.EndpointByID(r.Context(), c.tenant, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -118,12 +118,12 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	ds, _, err := s.db.Deliveries(r.Context(), store.DeliveryFilter{TenantID: c.tenant, WebhookID: h.ID, Limit: 10})
+	ds, _, err := s.db.Deliveries(r.Context(), store.DeliveryFilter{TenantID: c.tenant, EndpointID: h.ID, Limit: 10})
 	if err != nil {
 		return err
 	}
 	v := templates.WebhookDetailPage{Page: s.page(r, c, h.Name, templates.NavWebhooks), Webhook: s.webhookView(h, health[h.ID], reveal.credentials),
-		Secret: templates.SecretView{Revealed: reveal.secret}, Test: test, Deliveries: deliveryRows(ds, map[string]*store.Webhook{h.ID: h})}
+		Secret: templates.SecretView{Revealed: reveal.secret}, Test: test, Deliveries: deliveryRows(ds, map[string]*domain.Endpoint{h.ID: h})}
 	if h.PreviousSecret != "" && time.Now().Before(h.PreviousSecretUntil) {
 		v.Secret.PreviousExpiresAt = h.PreviousSecretUntil
 	}
@@ -133,7 +133,7 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 
 // webhookView is h for display, its extra header and metadata values
 // masked unless revealed.
-func (s *Server) webhookView(h *store.Webhook, hl *healthStats, revealed bool) templates.WebhookView {
+func (s *Server) webhookView(h *domain.Endpoint, hl *healthStats, revealed bool) templates.WebhookView {
 	headers, metadata := h.Headers, h.Metadata
 	if !revealed {
 		headers, metadata = maskValues(headers), maskValues(metadata)
@@ -142,10 +142,10 @@ func (s *Server) webhookView(h *store.Webhook, hl *healthStats, revealed bool) t
 		DisabledReason: autoDisabledReason(h), DisabledAt: h.DisabledAt, Scheme: h.Signing.Scheme, SignatureHeader: h.Signing.Header,
 		Encoding: h.Signing.Encoding, Prefix: h.Signing.Prefix, HeaderPrefix: s.headerPrefix(), Envelope: h.Envelope.Type,
 		Template: h.Envelope.Template, RetrySchedule: h.Retry.Schedule, RetryInterval: h.Retry.IntervalSeconds,
-		MaxAttempts: h.Retry.MaxAttempts, RetryOnNon2xx: h.Retry.RetryOn == delivery.RetryOnNon2xx,
+		MaxAttempts: h.Retry.MaxAttempts, RetryOnNon2xx: h.Retry.RetryOn == domain.RetryOnNon2xx,
 		Timeout: int(h.Timeout / time.Second), RateLimit: h.RateLimit, Headers: sortedPairs(headers),
 		Metadata: sortedPairs(metadata), CredentialsRevealed: revealed, CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt}
-	if v.RetrySchedule != delivery.ScheduleFixed {
+	if v.RetrySchedule != domain.ScheduleFixed {
 		v.RetryInterval = 5 // the exponential schedule's first delay
 	}
 	if hl != nil {
@@ -155,7 +155,7 @@ func (s *Server) webhookView(h *store.Webhook, hl *healthStats, revealed bool) t
 }
 
 func (s *Server) deleteWebhookPage(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	h, err := s.db.EndpointByID(r.Context(), c.tenant, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -170,11 +170,11 @@ func (s *Server) deleteWebhookPage(w http.ResponseWriter, r *http.Request, c *ui
 }
 
 func (s *Server) deleteWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	h, err := s.db.EndpointByID(r.Context(), c.tenant, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	if err := s.db.DeleteWebhook(r.Context(), c.tenant, h.ID); err != nil {
+	if err := s.db.DeleteEndpoint(r.Context(), c.tenant, h.ID); err != nil {
 		return err
 	}
 	s.redirectFlash(w, r, c, "/webhooks", templates.FlashSuccess, "Webhook “"+h.Name+"” deleted.")
@@ -190,19 +190,19 @@ func (s *Server) disableWebhookForm(w http.ResponseWriter, r *http.Request, c *u
 }
 
 func (s *Server) setWebhookEnabled(w http.ResponseWriter, r *http.Request, c *uiRequest, enabled bool) error {
-	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	h, err := s.db.EndpointByID(r.Context(), c.tenant, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	msg := "Webhook “" + h.Name + "” disabled. It receives nothing until you enable it."
 	if enabled {
 		h.Enabled, h.DisabledReason, h.DisabledAt = true, "", time.Time{}
-		if err = s.db.UpdateWebhook(r.Context(), h); err == nil {
+		if err = s.db.UpdateEndpoint(r.Context(), h); err == nil {
 			s.engine.Wake() // its waiting deliveries may go now
 		}
 		msg = "Webhook “" + h.Name + "” enabled."
 	} else {
-		err = s.db.DisableWebhook(r.Context(), c.tenant, h.ID, userDisabledReason)
+		err = s.db.DisableEndpoint(r.Context(), c.tenant, h.ID, userDisabledReason)
 	}
 	if err != nil {
 		return err
@@ -236,7 +236,7 @@ const (
 )
 
 func (s *Server) testWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	h, err := s.db.EndpointByID(r.Context(), c.tenant, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -298,7 +298,7 @@ func (s *Server) popTestResult(w http.ResponseWriter, r *http.Request, c *uiRequ
 }
 
 func (s *Server) revealSecretForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	h, err := s.db.EndpointByID(r.Context(), c.tenant, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -321,7 +321,7 @@ func (s *Server) rotateSecretForm(w http.ResponseWriter, r *http.Request, c *uiR
 }
 
 func (s *Server) recoverPage(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	h, err := s.db.EndpointByID(r.Context(), c.tenant, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -344,7 +344,7 @@ func (s *Server) recoverPage(w http.ResponseWriter, r *http.Request, c *uiReques
 }
 
 func (s *Server) recoverForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, err := s.db.WebhookByID(r.Context(), c.tenant, r.PathValue("id"))
+	h, err := s.db.EndpointByID(r.Context(), c.tenant, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -353,7 +353,7 @@ func (s *Server) recoverForm(w http.ResponseWriter, r *http.Request, c *uiReques
 	}
 	since, err := templates.ParseDateTimeLocal(r.PostForm.Get("since"))
 	if err != nil {
-		return store.FieldErrorf("since", "since must be a date and time like 2006-01-02T15:04")
+		return domain.FieldErrorf("since", "since must be a date and time like 2006-01-02T15:04")
 	}
 	n, err := s.db.Recover(r.Context(), c.tenant, h.ID, since)
 	if err != nil {

@@ -16,7 +16,7 @@ type Delivery struct {
 	Method, Path string
 	Topic        string
 	SubTopic     string
-	WebhookID    string // the delivery's id: the same on every retry
+	DeliveryID   string // the delivery's id: the same on every retry
 	Header       http.Header
 	Body         []byte
 	Err          error // nil when the signature checked out
@@ -64,7 +64,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := Delivery{Method: r.Method, Path: r.URL.RequestURI(), Header: r.Header, Body: body}
-	d.Topic, d.SubTopic, d.WebhookID = metadata(r.Header)
+	d.Topic, d.SubTopic, d.DeliveryID = metadata(r.Header)
 	d.Err = rc.verifier.Verify(r.Header, body)
 	rc.print(d)
 	if rc.OnDelivery != nil {
@@ -115,8 +115,8 @@ func (rc *Receiver) print(d Delivery) {
 	if d.SubTopic != "" {
 		fmt.Fprintf(&b, "  sub-topic=%s", d.SubTopic)
 	}
-	if d.WebhookID != "" {
-		fmt.Fprintf(&b, "  webhook-id=%s", d.WebhookID)
+	if d.DeliveryID != "" {
+		fmt.Fprintf(&b, "  webhook-id=%s", d.DeliveryID)
 	}
 	b.WriteByte('\n')
 	if d.Err == nil {

@@ -49,7 +49,7 @@ func TestReceiverPrintsMetadataWithAnyPrefixAndAnswers401WhenInvalid(t *testing.
 	if code := send("wrong", "not json"); code != 401 {
 		t.Errorf("invalid: %d, want 401", code)
 	}
-	if len(got) != 2 || got[0].Topic != "order-created" || got[0].SubTopic != "product:adv/adv-120" || got[0].WebhookID != "dlv_1" ||
+	if len(got) != 2 || got[0].Topic != "order-created" || got[0].SubTopic != "product:adv/adv-120" || got[0].DeliveryID != "dlv_1" ||
 		got[0].Err != nil || got[1].Err == nil {
 		t.Fatalf("deliveries = %+v", got)
 	}

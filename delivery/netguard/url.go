@@ -135,6 +135,17 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
+// URLError is a URL that cannot be a webhook target. Reason says what to
+// change, in words fit to show the user; the error wraps ErrInvalidURL.
+type URLError struct {
+	Reason string
+}
+
+func (e *URLError) Error() string { return ErrInvalidURL.Error() + ": " + e.Reason }
+
+// Unwrap returns ErrInvalidURL.
+func (e *URLError) Unwrap() error { return ErrInvalidURL }
+
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidURL}, args...)...)
+	return &URLError{Reason: fmt.Sprintf(format, args...)}
 }

@@ -3,6 +3,7 @@ package sign
 import (
 	"context"
 	"errors"
+	"hooks/domain"
 	"net"
 	"net/http"
 	"testing"
@@ -40,31 +41,31 @@ func sendable(t *testing.T, h http.Header) error {
 // added here live in testdata/fuzz/FuzzValidate.
 func FuzzValidate(f *testing.F) {
 	f.Add("", "", "", "")
-	f.Add(SchemeHMAC, "X-Pepperi-Signature", "hex", "sha256=")
-	f.Add(SchemeHMAC, "X-Hmac-SHA256", "base64", "")
-	f.Add(SchemeSharedSecret, "X-Shopery-Secret", "", "")
-	f.Add(SchemeJWT, "Authorization", "", "Bearer ")
-	f.Add(SchemeHMAC, "X-Sig\r\n", "hex", "a\x7f")
+	f.Add(domain.SchemeHMAC, "X-Pepperi-Signature", "hex", "sha256=")
+	f.Add(domain.SchemeHMAC, "X-Hmac-SHA256", "base64", "")
+	f.Add(domain.SchemeSharedSecret, "X-Shopery-Secret", "", "")
+	f.Add(domain.SchemeJWT, "Authorization", "", "Bearer ")
+	f.Add(domain.SchemeHMAC, "X-Sig\r\n", "hex", "a\x7f")
 
 	f.Fuzz(func(t *testing.T, scheme, header, encoding, prefix string) {
-		opts := Options{Scheme: scheme, Header: header, Encoding: encoding, Prefix: prefix}
-		if err := Validate(&opts); err != nil {
+		opts := domain.Signing{Scheme: scheme, Header: header, Encoding: encoding, Prefix: prefix}
+		if err := validate(&opts); err != nil {
 			if !errors.Is(err, ErrInvalidOptions) {
 				t.Fatalf("Validate error %v does not wrap ErrInvalidOptions", err)
 			}
 			return
 		}
 		again := opts
-		if err := Validate(&again); err != nil || again != opts {
+		if err := validate(&again); err != nil || again != opts {
 			t.Fatalf("Validate is not idempotent: %+v → %+v, %v", opts, again, err)
 		}
 		var secret string
 		switch opts.Scheme {
-		case SchemeStandard:
+		case domain.SchemeStandard:
 			secret = standardSecret
-		case SchemeHMAC, SchemeSharedSecret:
+		case domain.SchemeHMAC, domain.SchemeSharedSecret:
 			secret = "s3cret"
-		case SchemeJWT:
+		case domain.SchemeJWT:
 			return
 		default:
 			t.Fatalf("accepted unknown scheme %q", opts.Scheme)
@@ -74,7 +75,7 @@ func FuzzValidate(f *testing.F) {
 			t.Fatalf("New(%+v) after Validate: %v", opts, err)
 		}
 		h := http.Header{}
-		if err := s.Sign(h, []byte("{}"), Meta{WebhookID: "dlv_1", Timestamp: time.Unix(1, 0)}); err != nil {
+		if err := s.Sign(h, []byte("{}"), Meta{DeliveryID: "dlv_1", Timestamp: time.Unix(1, 0)}); err != nil {
 			t.Fatalf("Sign: %v", err)
 		}
 		if err := sendable(t, h); err != nil {

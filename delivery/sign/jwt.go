@@ -80,7 +80,7 @@ func (j *JWT) Sign(h http.Header, body []byte, m Meta) error {
 		Issuer:     j.Issuer(m.TenantID),
 		Audience:   m.TenantID,
 		Subject:    m.EndpointID,
-		ID:         m.WebhookID,
+		ID:         m.DeliveryID,
 		IssuedAt:   now.Unix(),
 		Expiry:     now.Add(TokenLifetime).Unix(),
 		BodySHA256: hex.EncodeToString(sum[:]),

@@ -113,7 +113,7 @@ func TestJWTVerifiesWithGolangJWT(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.tenant, func(t *testing.T) {
 			body := `{"type":"orders/placed","data":{"id":42}}`
-			m := Meta{WebhookID: "dlv_01J0ABC", EndpointID: "wbh_01J0XYZ", TenantID: tt.tenant, Timestamp: t0}
+			m := Meta{DeliveryID: "dlv_01J0ABC", EndpointID: "wbh_01J0XYZ", TenantID: tt.tenant, Timestamp: t0}
 			token := bearer(t, signer, body, m)
 			issuer := srv.URL + tt.issuer
 			if got := signer.Issuer(tt.tenant); got != issuer {
@@ -134,7 +134,7 @@ func TestJWTVerifiesWithGolangJWT(t *testing.T) {
 			}
 			sum := sha256.Sum256([]byte(body))
 			for claim, want := range map[string]string{
-				"jti":         m.WebhookID,
+				"jti":         m.DeliveryID,
 				"sub":         m.EndpointID,
 				"aud":         tt.tenant,
 				"body_sha256": hex.EncodeToString(sum[:]),
@@ -174,7 +174,7 @@ func decodeSegment(t *testing.T, token string, i int) map[string]any {
 func TestJWTRetryKeepsJTI(t *testing.T) {
 	ring := NewKeyRing(newMemKeys(), 0)
 	signer := NewJWT(ring, "https://hooks.example")
-	m := Meta{WebhookID: "dlv_same", EndpointID: "wbh_1", TenantID: "OU1", Timestamp: t0}
+	m := Meta{DeliveryID: "dlv_same", EndpointID: "wbh_1", TenantID: "OU1", Timestamp: t0}
 	first := bearer(t, signer, "{}", m)
 	m.Timestamp = t0.Add(90 * time.Second)
 	second := bearer(t, signer, "{}", m)
@@ -191,9 +191,9 @@ func TestJWTRejectedByReceiver(t *testing.T) {
 	ring := NewKeyRing(newMemKeys(), 0)
 	srv := jwksServer(t, ring)
 	signer := NewJWT(ring, srv.URL)
-	m := Meta{WebhookID: "dlv_1", EndpointID: "wbh_1", TenantID: "OU1", Timestamp: t0}
+	m := Meta{DeliveryID: "dlv_1", EndpointID: "wbh_1", TenantID: "OU1", Timestamp: t0}
 	token := bearer(t, signer, `{"a":1}`, m)
-	otherTenant := bearer(t, signer, `{"a":1}`, Meta{WebhookID: "dlv_2", EndpointID: "wbh_2", TenantID: "OU2", Timestamp: t0})
+	otherTenant := bearer(t, signer, `{"a":1}`, Meta{DeliveryID: "dlv_2", EndpointID: "wbh_2", TenantID: "OU2", Timestamp: t0})
 
 	// Change one claim and keep the signature: what an attacker can do
 	// without the key.
@@ -235,7 +235,7 @@ func TestJWTBindsBody(t *testing.T) {
 	ring := NewKeyRing(newMemKeys(), 0)
 	srv := jwksServer(t, ring)
 	signer := NewJWT(ring, srv.URL)
-	token := bearer(t, signer, `{"amount":1}`, Meta{WebhookID: "dlv_1", TenantID: "OU1", Timestamp: t0})
+	token := bearer(t, signer, `{"amount":1}`, Meta{DeliveryID: "dlv_1", TenantID: "OU1", Timestamp: t0})
 	claims, err := verifyJWT(t, token, srv.URL+"/OU1", "OU1", t0)
 	if err != nil {
 		t.Fatal(err)
@@ -259,11 +259,11 @@ func TestJWTRotationKeepsOldTokensValid(t *testing.T) {
 	}
 	rotation := t0.Add(DefaultKeyRotation)
 	// Signed a moment before the rotation job runs, by the key it retires.
-	oldToken := bearer(t, signer, "{}", Meta{WebhookID: "dlv_old", TenantID: "OU1", Timestamp: rotation.Add(-time.Second)})
+	oldToken := bearer(t, signer, "{}", Meta{DeliveryID: "dlv_old", TenantID: "OU1", Timestamp: rotation.Add(-time.Second)})
 	if err := ring.Rotate(ctx, rotation); err != nil {
 		t.Fatal(err)
 	}
-	newToken := bearer(t, signer, "{}", Meta{WebhookID: "dlv_new", TenantID: "OU1", Timestamp: rotation.Add(time.Second)})
+	newToken := bearer(t, signer, "{}", Meta{DeliveryID: "dlv_new", TenantID: "OU1", Timestamp: rotation.Add(time.Second)})
 	if decodeSegment(t, oldToken, 0)["kid"] == decodeSegment(t, newToken, 0)["kid"] {
 		t.Fatal("the token after Rotate has the old kid")
 	}
@@ -328,7 +328,7 @@ func TestAllJWKSVerifiesEveryTenant(t *testing.T) {
 
 func TestJWTNeedsTenant(t *testing.T) {
 	signer := NewJWT(NewKeyRing(newMemKeys(), 0), "https://hooks.example")
-	if err := signer.Sign(http.Header{}, nil, Meta{WebhookID: "dlv_1"}); err == nil {
+	if err := signer.Sign(http.Header{}, nil, Meta{DeliveryID: "dlv_1"}); err == nil {
 		t.Error("signed without a tenant")
 	}
 }
@@ -346,7 +346,7 @@ func TestJWTReportsStorageFailure(t *testing.T) {
 func BenchmarkJWTSign(b *testing.B) {
 	signer := NewJWT(NewKeyRing(newMemKeys(), 0), "https://hooks.example")
 	body := make([]byte, 1024)
-	m := Meta{WebhookID: "dlv_01J0ABCDEF", EndpointID: "wbh_01J0XYZ", TenantID: "OU1243", Timestamp: time.Now()}
+	m := Meta{DeliveryID: "dlv_01J0ABCDEF", EndpointID: "wbh_01J0XYZ", TenantID: "OU1243", Timestamp: time.Now()}
 	h := http.Header{}
 	for b.Loop() {
 		if err := signer.Sign(h, body, m); err != nil {

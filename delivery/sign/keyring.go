@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hooks/domain"
 	"slices"
 	"sync"
 	"time"
@@ -29,15 +30,6 @@ const keyBits = 2048
 // not see a still-valid token whose key has already gone.
 const retiredKeyGrace = time.Minute
 
-// A StoredKey is one tenant's JWT signing key as KeyStorage persists it.
-type StoredKey struct {
-	ID         string    // the JWK "kid": the key's RFC 7638 SHA-256 thumbprint, base64url
-	TenantID   string    // the tenant whose tokens the key signs
-	PrivateKey []byte    // PKCS #8 DER; a secret, like an endpoint's signing secret
-	CreatedAt  time.Time // when the key starts signing; on shared storage a rotation stores it ahead of this
-	RetiredAt  time.Time // when the key stops signing (its successor's CreatedAt); zero until it has one
-}
-
 // KeyStorage persists the KeyRing's keys. The store package implements it.
 //
 // If the storage also has a method Shared() bool that reports true, as
@@ -46,16 +38,16 @@ type StoredKey struct {
 // for shared storage.
 type KeyStorage interface {
 	// SigningKeys returns a tenant's keys, current and retired, newest first.
-	SigningKeys(ctx context.Context, tenantID string) ([]StoredKey, error)
+	SigningKeys(ctx context.Context, tenantID string) ([]domain.SigningKey, error)
 	// InsertSigningKey adds a new current key.
-	InsertSigningKey(ctx context.Context, k StoredKey) error
+	InsertSigningKey(ctx context.Context, k domain.SigningKey) error
 	// RetireSigningKey records that key id stops signing at at. Retiring
 	// a key twice keeps the first time.
 	RetireSigningKey(ctx context.Context, id string, at time.Time) error
 	// DeleteSigningKey removes a retired key whose tokens have all expired.
 	DeleteSigningKey(ctx context.Context, id string) error
 	// AllSigningKeys returns every tenant's keys, in any order.
-	AllSigningKeys(ctx context.Context) ([]StoredKey, error)
+	AllSigningKeys(ctx context.Context) ([]domain.SigningKey, error)
 }
 
 // A KeyRing holds each tenant's RSA signing keys for the JWT scheme. A
@@ -266,7 +258,7 @@ func (r *KeyRing) rotateLocked(ctx context.Context, tenantID string, tk *tenantK
 	if err != nil {
 		return nil, fmt.Errorf("signing key thumbprint: %w", err)
 	}
-	stored := StoredKey{
+	stored := domain.SigningKey{
 		ID:         base64.RawURLEncoding.EncodeToString(thumb),
 		TenantID:   tenantID,
 		PrivateKey: der,
@@ -391,7 +383,7 @@ func (r *KeyRing) pruneLocked(ctx context.Context, tenantID string, tk *tenantKe
 
 // newRingKey wraps priv. Every key keeps its signer: whether it may sign
 // depends on the time of the signature (see tenantKeys.signerAt).
-func newRingKey(s StoredKey, priv *rsa.PrivateKey) (*ringKey, error) {
+func newRingKey(s domain.SigningKey, priv *rsa.PrivateKey) (*ringKey, error) {
 	signer, err := jose.NewSigner(
 		jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: priv, KeyID: s.ID}},
 		(&jose.SignerOptions{}).WithType("JWT"),

@@ -68,7 +68,7 @@ func openInstances(t *testing.T, periods ...time.Duration) []*instance {
 func (in *instance) token(t *testing.T, tenant string, now time.Time) string {
 	t.Helper()
 	h := http.Header{}
-	m := sign.Meta{WebhookID: "dlv_1", EndpointID: "wbh_1", TenantID: tenant, Timestamp: now}
+	m := sign.Meta{DeliveryID: "dlv_1", EndpointID: "wbh_1", TenantID: tenant, Timestamp: now}
 	if err := in.jwt.Sign(h, []byte(`{"n":1}`), m); err != nil {
 		t.Fatalf("%s signs at %v: %v", in.name, now, err)
 	}

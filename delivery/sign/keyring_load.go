@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"hooks/domain"
 	"slices"
 	"time"
 )
@@ -48,7 +49,7 @@ func (r *KeyRing) loadAllLocked(ctx context.Context, loadedAt time.Time) error {
 	if err != nil {
 		return fmt.Errorf("load signing keys: %w", err)
 	}
-	byTenant := map[string][]StoredKey{}
+	byTenant := map[string][]domain.SigningKey{}
 	for _, k := range stored {
 		byTenant[k.TenantID] = append(byTenant[k.TenantID], k)
 	}
@@ -89,9 +90,9 @@ var errUnreadableKey = errors.New("unreadable signing key")
 // set, taking already parsed keys from parsed when it can. Keys it can't
 // read are left out of the set and reported in an error wrapping
 // errUnreadableKey.
-func (r *KeyRing) build(stored []StoredKey, parsed map[string]*ringKey, loadedAt time.Time) (*tenantKeys, error) {
+func (r *KeyRing) build(stored []domain.SigningKey, parsed map[string]*ringKey, loadedAt time.Time) (*tenantKeys, error) {
 	stored = slices.Clone(stored)
-	slices.SortFunc(stored, func(a, b StoredKey) int {
+	slices.SortFunc(stored, func(a, b domain.SigningKey) int {
 		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.ID, a.ID))
 	})
 	keys := make([]*ringKey, 0, len(stored))
@@ -125,7 +126,7 @@ func (r *KeyRing) build(stored []StoredKey, parsed map[string]*ringKey, loadedAt
 }
 
 // parseKey parses a stored key.
-func parseKey(s StoredKey) (*ringKey, error) {
+func parseKey(s domain.SigningKey) (*ringKey, error) {
 	parsed, err := x509.ParsePKCS8PrivateKey(s.PrivateKey)
 	if err != nil {
 		return nil, fmt.Errorf("%w %s of tenant %s: %w", errUnreadableKey, s.ID, s.TenantID, err)

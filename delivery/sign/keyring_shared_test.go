@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hooks/domain"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -34,7 +35,7 @@ func newGatedKeys(st *memKeys, n int) *gatedKeys {
 	return &gatedKeys{sharedKeys: sharedKeys{st}, n: int32(n), all: make(chan struct{})}
 }
 
-func (g *gatedKeys) InsertSigningKey(ctx context.Context, k StoredKey) error {
+func (g *gatedKeys) InsertSigningKey(ctx context.Context, k domain.SigningKey) error {
 	if i := g.arrived.Add(1); i <= g.n {
 		if i == g.n {
 			close(g.all)
@@ -189,7 +190,7 @@ func TestSharedFirstKeyRaceKeepsBothKeysPublished(t *testing.T) {
 	// ring's JWK Set.
 	sign := func(r *KeyRing, now time.Time) token {
 		t.Helper()
-		tok := bearer(t, NewJWT(r, "https://hooks.example"), "{}", Meta{TenantID: "OU1", WebhookID: "dlv_1", Timestamp: now})
+		tok := bearer(t, NewJWT(r, "https://hooks.example"), "{}", Meta{TenantID: "OU1", DeliveryID: "dlv_1", Timestamp: now})
 		var out token
 		for _, v := range rings {
 			set, err := v.JWKS(ctx, "OU1")
@@ -218,7 +219,7 @@ func TestSharedFirstKeyRaceKeepsBothKeysPublished(t *testing.T) {
 			if !now.Before(tok.exp) {
 				continue
 			}
-			if !slices.ContainsFunc(stored, func(k StoredKey) bool { return k.ID == tok.kid }) {
+			if !slices.ContainsFunc(stored, func(k domain.SigningKey) bool { return k.ID == tok.kid }) {
 				t.Fatalf("%v: key %s of %s's live token was deleted", now.Sub(t0), tok.kid, tok.by)
 			}
 			for name, kids := range sets {

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hooks/domain"
 	"slices"
 	"strings"
 	"sync"
@@ -21,13 +22,13 @@ import (
 // fail, standing in for the store package.
 type memKeys struct {
 	mu      sync.Mutex
-	keys    map[string]StoredKey
+	keys    map[string]domain.SigningKey
 	calls   map[string]int
 	failing map[string]error // method name → error it returns
 }
 
 func newMemKeys() *memKeys {
-	return &memKeys{keys: map[string]StoredKey{}, calls: map[string]int{}, failing: map[string]error{}}
+	return &memKeys{keys: map[string]domain.SigningKey{}, calls: map[string]int{}, failing: map[string]error{}}
 }
 
 func (m *memKeys) enter(method string) error {
@@ -36,22 +37,22 @@ func (m *memKeys) enter(method string) error {
 	return m.failing[method]
 }
 
-func (m *memKeys) SigningKeys(_ context.Context, tenantID string) ([]StoredKey, error) {
+func (m *memKeys) SigningKeys(_ context.Context, tenantID string) ([]domain.SigningKey, error) {
 	defer m.mu.Unlock()
 	if err := m.enter("SigningKeys"); err != nil {
 		return nil, err
 	}
-	var out []StoredKey
+	var out []domain.SigningKey
 	for _, k := range m.keys {
 		if k.TenantID == tenantID {
 			out = append(out, k)
 		}
 	}
-	slices.SortFunc(out, func(a, b StoredKey) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	slices.SortFunc(out, func(a, b domain.SigningKey) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	return out, nil
 }
 
-func (m *memKeys) InsertSigningKey(_ context.Context, k StoredKey) error {
+func (m *memKeys) InsertSigningKey(_ context.Context, k domain.SigningKey) error {
 	defer m.mu.Unlock()
 	if err := m.enter("InsertSigningKey"); err != nil {
 		return err
@@ -86,12 +87,12 @@ func (m *memKeys) DeleteSigningKey(_ context.Context, id string) error {
 	return nil
 }
 
-func (m *memKeys) AllSigningKeys(context.Context) ([]StoredKey, error) {
+func (m *memKeys) AllSigningKeys(context.Context) ([]domain.SigningKey, error) {
 	defer m.mu.Unlock()
 	if err := m.enter("AllSigningKeys"); err != nil {
 		return nil, err
 	}
-	var out []StoredKey
+	var out []domain.SigningKey
 	for _, k := range m.keys {
 		out = append(out, k)
 	}
@@ -126,7 +127,7 @@ func (m *memKeys) total() int {
 }
 
 // stored returns the tenant's stored keys, newest first.
-func (m *memKeys) stored(t *testing.T, tenantID string) []StoredKey {
+func (m *memKeys) stored(t *testing.T, tenantID string) []domain.SigningKey {
 	t.Helper()
 	keys, err := m.SigningKeys(context.Background(), tenantID)
 	if err != nil {
@@ -367,7 +368,7 @@ func storeKey(t *testing.T, st *memKeys, id, tenantID string, created time.Time)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.InsertSigningKey(context.Background(), StoredKey{ID: id, TenantID: tenantID, PrivateKey: der, CreatedAt: created}); err != nil {
+	if err := st.InsertSigningKey(context.Background(), domain.SigningKey{ID: id, TenantID: tenantID, PrivateKey: der, CreatedAt: created}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -417,7 +418,7 @@ func TestKeyRingSkipsUnreadableKeys(t *testing.T) {
 			ctx := context.Background()
 			st := newMemKeys()
 			storeKey(t, st, "good", "OU2", t0)
-			if err := st.InsertSigningKey(ctx, StoredKey{ID: "bad", TenantID: "OU1", PrivateKey: tt.der, CreatedAt: t0}); err != nil {
+			if err := st.InsertSigningKey(ctx, domain.SigningKey{ID: "bad", TenantID: "OU1", PrivateKey: tt.der, CreatedAt: t0}); err != nil {
 				t.Fatal(err)
 			}
 

@@ -130,7 +130,7 @@ func TestJWTAcceptedByExpressJWTReceiver(t *testing.T) {
 		t.Helper()
 		return signHeaders(t, signer, body, m)
 	}
-	meta := Meta{WebhookID: "dlv_node", EndpointID: "wbh_node", TenantID: tenant, Timestamp: now}
+	meta := Meta{DeliveryID: "dlv_node", EndpointID: "wbh_node", TenantID: tenant, Timestamp: now}
 	valid := signed(meta)
 
 	if code, resp := post(t, url, valid, body); code != http.StatusOK || !strings.Contains(resp, `"jti":"dlv_node"`) {

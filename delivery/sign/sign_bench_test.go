@@ -2,20 +2,21 @@ package sign
 
 import (
 	"bytes"
+	"hooks/domain"
 	"net/http"
 	"testing"
 	"time"
 )
 
 // benchmarkSign signs a 1 KiB body, as the engine does for every attempt.
-func benchmarkSign(b *testing.B, opts Options, secrets ...string) {
+func benchmarkSign(b *testing.B, opts domain.Signing, secrets ...string) {
 	b.Helper()
 	s, err := New(opts, secrets)
 	if err != nil {
 		b.Fatal(err)
 	}
 	body := bytes.Repeat([]byte("x"), 1024)
-	meta := Meta{WebhookID: "dlv_01HZX0000000000000000000", EndpointID: "wbh_01HZX0000000000000000000", TenantID: "default",
+	meta := Meta{DeliveryID: "dlv_01HZX0000000000000000000", EndpointID: "wbh_01HZX0000000000000000000", TenantID: "default",
 		Timestamp: time.Unix(1_700_000_000, 0)}
 	h := http.Header{}
 	b.SetBytes(int64(len(body)))
@@ -28,17 +29,17 @@ func benchmarkSign(b *testing.B, opts Options, secrets ...string) {
 }
 
 func BenchmarkSignStandard(b *testing.B) {
-	benchmarkSign(b, Options{Scheme: SchemeStandard}, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	benchmarkSign(b, domain.Signing{Scheme: domain.SchemeStandard}, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 }
 
 func BenchmarkSignStandardDuringRotation(b *testing.B) {
-	benchmarkSign(b, Options{Scheme: SchemeStandard}, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ=")
+	benchmarkSign(b, domain.Signing{Scheme: domain.SchemeStandard}, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ=")
 }
 
 func BenchmarkSignHMACHex(b *testing.B) {
-	benchmarkSign(b, Options{Scheme: SchemeHMAC, Header: "X-Pepperi-Signature", Prefix: "sha256=", Encoding: "hex"}, "It's a Secret to Everybody")
+	benchmarkSign(b, domain.Signing{Scheme: domain.SchemeHMAC, Header: "X-Pepperi-Signature", Prefix: "sha256=", Encoding: "hex"}, "It's a Secret to Everybody")
 }
 
 func BenchmarkSignHMACBase64(b *testing.B) {
-	benchmarkSign(b, Options{Scheme: SchemeHMAC, Header: "X-Hmac-SHA256", Encoding: "base64"}, "It's a Secret to Everybody")
+	benchmarkSign(b, domain.Signing{Scheme: domain.SchemeHMAC, Header: "X-Hmac-SHA256", Encoding: "base64"}, "It's a Secret to Everybody")
 }

@@ -2,6 +2,8 @@ package sign
 
 import (
 	"errors"
+	"fmt"
+	"hooks/domain"
 	"net/http"
 	"strings"
 	"testing"
@@ -34,9 +36,9 @@ const (
 )
 
 // mustNew validates opts the way the API does and builds their signer.
-func mustNew(t *testing.T, opts Options, secrets ...string) Signer {
+func mustNew(t *testing.T, opts domain.Signing, secrets ...string) Signer {
 	t.Helper()
-	if err := Validate(&opts); err != nil {
+	if err := validate(&opts); err != nil {
 		t.Fatalf("Validate(%+v): %v", opts, err)
 	}
 	s, err := New(opts, secrets)
@@ -67,8 +69,8 @@ func standardVerifier(t *testing.T, secret string) *standardwebhooks.Webhook {
 }
 
 func TestStandardMatchesSpecVector(t *testing.T) {
-	s := mustNew(t, Options{}, standardSecret)
-	h := signHeaders(t, s, standardBody, Meta{WebhookID: standardID, Timestamp: time.Unix(standardTimestamp, 0)})
+	s := mustNew(t, domain.Signing{}, standardSecret)
+	h := signHeaders(t, s, standardBody, Meta{DeliveryID: standardID, Timestamp: time.Unix(standardTimestamp, 0)})
 
 	if got := h.Get("webhook-signature"); got != standardSignature {
 		t.Errorf("webhook-signature = %q, want %q", got, standardSignature)
@@ -86,9 +88,9 @@ func TestStandardMatchesSpecVector(t *testing.T) {
 }
 
 func TestStandardVerifiesWithOfficialLibrary(t *testing.T) {
-	s := mustNew(t, Options{Scheme: SchemeStandard}, standardSecret)
+	s := mustNew(t, domain.Signing{Scheme: domain.SchemeStandard}, standardSecret)
 	body := `{"type":"orders/placed","data":{"id":1}}`
-	h := signHeaders(t, s, body, Meta{WebhookID: "dlv_01HZX", Timestamp: time.Now()})
+	h := signHeaders(t, s, body, Meta{DeliveryID: "dlv_01HZX", Timestamp: time.Now()})
 
 	wh := standardVerifier(t, standardSecret)
 	if err := wh.Verify([]byte(body), h); err != nil {
@@ -112,9 +114,9 @@ func TestStandardRotationSignsWithEverySecret(t *testing.T) {
 		previous = standardSecret
 		stranger = "whsec_dGhpcyBpcyBub3Qgb25lIG9mIHRoZW0="
 	)
-	s := mustNew(t, Options{}, current, previous)
+	s := mustNew(t, domain.Signing{}, current, previous)
 	body := `{"ping":true}`
-	h := signHeaders(t, s, body, Meta{WebhookID: "dlv_rot", Timestamp: time.Now()})
+	h := signHeaders(t, s, body, Meta{DeliveryID: "dlv_rot", Timestamp: time.Now()})
 
 	sigs := strings.Split(h.Get("webhook-signature"), " ")
 	if len(sigs) != 2 {
@@ -152,7 +154,7 @@ func TestNewStandardRejectsBadSecret(t *testing.T) {
 func TestHMACFixedVectors(t *testing.T) {
 	tests := []struct {
 		name   string
-		opts   Options
+		opts   domain.Signing
 		secret string
 		body   string
 		header string
@@ -160,7 +162,7 @@ func TestHMACFixedVectors(t *testing.T) {
 	}{
 		{
 			name:   "hex with prefix (Pepperi, GitHub)",
-			opts:   Options{Scheme: SchemeHMAC, Header: "X-Pepperi-Signature", Encoding: "hex", Prefix: "sha256="},
+			opts:   domain.Signing{Scheme: domain.SchemeHMAC, Header: "X-Pepperi-Signature", Encoding: "hex", Prefix: "sha256="},
 			secret: githubSecret,
 			body:   githubBody,
 			header: "X-Pepperi-Signature",
@@ -168,7 +170,7 @@ func TestHMACFixedVectors(t *testing.T) {
 		},
 		{
 			name:   "hex is the default encoding",
-			opts:   Options{Scheme: SchemeHMAC, Header: "x-hub-signature-256", Prefix: "sha256="},
+			opts:   domain.Signing{Scheme: domain.SchemeHMAC, Header: "x-hub-signature-256", Prefix: "sha256="},
 			secret: githubSecret,
 			body:   githubBody,
 			header: "X-Hub-Signature-256",
@@ -176,7 +178,7 @@ func TestHMACFixedVectors(t *testing.T) {
 		},
 		{
 			name:   "base64 without prefix (Shopify, eWarehousing)",
-			opts:   Options{Scheme: SchemeHMAC, Header: "X-Hmac-SHA256", Encoding: "base64"},
+			opts:   domain.Signing{Scheme: domain.SchemeHMAC, Header: "X-Hmac-SHA256", Encoding: "base64"},
 			secret: shopifySecret,
 			body:   shopifyBody,
 			header: "X-Hmac-SHA256",
@@ -184,7 +186,7 @@ func TestHMACFixedVectors(t *testing.T) {
 		},
 		{
 			name:   "default header",
-			opts:   Options{Scheme: SchemeHMAC, Encoding: "base64"},
+			opts:   domain.Signing{Scheme: domain.SchemeHMAC, Encoding: "base64"},
 			secret: shopifySecret,
 			body:   shopifyBody,
 			header: "X-Hooks-Signature",
@@ -195,7 +197,7 @@ func TestHMACFixedVectors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// Only the first secret signs: HMAC receivers hold exactly one.
 			s := mustNew(t, tt.opts, tt.secret, "previous-secret")
-			h := signHeaders(t, s, tt.body, Meta{WebhookID: "dlv_1", Timestamp: time.Now()})
+			h := signHeaders(t, s, tt.body, Meta{DeliveryID: "dlv_1", Timestamp: time.Now()})
 			if got := h.Values(tt.header); len(got) != 1 || got[0] != tt.want {
 				t.Errorf("%s = %q, want [%q]", tt.header, got, tt.want)
 			}
@@ -207,12 +209,12 @@ func TestHMACFixedVectors(t *testing.T) {
 }
 
 func TestSharedSecretSendsSecret(t *testing.T) {
-	s := mustNew(t, Options{Scheme: SchemeSharedSecret, Header: "X-Shopery-Secret"}, "s3cr3t-value", "old")
+	s := mustNew(t, domain.Signing{Scheme: domain.SchemeSharedSecret, Header: "X-Shopery-Secret"}, "s3cr3t-value", "old")
 	h := signHeaders(t, s, "{}", Meta{})
 	if got := h.Values("X-Shopery-Secret"); len(got) != 1 || got[0] != "s3cr3t-value" {
 		t.Errorf("X-Shopery-Secret = %q, want [s3cr3t-value]", got)
 	}
-	s = mustNew(t, Options{Scheme: SchemeSharedSecret}, "s3cr3t-value")
+	s = mustNew(t, domain.Signing{Scheme: domain.SchemeSharedSecret}, "s3cr3t-value")
 	if got := signHeaders(t, s, "{}", Meta{}).Get("X-Hooks-Secret"); got != "s3cr3t-value" {
 		t.Errorf("default header X-Hooks-Secret = %q, want s3cr3t-value", got)
 	}
@@ -221,15 +223,15 @@ func TestSharedSecretSendsSecret(t *testing.T) {
 func TestNewErrors(t *testing.T) {
 	tests := []struct {
 		name    string
-		opts    Options
+		opts    domain.Signing
 		secrets []string
 	}{
-		{"no secret", Options{Scheme: SchemeHMAC}, nil},
-		{"empty secret", Options{Scheme: SchemeSharedSecret}, []string{""}},
-		{"jwt needs NewJWT", Options{Scheme: SchemeJWT}, []string{"x"}},
-		{"unknown scheme", Options{Scheme: "md5"}, []string{"x"}},
-		{"standard secret not whsec", Options{Scheme: SchemeStandard}, []string{"whsec_%%%"}},
-		{"unvalidated bad header", Options{Scheme: SchemeHMAC, Header: "Bad Header"}, []string{"x"}},
+		{"no secret", domain.Signing{Scheme: domain.SchemeHMAC}, nil},
+		{"empty secret", domain.Signing{Scheme: domain.SchemeSharedSecret}, []string{""}},
+		{"jwt needs NewJWT", domain.Signing{Scheme: domain.SchemeJWT}, []string{"x"}},
+		{"unknown scheme", domain.Signing{Scheme: "md5"}, []string{"x"}},
+		{"standard secret not whsec", domain.Signing{Scheme: domain.SchemeStandard}, []string{"whsec_%%%"}},
+		{"unvalidated bad header", domain.Signing{Scheme: domain.SchemeHMAC, Header: "Bad Header"}, []string{"x"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,61 +245,61 @@ func TestNewErrors(t *testing.T) {
 func TestValidate(t *testing.T) {
 	tests := []struct {
 		name    string
-		in      Options
-		want    Options
+		in      domain.Signing
+		want    domain.Signing
 		wantErr bool
 	}{
-		{name: "empty is standard webhooks", in: Options{}, want: Options{Scheme: SchemeStandard}},
+		{name: "empty is standard webhooks", in: domain.Signing{}, want: domain.Signing{Scheme: domain.SchemeStandard}},
 		{
 			name: "standard drops stray fields",
-			in:   Options{Scheme: SchemeStandard, Header: "X-A", Encoding: "hex", Prefix: "p"},
-			want: Options{Scheme: SchemeStandard},
+			in:   domain.Signing{Scheme: domain.SchemeStandard, Header: "X-A", Encoding: "hex", Prefix: "p"},
+			want: domain.Signing{Scheme: domain.SchemeStandard},
 		},
 		{
 			name: "hmac defaults",
-			in:   Options{Scheme: SchemeHMAC},
-			want: Options{Scheme: SchemeHMAC, Header: "X-Hooks-Signature", Encoding: "hex"},
+			in:   domain.Signing{Scheme: domain.SchemeHMAC},
+			want: domain.Signing{Scheme: domain.SchemeHMAC, Header: "X-Hooks-Signature", Encoding: "hex"},
 		},
 		{
 			name: "hmac keeps its settings",
-			in:   Options{Scheme: SchemeHMAC, Header: "X-Hmac-SHA256", Encoding: "base64", Prefix: "sha256="},
-			want: Options{Scheme: SchemeHMAC, Header: "X-Hmac-SHA256", Encoding: "base64", Prefix: "sha256="},
+			in:   domain.Signing{Scheme: domain.SchemeHMAC, Header: "X-Hmac-SHA256", Encoding: "base64", Prefix: "sha256="},
+			want: domain.Signing{Scheme: domain.SchemeHMAC, Header: "X-Hmac-SHA256", Encoding: "base64", Prefix: "sha256="},
 		},
 		{
 			name: "shared secret defaults and drops encoding",
-			in:   Options{Scheme: SchemeSharedSecret, Encoding: "hex", Prefix: "x"},
-			want: Options{Scheme: SchemeSharedSecret, Header: "X-Hooks-Secret"},
+			in:   domain.Signing{Scheme: domain.SchemeSharedSecret, Encoding: "hex", Prefix: "x"},
+			want: domain.Signing{Scheme: domain.SchemeSharedSecret, Header: "X-Hooks-Secret"},
 		},
 		{
 			name: "shared secret header",
-			in:   Options{Scheme: SchemeSharedSecret, Header: "X-Shopery-Secret"},
-			want: Options{Scheme: SchemeSharedSecret, Header: "X-Shopery-Secret"},
+			in:   domain.Signing{Scheme: domain.SchemeSharedSecret, Header: "X-Shopery-Secret"},
+			want: domain.Signing{Scheme: domain.SchemeSharedSecret, Header: "X-Shopery-Secret"},
 		},
 		{
 			name: "jwt has no settings",
-			in:   Options{Scheme: SchemeJWT, Header: "X-A", Encoding: "hex", Prefix: "p"},
-			want: Options{Scheme: SchemeJWT},
+			in:   domain.Signing{Scheme: domain.SchemeJWT, Header: "X-A", Encoding: "hex", Prefix: "p"},
+			want: domain.Signing{Scheme: domain.SchemeJWT},
 		},
-		{name: "unknown scheme", in: Options{Scheme: "hmac-md5"}, wantErr: true},
-		{name: "scheme is case sensitive", in: Options{Scheme: "JWT"}, wantErr: true},
-		{name: "bad encoding", in: Options{Scheme: SchemeHMAC, Encoding: "base32"}, wantErr: true},
-		{name: "header with space", in: Options{Scheme: SchemeHMAC, Header: "X Sig"}, wantErr: true},
-		{name: "header with colon", in: Options{Scheme: SchemeHMAC, Header: "X-Sig:"}, wantErr: true},
-		{name: "header with newline", in: Options{Scheme: SchemeSharedSecret, Header: "X-Sig\r\nHost"}, wantErr: true},
-		{name: "header not ASCII", in: Options{Scheme: SchemeSharedSecret, Header: "X-Signatür"}, wantErr: true},
-		{name: "header too long", in: Options{Scheme: SchemeHMAC, Header: "X-" + strings.Repeat("a", 200)}, wantErr: true},
-		{name: "header Host", in: Options{Scheme: SchemeHMAC, Header: "host"}, wantErr: true},
-		{name: "header Content-Length", in: Options{Scheme: SchemeSharedSecret, Header: "Content-Length"}, wantErr: true},
-		{name: "header Content-Type", in: Options{Scheme: SchemeHMAC, Header: "content-type"}, wantErr: true},
-		{name: "header Transfer-Encoding", in: Options{Scheme: SchemeHMAC, Header: "Transfer-Encoding"}, wantErr: true},
-		{name: "prefix with newline", in: Options{Scheme: SchemeHMAC, Prefix: "sha256=\n"}, wantErr: true},
-		{name: "prefix with NUL", in: Options{Scheme: SchemeHMAC, Prefix: "a\x00"}, wantErr: true},
-		{name: "prefix too long", in: Options{Scheme: SchemeHMAC, Prefix: strings.Repeat("p", 65)}, wantErr: true},
+		{name: "unknown scheme", in: domain.Signing{Scheme: "hmac-md5"}, wantErr: true},
+		{name: "scheme is case sensitive", in: domain.Signing{Scheme: "JWT"}, wantErr: true},
+		{name: "bad encoding", in: domain.Signing{Scheme: domain.SchemeHMAC, Encoding: "base32"}, wantErr: true},
+		{name: "header with space", in: domain.Signing{Scheme: domain.SchemeHMAC, Header: "X Sig"}, wantErr: true},
+		{name: "header with colon", in: domain.Signing{Scheme: domain.SchemeHMAC, Header: "X-Sig:"}, wantErr: true},
+		{name: "header with newline", in: domain.Signing{Scheme: domain.SchemeSharedSecret, Header: "X-Sig\r\nHost"}, wantErr: true},
+		{name: "header not ASCII", in: domain.Signing{Scheme: domain.SchemeSharedSecret, Header: "X-Signatür"}, wantErr: true},
+		{name: "header too long", in: domain.Signing{Scheme: domain.SchemeHMAC, Header: "X-" + strings.Repeat("a", 200)}, wantErr: true},
+		{name: "header Host", in: domain.Signing{Scheme: domain.SchemeHMAC, Header: "host"}, wantErr: true},
+		{name: "header Content-Length", in: domain.Signing{Scheme: domain.SchemeSharedSecret, Header: "Content-Length"}, wantErr: true},
+		{name: "header Content-Type", in: domain.Signing{Scheme: domain.SchemeHMAC, Header: "content-type"}, wantErr: true},
+		{name: "header Transfer-Encoding", in: domain.Signing{Scheme: domain.SchemeHMAC, Header: "Transfer-Encoding"}, wantErr: true},
+		{name: "prefix with newline", in: domain.Signing{Scheme: domain.SchemeHMAC, Prefix: "sha256=\n"}, wantErr: true},
+		{name: "prefix with NUL", in: domain.Signing{Scheme: domain.SchemeHMAC, Prefix: "a\x00"}, wantErr: true},
+		{name: "prefix too long", in: domain.Signing{Scheme: domain.SchemeHMAC, Prefix: strings.Repeat("p", 65)}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := tt.in
-			err := Validate(&got)
+			err := validate(&got)
 			if tt.wantErr {
 				if !errors.Is(err, ErrInvalidOptions) {
 					t.Fatalf("Validate(%+v) error = %v, want ErrInvalidOptions", tt.in, err)
@@ -312,4 +314,13 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// validate normalises opts as the API does before New sees them, and
+// reports a problem the way New does.
+func validate(opts *domain.Signing) error {
+	if err := opts.Normalize(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+	}
+	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"hooks/delivery/jobs"
+	"hooks/domain"
 	"hooks/store"
 )
 
@@ -138,7 +139,7 @@ func (u *Upkeep) DisableFailing(ctx context.Context) error {
 	if u.cfg.FailingPeriod > 0 {
 		since = now.Add(-u.cfg.FailingPeriod)
 	}
-	failing, err := u.db.FailingWebhooks(ctx, since, max(u.cfg.MaxExhausted, 0))
+	failing, err := u.db.FailingEndpoints(ctx, since, max(u.cfg.MaxExhausted, 0))
 	if err != nil {
 		return err
 	}
@@ -158,7 +159,7 @@ func (u *Upkeep) DisableFailing(ctx context.Context) error {
 		if err := u.emit(ctx, f.TenantID, TopicEndpointDisabled, f.ID, "endpoint.disabled:"+f.ID+":"+f.FirstFailure, payload); err != nil {
 			return err
 		}
-		if err := u.db.DisableWebhook(ctx, f.TenantID, f.ID, reason); err != nil {
+		if err := u.db.DisableEndpoint(ctx, f.TenantID, f.ID, reason); err != nil {
 			return err
 		}
 		u.log.Warn("endpoint disabled", "webhook", f.ID, "tenant", f.TenantID, "reason", reason)
@@ -202,14 +203,14 @@ func (u *Upkeep) AnnounceExhausted(ctx context.Context) error {
 		if len(page) == 0 {
 			break
 		}
-		var events []*store.Event
+		var events []*domain.Event
 		for _, f := range page {
-			if f.LastTrigger != store.TriggerScheduled || f.Topic == TopicDeliveryExhausted || f.Topic == TopicEndpointDisabled {
+			if f.LastTrigger != domain.TriggerScheduled || f.Topic == TopicDeliveryExhausted || f.Topic == TopicEndpointDisabled {
 				continue
 			}
-			ev, err := event(f.TenantID, TopicDeliveryExhausted, f.WebhookID,
+			ev, err := event(f.TenantID, TopicDeliveryExhausted, f.EndpointID,
 				"delivery.exhausted:"+f.ID+":"+strconv.FormatInt(f.UpdatedAt.UnixMilli(), 10), map[string]any{
-					"deliveryId": f.ID, "eventId": f.EventID, "webhookId": f.WebhookID, "topic": f.Topic, "subTopic": f.SubTopic,
+					"deliveryId": f.ID, "eventId": f.EventID, "webhookId": f.EndpointID, "topic": f.Topic, "subTopic": f.SubTopic,
 					"attempts": f.AttemptCount, "lastStatusCode": f.LastStatusCode, "failedAt": f.UpdatedAt,
 				})
 			if err != nil {
@@ -243,7 +244,7 @@ func (u *Upkeep) AnnounceExhausted(ctx context.Context) error {
 // now: failures from before upkeep existed are not announced.
 func (u *Upkeep) cursor(ctx context.Context) (time.Time, string, error) {
 	v, err := u.db.Setting(ctx, exhaustedCursor)
-	if store.ErrorCode(err) == store.ENOTFOUND {
+	if domain.ErrorCode(err) == domain.ENOTFOUND {
 		now := u.cfg.Now().UTC()
 		return now, "", u.db.PutSetting(ctx, exhaustedCursor, []byte(strconv.FormatInt(now.UnixMilli(), 10)+" "))
 	}
@@ -258,12 +259,12 @@ func (u *Upkeep) cursor(ctx context.Context) (time.Time, string, error) {
 	return time.UnixMilli(msVal).UTC(), id, nil
 }
 
-func event(tenantID, topic, subTopic, key string, payload any) (*store.Event, error) {
+func event(tenantID, topic, subTopic, key string, payload any) (*domain.Event, error) {
 	data, err := json.Marshal(payload)
 	if err != nil {
 		return nil, fmt.Errorf("upkeep: encode %s event: %w", topic, err)
 	}
-	return &store.Event{TenantID: tenantID, Topic: topic, SubTopic: subTopic, Payload: data, IdempotencyKey: key}, nil
+	return &domain.Event{TenantID: tenantID, Topic: topic, SubTopic: subTopic, Payload: data, IdempotencyKey: key}, nil
 }
 
 func (u *Upkeep) emit(ctx context.Context, tenantID, topic, subTopic, key string, payload any) error {
@@ -271,7 +272,7 @@ func (u *Upkeep) emit(ctx context.Context, tenantID, topic, subTopic, key string
 	if err != nil {
 		return err
 	}
-	_, err = u.db.CreateEvents(ctx, []*store.Event{ev})
+	_, err = u.db.CreateEvents(ctx, []*domain.Event{ev})
 	return err
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"hooks/delivery/upkeep"
+	"hooks/domain"
 	"hooks/store"
 	"hooks/store/storetest"
 )
@@ -24,12 +25,12 @@ func openDB(t *testing.T) *store.DB {
 	return db
 }
 
-func newWebhook(t *testing.T, db *store.DB, topics ...string) *store.Webhook {
+func newWebhook(t *testing.T, db *store.DB, topics ...string) *domain.Endpoint {
 	t.Helper()
-	w := &store.Webhook{TenantID: store.DefaultTenant, Name: topics[0], URL: "https://example.com/" + topics[0], Topics: topics,
-		Enabled: true, Signing: store.Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-		Retry: store.RetryPolicy{Schedule: "exponential", MaxAttempts: 1, RetryOn: "5xx"}, Timeout: 5 * time.Second}
-	if err := db.CreateWebhook(context.Background(), w); err != nil {
+	w := &domain.Endpoint{TenantID: domain.DefaultTenant, Name: topics[0], URL: "https://example.com/" + topics[0], Topics: topics,
+		Enabled: true, Signing: domain.Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		Retry: domain.RetryPolicy{Schedule: "exponential", MaxAttempts: 1, RetryOn: "5xx"}, Timeout: 5 * time.Second}
+	if err := db.CreateEndpoint(context.Background(), w); err != nil {
 		t.Fatal(err)
 	}
 	return w
@@ -37,20 +38,20 @@ func newWebhook(t *testing.T, db *store.DB, topics ...string) *store.Webhook {
 
 // finish stores an event on topic and records its deliveries as ended
 // with status after an attempt with trigger. It returns the deliveries.
-func finish(t *testing.T, db *store.DB, topic, status, trigger string) []*store.Delivery {
+func finish(t *testing.T, db *store.DB, topic, status, trigger string) []*domain.Delivery {
 	t.Helper()
 	ctx := context.Background()
-	e := &store.Event{TenantID: store.DefaultTenant, Topic: topic, Payload: []byte(`{}`)}
-	if _, err := db.CreateEvents(ctx, []*store.Event{e}); err != nil {
+	e := &domain.Event{TenantID: domain.DefaultTenant, Topic: topic, Payload: []byte(`{}`)}
+	if _, err := db.CreateEvents(ctx, []*domain.Event{e}); err != nil {
 		t.Fatal(err)
 	}
-	ds, _, err := db.Deliveries(ctx, store.DeliveryFilter{TenantID: store.DefaultTenant, EventID: e.ID})
+	ds, _, err := db.Deliveries(ctx, store.DeliveryFilter{TenantID: domain.DefaultTenant, EventID: e.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range ds {
 		o := store.Outcome{DeliveryID: d.ID, Status: status, LastStatusCode: 503,
-			Attempt: &store.Attempt{Trigger: trigger, URL: "https://example.com", StatusCode: 503, StartedAt: time.Now()}}
+			Attempt: &domain.Attempt{Trigger: trigger, URL: "https://example.com", StatusCode: 503, StartedAt: time.Now()}}
 		if err := db.RecordOutcomes(ctx, []store.Outcome{o}); err != nil {
 			t.Fatal(err)
 		}
@@ -59,9 +60,9 @@ func finish(t *testing.T, db *store.DB, topic, status, trigger string) []*store.
 }
 
 // eventsOn returns the stored events with topic, newest first.
-func eventsOn(t *testing.T, db *store.DB, topic string) []*store.Event {
+func eventsOn(t *testing.T, db *store.DB, topic string) []*domain.Event {
 	t.Helper()
-	evs, _, err := db.Events(context.Background(), store.EventFilter{TenantID: store.DefaultTenant, Topic: topic, Limit: 100})
+	evs, _, err := db.Events(context.Background(), store.EventFilter{TenantID: domain.DefaultTenant, Topic: topic, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,9 +77,9 @@ func TestDisableAfterFailingForThePeriod(t *testing.T) {
 	failing := newWebhook(t, db, "orders/placed")
 	healthy := newWebhook(t, db, "orders/updated")
 	ops := newWebhook(t, db, upkeep.TopicEndpointDisabled)
-	finish(t, db, "orders/placed", store.StatusFailed, store.TriggerScheduled)
-	finish(t, db, "orders/placed", store.StatusFailed, store.TriggerScheduled)
-	finish(t, db, "orders/updated", store.StatusSucceeded, store.TriggerScheduled)
+	finish(t, db, "orders/placed", domain.StatusFailed, domain.TriggerScheduled)
+	finish(t, db, "orders/placed", domain.StatusFailed, domain.TriggerScheduled)
+	finish(t, db, "orders/updated", domain.StatusSucceeded, domain.TriggerScheduled)
 
 	// Four days in: not yet.
 	clock := time.Now().Add(4 * 24 * time.Hour)
@@ -86,7 +87,7 @@ func TestDisableAfterFailingForThePeriod(t *testing.T) {
 	if err := u.DisableFailing(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if w, _ := db.WebhookByID(ctx, store.DefaultTenant, failing.ID); !w.Enabled {
+	if w, _ := db.EndpointByID(ctx, domain.DefaultTenant, failing.ID); !w.Enabled {
 		t.Fatalf("disabled after 4 days: %s", w.DisabledReason)
 	}
 
@@ -97,15 +98,15 @@ func TestDisableAfterFailingForThePeriod(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	w, err := db.WebhookByID(ctx, store.DefaultTenant, failing.ID)
+	w, err := db.EndpointByID(ctx, domain.DefaultTenant, failing.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if w.Enabled || !strings.Contains(w.DisabledReason, "every delivery since") || w.DisabledAt.IsZero() {
 		t.Errorf("after 5 days: enabled %v, reason %q, at %v", w.Enabled, w.DisabledReason, w.DisabledAt)
 	}
-	for _, other := range []*store.Webhook{healthy, ops} {
-		if w, _ := db.WebhookByID(ctx, store.DefaultTenant, other.ID); !w.Enabled {
+	for _, other := range []*domain.Endpoint{healthy, ops} {
+		if w, _ := db.EndpointByID(ctx, domain.DefaultTenant, other.ID); !w.Enabled {
 			t.Errorf("%s was disabled too: %s", other.Name, w.DisabledReason)
 		}
 	}
@@ -127,20 +128,20 @@ func TestDisableAfterConsecutiveExhaustedDeliveries(t *testing.T) {
 	db := openDB(t)
 	w := newWebhook(t, db, "t")
 	u := upkeep.New(db, upkeep.Config{MaxExhausted: 3, FailingPeriod: -1, Logger: quiet()})
-	finish(t, db, "t", store.StatusFailed, store.TriggerScheduled)
-	finish(t, db, "t", store.StatusFailed, store.TriggerScheduled)
-	finish(t, db, "t", store.StatusSucceeded, store.TriggerScheduled) // breaks the run
-	finish(t, db, "t", store.StatusFailed, store.TriggerScheduled)
-	finish(t, db, "t", store.StatusFailed, store.TriggerScheduled)
+	finish(t, db, "t", domain.StatusFailed, domain.TriggerScheduled)
+	finish(t, db, "t", domain.StatusFailed, domain.TriggerScheduled)
+	finish(t, db, "t", domain.StatusSucceeded, domain.TriggerScheduled) // breaks the run
+	finish(t, db, "t", domain.StatusFailed, domain.TriggerScheduled)
+	finish(t, db, "t", domain.StatusFailed, domain.TriggerScheduled)
 	u.DisableFailing(ctx)
-	if got, _ := db.WebhookByID(ctx, store.DefaultTenant, w.ID); !got.Enabled {
+	if got, _ := db.EndpointByID(ctx, domain.DefaultTenant, w.ID); !got.Enabled {
 		t.Fatal("disabled after two failures in a row")
 	}
-	finish(t, db, "t", store.StatusFailed, store.TriggerScheduled)
+	finish(t, db, "t", domain.StatusFailed, domain.TriggerScheduled)
 	if err := u.DisableFailing(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := db.WebhookByID(ctx, store.DefaultTenant, w.ID)
+	got, _ := db.EndpointByID(ctx, domain.DefaultTenant, w.ID)
 	if got.Enabled || !strings.Contains(got.DisabledReason, "3 deliveries in a row") {
 		t.Errorf("enabled %v, reason %q", got.Enabled, got.DisabledReason)
 	}
@@ -151,28 +152,28 @@ func TestReenabledEndpointStartsAfreshAndResendsNothing(t *testing.T) {
 	db := openDB(t)
 	w := newWebhook(t, db, "t")
 	u := upkeep.New(db, upkeep.Config{MaxExhausted: 2, FailingPeriod: -1, Logger: quiet()})
-	finish(t, db, "t", store.StatusFailed, store.TriggerScheduled)
-	finish(t, db, "t", store.StatusFailed, store.TriggerScheduled)
+	finish(t, db, "t", domain.StatusFailed, domain.TriggerScheduled)
+	finish(t, db, "t", domain.StatusFailed, domain.TriggerScheduled)
 	u.DisableFailing(ctx)
-	w, _ = db.WebhookByID(ctx, store.DefaultTenant, w.ID)
+	w, _ = db.EndpointByID(ctx, domain.DefaultTenant, w.ID)
 	if w.Enabled {
 		t.Fatal("not disabled")
 	}
 	time.Sleep(2 * time.Millisecond) // ids and times are in milliseconds
 	w.Enabled, w.DisabledReason, w.DisabledAt = true, "", time.Time{}
-	if err := db.UpdateWebhook(ctx, w); err != nil {
+	if err := db.UpdateEndpoint(ctx, w); err != nil {
 		t.Fatal(err)
 	}
 	u.DisableFailing(ctx)
-	if got, _ := db.WebhookByID(ctx, store.DefaultTenant, w.ID); !got.Enabled {
+	if got, _ := db.EndpointByID(ctx, domain.DefaultTenant, w.ID); !got.Enabled {
 		t.Fatal("re-enabled endpoint disabled again for failures from before")
 	}
-	ds, _, err := db.Deliveries(ctx, store.DeliveryFilter{TenantID: store.DefaultTenant, WebhookID: w.ID})
+	ds, _, err := db.Deliveries(ctx, store.DeliveryFilter{TenantID: domain.DefaultTenant, EndpointID: w.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range ds {
-		if d.Status != store.StatusFailed {
+		if d.Status != domain.StatusFailed {
 			t.Errorf("delivery %s is %s after re-enabling; failed deliveries stay failed", d.ID, d.Status)
 		}
 	}
@@ -186,7 +187,7 @@ func TestAnnounceExhaustedDeliveries(t *testing.T) {
 	woken := 0
 	u := upkeep.New(db, upkeep.Config{Logger: quiet(), Wake: func() { woken++ }})
 
-	finish(t, db, "orders/placed", store.StatusFailed, store.TriggerScheduled) // before upkeep's first run
+	finish(t, db, "orders/placed", domain.StatusFailed, domain.TriggerScheduled) // before upkeep's first run
 	time.Sleep(2 * time.Millisecond)
 	if err := u.AnnounceExhausted(ctx); err != nil {
 		t.Fatal(err)
@@ -196,10 +197,10 @@ func TestAnnounceExhaustedDeliveries(t *testing.T) {
 	}
 
 	time.Sleep(2 * time.Millisecond)
-	exhausted := finish(t, db, "orders/placed", store.StatusFailed, store.TriggerScheduled)
-	finish(t, db, "orders/placed", store.StatusFailed, store.TriggerManual) // a redelivery the user watches
-	finish(t, db, "orders/placed", store.StatusSucceeded, store.TriggerScheduled)
-	finish(t, db, upkeep.TopicDeliveryExhausted, store.StatusFailed, store.TriggerScheduled) // never about itself
+	exhausted := finish(t, db, "orders/placed", domain.StatusFailed, domain.TriggerScheduled)
+	finish(t, db, "orders/placed", domain.StatusFailed, domain.TriggerManual) // a redelivery the user watches
+	finish(t, db, "orders/placed", domain.StatusSucceeded, domain.TriggerScheduled)
+	finish(t, db, upkeep.TopicDeliveryExhausted, domain.StatusFailed, domain.TriggerScheduled) // never about itself
 	for range 2 {
 		if err := u.AnnounceExhausted(ctx); err != nil {
 			t.Fatal(err)
@@ -208,7 +209,7 @@ func TestAnnounceExhaustedDeliveries(t *testing.T) {
 	evs := eventsOn(t, db, upkeep.TopicDeliveryExhausted)
 	// The operator endpoint's own failed delivery was of an ops event; the
 	// only other ops event is the one announcing the exhausted delivery.
-	var announced []*store.Event
+	var announced []*domain.Event
 	for _, e := range evs {
 		if strings.HasPrefix(e.IdempotencyKey, "delivery.exhausted:") {
 			announced = append(announced, e)
@@ -225,7 +226,7 @@ func TestAnnounceExhaustedDeliveries(t *testing.T) {
 		payload.Topic != "orders/placed" || payload.LastStatusCode != 503 {
 		t.Errorf("payload %s: %v", announced[0].Payload, err)
 	}
-	if announced[0].SubTopic != exhausted[0].WebhookID || announced[0].DeliveryCount != 1 {
+	if announced[0].SubTopic != exhausted[0].EndpointID || announced[0].DeliveryCount != 1 {
 		t.Errorf("sub-topic %q and %d deliveries; want the endpoint id, delivered to the operator's endpoint", announced[0].SubTopic, announced[0].DeliveryCount)
 	}
 	if woken != 1 {
@@ -238,9 +239,9 @@ func TestPurgeRemovesOldEventsInBatches(t *testing.T) {
 	db := openDB(t)
 	newWebhook(t, db, "t")
 	for range 5 {
-		finish(t, db, "t", store.StatusSucceeded, store.TriggerScheduled)
+		finish(t, db, "t", domain.StatusSucceeded, domain.TriggerScheduled)
 	}
-	finish(t, db, "t", store.StatusRetrying, store.TriggerScheduled)
+	finish(t, db, "t", domain.StatusRetrying, domain.TriggerScheduled)
 
 	clock := time.Now().Add(29 * 24 * time.Hour)
 	u := upkeep.New(db, upkeep.Config{PurgeBatch: 2, PurgePause: time.Millisecond, Logger: quiet(), Now: func() time.Time { return clock }})
@@ -258,7 +259,7 @@ func TestPurgeRemovesOldEventsInBatches(t *testing.T) {
 		t.Fatalf("%d events left after purging at 31 days, want 1 (still retrying)", n)
 	}
 	off := upkeep.New(db, upkeep.Config{Retention: -1, Logger: quiet(), Now: func() time.Time { return clock.Add(365 * 24 * time.Hour) }})
-	finish(t, db, "t", store.StatusSucceeded, store.TriggerScheduled)
+	finish(t, db, "t", domain.StatusSucceeded, domain.TriggerScheduled)
 	off.Purge(ctx)
 	if n := len(eventsOn(t, db, "t")); n != 2 {
 		t.Errorf("retention off still purged: %d events left", n)

@@ -18,6 +18,7 @@ import (
 
 	"hooks/delivery"
 	"hooks/delivery/netguard"
+	"hooks/domain"
 	"hooks/store"
 	"hooks/web"
 )
@@ -95,12 +96,12 @@ func (s *inProcess) onOutcome(o store.Outcome) {
 		return
 	}
 	switch o.Status {
-	case store.StatusSucceeded:
+	case domain.StatusSucceeded:
 		s.succeeded.Add(1)
 		s.mu.Lock()
 		delete(s.waiting, o.DeliveryID)
 		s.mu.Unlock()
-	case store.StatusRetrying:
+	case domain.StatusRetrying:
 		s.mu.Lock()
 		s.waiting[o.DeliveryID] = true
 		s.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"hooks/domain"
 	"io"
 	"net"
 	"net/http"
@@ -13,8 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"hooks/store"
 )
 
 // Endpoint behaviours of the receiver.
@@ -164,7 +163,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	// Order is judged by the delivery ids, ULIDs that hooks makes when it
 	// stores the event: the bench's own sequence numbers are assigned
 	// before concurrent requests race to the server.
-	created := store.IDTime(req.Header.Get("Webhook-Id")).UnixMilli()
+	created := domain.IDTime(req.Header.Get("Webhook-Id")).UnixMilli()
 	for {
 		m := r.newest.Load()
 		if created <= m {

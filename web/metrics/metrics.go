@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"hooks/domain"
 	"hooks/store"
 )
 
@@ -126,7 +127,7 @@ func (m *Metrics) Outcome(o store.Outcome) {
 		m.latency.Observe(a.Duration.Seconds())
 	}
 	m.attempts.WithLabelValues(o.Status, class).Inc()
-	if o.Status == store.StatusRetrying {
+	if o.Status == domain.StatusRetrying {
 		m.retries.Inc()
 	}
 }
