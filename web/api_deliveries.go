@@ -150,11 +150,10 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request, c *caller) 
 }
 
 func (s *Server) redeliver(w http.ResponseWriter, r *http.Request, c *caller) error {
-	d, err := s.db.Redeliver(r.Context(), c.tenantID, r.PathValue("id"))
+	d, err := s.svc.Redeliver(r.Context(), c.actor(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	s.engine.Wake()
 	writeJSON(w, http.StatusAccepted, toDeliveryJSON(d))
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"hooks/domain"
+	"hooks/service"
 	"hooks/store"
 )
 
@@ -17,29 +18,9 @@ type eventInput struct {
 	IdempotencyKey string          `json:"idempotencyKey"` // batch only; single events use the header
 }
 
-// MaxIdempotencyKey bounds an Idempotency-Key's length.
-const MaxIdempotencyKey = 255
-
-func (in *eventInput) toEvent(tenantID string) (*domain.Event, error) {
-	if in.Topic == "" {
-		return nil, domain.FieldErrorf("topic", "topic is required, e.g. orders/placed")
-	}
-	if err := domain.ValidTopic(in.Topic); err != nil {
-		return nil, domain.FieldErrorf("topic", "%s", err)
-	}
-	if in.SubTopic != "" {
-		if err := domain.ValidTopic(in.SubTopic); err != nil {
-			return nil, domain.FieldErrorf("subTopic", "%s", err)
-		}
-	}
-	if len(in.IdempotencyKey) > MaxIdempotencyKey {
-		return nil, domain.FieldErrorf("idempotencyKey", "idempotency key is longer than %d characters", MaxIdempotencyKey)
-	}
-	data := []byte(in.Data)
-	if len(data) == 0 {
-		data = []byte("{}")
-	}
-	return &domain.Event{TenantID: tenantID, Topic: in.Topic, SubTopic: in.SubTopic, Payload: data, IdempotencyKey: in.IdempotencyKey}, nil
+func (in *eventInput) toEvent() (*domain.Event, error) {
+	e := &domain.Event{Topic: in.Topic, SubTopic: in.SubTopic, Payload: []byte(in.Data), IdempotencyKey: in.IdempotencyKey}
+	return e, service.CheckEvent(e)
 }
 
 type eventAccepted struct {
@@ -56,18 +37,15 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, c *caller) 
 		return domain.FieldErrorf("idempotencyKey", "send the idempotency key in the Idempotency-Key header")
 	}
 	in.IdempotencyKey = r.Header.Get("Idempotency-Key")
-	e, err := in.toEvent(c.tenantID)
+	e, err := in.toEvent()
 	if err != nil {
 		return err
 	}
-	created, err := s.db.CreateEvents(r.Context(), []*domain.Event{e})
+	created, err := s.svc.PostEvents(r.Context(), c.actor(r), []*domain.Event{e})
 	if err != nil {
 		return err
 	}
-	if created[0] {
-		s.cfg.Metrics.EventsIngested(1)
-		s.engine.Wake()
-	} else {
+	if !created[0] {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	writeJSON(w, http.StatusAccepted, eventAccepted{ID: e.ID, Deliveries: e.DeliveryCount})
@@ -93,7 +71,7 @@ func (s *Server) createEventBatch(w http.ResponseWriter, r *http.Request, c *cal
 	}
 	events := make([]*domain.Event, len(in.Events))
 	for i := range in.Events {
-		e, err := in.Events[i].toEvent(c.tenantID)
+		e, err := in.Events[i].toEvent()
 		if err != nil {
 			if se, ok := err.(*domain.Error); ok {
 				se.Message = "events[" + itoa(i) + "]: " + se.Message
@@ -102,23 +80,12 @@ func (s *Server) createEventBatch(w http.ResponseWriter, r *http.Request, c *cal
 		}
 		events[i] = e
 	}
-	created, err := s.db.CreateEvents(r.Context(), events)
-	if err != nil {
+	if _, err := s.svc.PostEvents(r.Context(), c.actor(r), events); err != nil {
 		return err
 	}
 	out := make([]eventAccepted, len(events))
 	for i, e := range events {
 		out[i] = eventAccepted{ID: e.ID, Deliveries: e.DeliveryCount}
-	}
-	n := 0
-	for _, ok := range created {
-		if ok {
-			n++
-		}
-	}
-	if n > 0 {
-		s.cfg.Metrics.EventsIngested(n)
-		s.engine.Wake()
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"data": out})
 	return nil

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"hooks/domain"
+	"hooks/service"
 	"net/http"
 	"strings"
 	"testing"
@@ -60,7 +61,7 @@ func TestEventBatchWithABadEventStoresNothing(t *testing.T) {
 	for name, body := range map[string]string{
 		"bad topic":     `{"events":[{"topic":"ok"},{"topic":"has space"}]}`,
 		"no topic":      `{"events":[{"topic":"ok"},{"data":{}}]}`,
-		"long key":      `{"events":[{"topic":"ok","idempotencyKey":"` + strings.Repeat("k", MaxIdempotencyKey+1) + `"}]}`,
+		"long key":      `{"events":[{"topic":"ok","idempotencyKey":"` + strings.Repeat("k", service.MaxIdempotencyKey+1) + `"}]}`,
 		"empty":         `{"events":[]}`,
 		"unknown field": `{"events":[{"topic":"ok","colour":"red"}]}`,
 	} {

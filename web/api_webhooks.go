@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"hooks/domain"
+	"hooks/service"
 	"net/http"
 	"strconv"
 	"time"
@@ -85,7 +86,7 @@ type webhookInput struct {
 // apply copies the fields that in sets onto w. headers and metadata
 // replace the whole map, as before; a value sent back masked, as GET shows
 // it, keeps the stored value under its key.
-func (in *webhookInput) apply(w *domain.Endpoint, now time.Time) error {
+func (in *webhookInput) apply(w *domain.Endpoint, svc *service.Service) error {
 	set := func(dst *string, src *string) {
 		if src != nil {
 			*dst = *src
@@ -100,13 +101,8 @@ func (in *webhookInput) apply(w *domain.Endpoint, now time.Time) error {
 	if in.SubTopics != nil {
 		w.SubTopics = *in.SubTopics
 	}
-	if in.IsEnabled != nil && *in.IsEnabled != w.Enabled {
-		w.Enabled = *in.IsEnabled
-		if w.Enabled {
-			w.DisabledReason, w.DisabledAt = "", time.Time{}
-		} else {
-			w.DisabledReason, w.DisabledAt = "disabled by a user", now
-		}
+	if in.IsEnabled != nil {
+		svc.SetEnabled(w, *in.IsEnabled)
 	}
 	if in.Signing != nil {
 		if in.Signing.Scheme != w.Signing.Scheme && in.Secret == nil && w.ID != "" {
@@ -147,9 +143,6 @@ func (in *webhookInput) apply(w *domain.Endpoint, now time.Time) error {
 	return nil
 }
 
-// MaxWebhooksPerTenant bounds the endpoints one tenant may register.
-const MaxWebhooksPerTenant = 1000
-
 func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var in webhookInput
 	if err := decodeJSON(r, &in); err != nil {
@@ -161,21 +154,11 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, c *caller
 	if in.Events == nil {
 		return domain.FieldErrorf("events", "events is required: the topics this endpoint receives, e.g. [\"orders/*\"]")
 	}
-	hook := &domain.Endpoint{TenantID: c.tenantID, Enabled: true}
-	if err := in.apply(hook, time.Now()); err != nil {
+	hook := &domain.Endpoint{Enabled: true}
+	if err := in.apply(hook, s.svc); err != nil {
 		return err
 	}
-	if err := s.engine.ValidateWebhook(hook); err != nil {
-		return err
-	}
-	n, err := s.db.CountEndpoints(r.Context(), c.tenantID)
-	if err != nil {
-		return err
-	}
-	if n >= MaxWebhooksPerTenant {
-		return domain.Errorf(domain.ELIMIT, "tenant %s has %d webhooks, the most allowed", c.tenantID, MaxWebhooksPerTenant)
-	}
-	if err := s.db.CreateEndpoint(r.Context(), hook); err != nil {
+	if err := s.svc.CreateEndpoint(r.Context(), c.actor(r), hook); err != nil {
 		return err
 	}
 	out := toWebhookJSON(hook)
@@ -216,28 +199,18 @@ func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request, c *caller)
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	hook, err := s.db.EndpointByID(r.Context(), c.tenantID, r.PathValue("id"))
+	hook, err := s.svc.UpdateEndpoint(r.Context(), c.actor(r), r.PathValue("id"), func(e *domain.Endpoint) error {
+		return in.apply(e, s.svc)
+	})
 	if err != nil {
 		return err
-	}
-	if err := in.apply(hook, time.Now()); err != nil {
-		return err
-	}
-	if err := s.engine.ValidateWebhook(hook); err != nil {
-		return err
-	}
-	if err := s.db.UpdateEndpoint(r.Context(), hook); err != nil {
-		return err
-	}
-	if hook.Enabled {
-		s.engine.Wake()
 	}
 	writeJSON(w, http.StatusOK, toWebhookJSON(hook))
 	return nil
 }
 
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, c *caller) error {
-	if err := s.db.DeleteEndpoint(r.Context(), c.tenantID, r.PathValue("id")); err != nil {
+	if err := s.svc.DeleteEndpoint(r.Context(), c.actor(r), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -245,17 +218,13 @@ func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, c *caller
 }
 
 func (s *Server) getWebhookSecret(w http.ResponseWriter, r *http.Request, c *caller) error {
-	hook, err := s.db.EndpointByID(r.Context(), c.tenantID, r.PathValue("id"))
+	hook, err := s.svc.RevealSecret(r.Context(), c.actor(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	s.audit(r, auditEvent{Action: auditSecretRevealed, Actor: c.key.ID, TenantID: c.tenantID, WebhookID: hook.ID})
 	writeJSON(w, http.StatusOK, map[string]string{"secret": hook.Secret})
 	return nil
 }
-
-// DefaultSecretGrace is how long a rotated-out secret keeps signing.
-const DefaultSecretGrace = 24 * time.Hour
 
 func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var in struct {
@@ -267,18 +236,14 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, c *
 			return err
 		}
 	}
-	grace := DefaultSecretGrace
+	grace := service.DefaultSecretGrace
 	if in.GraceSeconds != nil {
-		if *in.GraceSeconds < 0 || *in.GraceSeconds > 7*24*3600 {
-			return domain.FieldErrorf("graceSeconds", "graceSeconds must be between 0 and 604800 (7 days)")
-		}
 		grace = time.Duration(*in.GraceSeconds) * time.Second
 	}
-	hook, err := s.rotateSecret(r, c.tenantID, r.PathValue("id"), in.Secret, grace)
+	hook, err := s.svc.RotateSecret(r.Context(), c.actor(r), r.PathValue("id"), in.Secret, grace)
 	if err != nil {
 		return err
 	}
-	s.audit(r, auditEvent{Action: auditSecretRotated, Actor: c.key.ID, TenantID: c.tenantID, WebhookID: hook.ID})
 	out := map[string]any{"secret": hook.Secret}
 	if hook.PreviousSecret != "" {
 		out["previousSecretExpiresAt"] = hook.PreviousSecretUntil
@@ -287,31 +252,8 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, c *
 	return nil
 }
 
-// rotateSecret gives the webhook a new secret (newSecret, or a generated
-// one) and keeps the old one signing for grace.
-func (s *Server) rotateSecret(r *http.Request, tenantID, id, newSecret string, grace time.Duration) (*domain.Endpoint, error) {
-	hook, err := s.db.EndpointByID(r.Context(), tenantID, id)
-	if err != nil {
-		return nil, err
-	}
-	old := hook.Secret
-	hook.Secret = newSecret
-	if err := s.engine.ValidateWebhook(hook); err != nil {
-		return nil, err
-	}
-	hook.PreviousSecret, hook.PreviousSecretUntil = "", time.Time{}
-	if grace > 0 {
-		hook.PreviousSecret, hook.PreviousSecretUntil = old, time.Now().Add(grace).UTC()
-	}
-	return hook, s.db.UpdateEndpoint(r.Context(), hook)
-}
-
 func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, c *caller) error {
-	hook, err := s.db.EndpointByID(r.Context(), c.tenantID, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	res, err := s.engine.SendTest(r.Context(), hook)
+	_, res, err := s.svc.TestEndpoint(r.Context(), c.actor(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -329,14 +271,10 @@ func (s *Server) recoverWebhook(w http.ResponseWriter, r *http.Request, c *calle
 	if in.Since == nil {
 		return domain.FieldErrorf("since", "since is required: redeliver failed deliveries created at or after this RFC 3339 time")
 	}
-	if _, err := s.db.EndpointByID(r.Context(), c.tenantID, r.PathValue("id")); err != nil {
-		return err
-	}
-	n, err := s.db.Recover(r.Context(), c.tenantID, r.PathValue("id"), *in.Since)
+	n, err := s.svc.Recover(r.Context(), c.actor(r), r.PathValue("id"), *in.Since)
 	if err != nil {
 		return err
 	}
-	s.engine.Wake()
 	writeJSON(w, http.StatusAccepted, map[string]int{"count": n})
 	return nil
 }

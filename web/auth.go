@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"hooks/domain"
+	"hooks/service"
 	"hooks/store"
 )
 
@@ -13,6 +14,11 @@ import (
 type caller struct {
 	key      *store.APIKey
 	tenantID string
+}
+
+// actor is the caller as the service layer records it.
+func (c *caller) actor(r *http.Request) service.Actor {
+	return service.Actor{ID: c.key.ID, TenantID: c.tenantID, Addr: r.RemoteAddr}
 }
 
 // allTenants reports whether the caller's key may act on every tenant.

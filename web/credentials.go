@@ -87,11 +87,10 @@ type credentialsJSON struct {
 // (API keys have no roles yet; each can read the signing secret too), and
 // every reveal is audited.
 func (s *Server) getWebhookCredentials(w http.ResponseWriter, r *http.Request, c *caller) error {
-	hook, err := s.db.EndpointByID(r.Context(), c.tenantID, r.PathValue("id"))
+	hook, err := s.svc.RevealCredentials(r.Context(), c.actor(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	s.audit(r, auditEvent{Action: auditCredentialsRevealed, Actor: c.key.ID, TenantID: c.tenantID, WebhookID: hook.ID})
 	writeJSON(w, http.StatusOK, credentialsJSON{Headers: hook.Headers, Metadata: hook.Metadata})
 	return nil
 }
@@ -99,11 +98,10 @@ func (s *Server) getWebhookCredentials(w http.ResponseWriter, r *http.Request, c
 // revealCredentialsForm shows the webhook page with the extra header and
 // metadata values in clear: the admin-only Reveal of that page.
 func (s *Server) revealCredentialsForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, err := s.db.EndpointByID(r.Context(), c.tenant, r.PathValue("id"))
+	h, err := s.svc.RevealCredentials(r.Context(), c.actor(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	s.audit(r, auditEvent{Action: auditCredentialsRevealed, Actor: c.user.ID, TenantID: c.tenant, WebhookID: h.ID})
 	if wantsJSON(r) {
 		writeJSON(w, http.StatusOK, credentialsJSON{Headers: h.Headers, Metadata: h.Metadata})
 		return nil

@@ -11,6 +11,7 @@ import (
 
 	"hooks/delivery"
 	"hooks/domain"
+	"hooks/service"
 )
 
 func TestKeyLimiterRefillsAndSaysWhen(t *testing.T) {
@@ -88,7 +89,7 @@ func TestRequestBodyOverLimitIs413(t *testing.T) {
 func TestWebhooksPerTenantLimit(t *testing.T) {
 	s := newTestServer(t, devPolicy)
 	ctx := context.Background()
-	for i := range MaxWebhooksPerTenant {
+	for i := range service.MaxEndpointsPerTenant {
 		w := &domain.Endpoint{TenantID: domain.DefaultTenant, Name: fmt.Sprint(i), URL: "https://example.com/" + fmt.Sprint(i),
 			Topics: []string{"*"}, Enabled: true, Secret: "s3cret-s3cret", Signing: domain.Signing{Scheme: "standard"}}
 		if err := s.db.CreateEndpoint(ctx, w); err != nil {

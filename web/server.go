@@ -12,6 +12,7 @@ import (
 
 	"hooks/delivery"
 	"hooks/domain"
+	"hooks/service"
 	"hooks/store"
 	"hooks/web/metrics"
 )
@@ -44,6 +45,7 @@ type Config struct {
 type Server struct {
 	db     *store.DB
 	engine *delivery.Engine
+	svc    *service.Service // every write goes through it
 	cfg    Config
 	log    *slog.Logger
 	mux    *http.ServeMux
@@ -69,6 +71,7 @@ func New(db *store.DB, engine *delivery.Engine, cfg Config) *Server {
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	s := &Server{db: db, engine: engine, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), limiter: newKeyLimiter(cfg.APIRateLimit)}
+	s.svc = service.New(db, engine, cfg.Logger, service.WithObserver(cfg.Metrics))
 	s.routes()
 	return s
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"hooks/domain"
+	"hooks/service"
 	"hooks/store"
 	"hooks/templates"
 )
@@ -131,6 +132,11 @@ type uiRequest struct {
 	tenant string // the tenant the user is looking at
 	sess   *sessions.Session
 	flash  templates.Flash // popped from the session for this page
+}
+
+// actor is the signed-in user as the service layer records it.
+func (c *uiRequest) actor(r *http.Request) service.Actor {
+	return service.Actor{ID: c.user.ID, TenantID: c.tenant, Addr: r.RemoteAddr}
 }
 
 // canWrite reports whether the user may change things.

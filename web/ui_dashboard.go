@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"hooks/domain"
+	"hooks/service"
 	"hooks/store"
 	"hooks/templates"
 )
@@ -114,7 +115,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *uiRequest)
 	v.Stats.P50Ms, v.Stats.P95Ms = percentileMs(lastHour, 0.50), percentileMs(lastHour, 0.95)
 	v.Throughput, v.Latency = chartBuckets(samples, now, v.Range)
 
-	hooks, _, err := s.db.Endpoints(ctx, c.tenant, "", MaxWebhooksPerTenant)
+	hooks, _, err := s.db.Endpoints(ctx, c.tenant, "", service.MaxEndpointsPerTenant)
 	if err != nil {
 		return err
 	}

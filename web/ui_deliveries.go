@@ -187,11 +187,10 @@ func headerList(h http.Header) []templates.Header {
 }
 
 func (s *Server) redeliverForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	d, err := s.db.Redeliver(r.Context(), c.tenant, r.PathValue("id"))
+	d, err := s.svc.Redeliver(r.Context(), c.actor(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	s.engine.Wake()
 	s.redirectFlash(w, r, c, "/deliveries/"+d.ID, templates.FlashSuccess, "Redelivery queued with the same webhook id. The new attempt appears below in a moment.")
 	return nil
 }
@@ -260,11 +259,10 @@ func (s *Server) sendEventForm(w http.ResponseWriter, r *http.Request, c *uiRequ
 	if len(errs) > 0 {
 		return s.renderEvents(w, r, c, http.StatusUnprocessableEntity, form, errs)
 	}
-	e := &domain.Event{TenantID: c.tenant, Topic: form.Topic, SubTopic: form.SubTopic, Payload: compact.Bytes()}
-	if _, err := s.db.CreateEvents(r.Context(), []*domain.Event{e}); err != nil {
+	e := &domain.Event{Topic: form.Topic, SubTopic: form.SubTopic, Payload: compact.Bytes()}
+	if _, err := s.svc.PostEvents(r.Context(), c.actor(r), []*domain.Event{e}); err != nil {
 		return err
 	}
-	s.engine.Wake()
 	msg := "Event sent; no enabled endpoint subscribes to " + e.Topic + "."
 	if e.DeliveryCount > 0 {
 		msg = "Event sent to " + strconv.Itoa(e.DeliveryCount) + " endpoint(s)."

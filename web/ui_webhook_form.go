@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"hooks/domain"
+	"hooks/service"
 	"hooks/templates"
 )
 
@@ -34,7 +35,7 @@ func (s *Server) knownTopics(r *http.Request, tenant string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	hooks, _, err := s.db.Endpoints(r.Context(), tenant, "", MaxWebhooksPerTenant)
+	hooks, _, err := s.db.Endpoints(r.Context(), tenant, "", service.MaxEndpointsPerTenant)
 	if err != nil {
 		return nil, err
 	}
@@ -93,13 +94,7 @@ func (s *Server) applyWebhookForm(f templates.WebhookForm, h *domain.Endpoint) t
 	errs := templates.FieldErrors{}
 	h.Name, h.URL = f.Name, f.URL
 	h.Topics, h.SubTopics = templates.SplitList(f.Events), templates.SplitList(f.SubTopics)
-	if f.Enabled != h.Enabled || h.ID == "" {
-		h.Enabled = f.Enabled
-		h.DisabledReason, h.DisabledAt = "", time.Time{}
-		if !f.Enabled {
-			h.DisabledReason, h.DisabledAt = userDisabledReason, time.Now().UTC()
-		}
-	}
+	s.svc.SetEnabled(h, f.Enabled)
 	if f.Scheme != h.Signing.Scheme && h.ID != "" && f.Secret == "" {
 		// Standard Webhooks secrets and the others have different shapes:
 		// a new scheme gets a new generated secret.
@@ -171,47 +166,35 @@ func (s *Server) applyWebhookForm(f templates.WebhookForm, h *domain.Endpoint) t
 	return errs
 }
 
-// formField maps a field named by the engine's validation (API names) to
-// the form's input.
-func formField(e *domain.Error, f templates.WebhookForm) string {
-	msg := e.Message
-	switch e.Field {
-	case "subTopics":
-		return "sub_topics"
-	case "signing":
-		switch {
-		case strings.Contains(msg, "scheme"):
-			return "signing_scheme"
-		case strings.Contains(msg, "encoding"):
-			return "signing_encoding"
-		case strings.Contains(msg, "prefix"):
-			return "signing_prefix"
-		}
-		return "signing_header"
-	case "envelope":
-		if f.Envelope == "template" {
-			return "template"
-		}
-		return "envelope"
-	case "retry":
-		switch {
-		case strings.Contains(msg, "interval"):
-			return "retry_interval"
-		case strings.Contains(msg, "maxAttempts"):
-			return "max_attempts"
-		case strings.Contains(msg, "retryOn"):
-			return "retry_on"
-		}
-		return "retry_schedule"
-	case "timeoutSeconds":
-		return "timeout"
-	case "rateLimit":
-		return "rate_limit"
-	case "":
-		return ""
+// formFields maps the API path that validation names (domain.Error.Field)
+// to the form's input, where the two differ.
+var formFields = map[string]string{
+	"subTopics":             "sub_topics",
+	"signing.scheme":        "signing_scheme",
+	"signing.header":        "signing_header",
+	"signing.encoding":      "signing_encoding",
+	"signing.prefix":        "signing_prefix",
+	"envelope.type":         "envelope",
+	"envelope.template":     "template",
+	"retry.schedule":        "retry_schedule",
+	"retry.intervalSeconds": "retry_interval",
+	"retry.maxAttempts":     "max_attempts",
+	"retry.retryOn":         "retry_on",
+	"timeoutSeconds":        "timeout",
+	"rateLimit":             "rate_limit",
+}
+
+// formField returns the form input that a validation error is about.
+func formField(e *domain.Error) string {
+	if f, ok := formFields[e.Field]; ok {
+		return f
 	}
 	return e.Field
 }
+
+// errFormInvalid stops a save whose form itself has errors (numbers, line
+// formats) before validation.
+var errFormInvalid = errors.New("the form has errors")
 
 // saveWebhookForm validates and stores the posted form onto h (new when
 // h.ID is ""). On a problem it re-renders the form with the errors and
@@ -221,40 +204,32 @@ func (s *Server) saveWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRe
 		return false, err
 	}
 	f := templates.WebhookFormFromValues(r.PostForm)
-	errs := s.applyWebhookForm(f, h)
-	if len(errs) == 0 {
-		err := s.engine.ValidateWebhook(h)
-		if err == nil && h.ID == "" {
-			err = s.checkWebhookLimit(r, c.tenant)
+	var errs templates.FieldErrors
+	if h.ID == "" {
+		if errs = s.applyWebhookForm(f, h); len(errs) == 0 {
+			err = s.svc.CreateEndpoint(r.Context(), c.actor(r), h)
 		}
-		if err == nil {
-			if h.ID == "" {
-				err = s.db.CreateEndpoint(r.Context(), h)
-			} else {
-				err = s.db.UpdateEndpoint(r.Context(), h)
+	} else {
+		var saved *domain.Endpoint
+		saved, err = s.svc.UpdateEndpoint(r.Context(), c.actor(r), h.ID, func(e *domain.Endpoint) error {
+			if errs = s.applyWebhookForm(f, e); len(errs) > 0 {
+				return errFormInvalid
 			}
-		}
-		var se *domain.Error
-		switch {
-		case err == nil:
-			return true, nil
-		case errors.As(err, &se) && se.Code == domain.EINVALID:
-			errs[formField(se, f)] = se.Message
-		default:
-			return false, err
+			return nil
+		})
+		if err == nil {
+			*h = *saved
 		}
 	}
-	status := http.StatusUnprocessableEntity
-	return false, s.renderWebhookForm(w, r, c, status, h.ID, f, errs)
-}
-
-func (s *Server) checkWebhookLimit(r *http.Request, tenant string) error {
-	n, err := s.db.CountEndpoints(r.Context(), tenant)
-	if err != nil {
-		return err
+	var se *domain.Error
+	switch {
+	case err == nil && len(errs) == 0:
+		return true, nil
+	case err == nil || errors.Is(err, errFormInvalid):
+	case errors.As(err, &se) && se.Code == domain.EINVALID:
+		errs[formField(se)] = se.Message
+	default:
+		return false, err
 	}
-	if n >= MaxWebhooksPerTenant {
-		return domain.Errorf(domain.ELIMIT, "tenant %s has %d webhooks, the most allowed", tenant, MaxWebhooksPerTenant)
-	}
-	return nil
+	return false, s.renderWebhookForm(w, r, c, http.StatusUnprocessableEntity, h.ID, f, errs)
 }

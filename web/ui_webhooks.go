@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"hooks/domain"
+	"hooks/service"
 	"hooks/store"
 	"hooks/templates"
 )
@@ -38,14 +40,10 @@ func (s *Server) webhooksPage(w http.ResponseWriter, r *http.Request, c *uiReque
 	return nil
 }
 
-// userDisabledReason is what the UI and the API record when a person turns
-// an endpoint off; any other reason was written by hooks itself.
-const userDisabledReason = "disabled by a user"
-
 // autoDisabledReason is the reason to show for a disabled endpoint: only
 // hooks' own reasons (auto-disable), not a person's click.
 func autoDisabledReason(h *domain.Endpoint) string {
-	if h.Enabled || h.DisabledReason == userDisabledReason {
+	if h.Enabled || h.DisabledReason == service.UserDisabledReason {
 		return ""
 	}
 	return h.DisabledReason
@@ -84,9 +82,6 @@ func (s *Server) updateWebhookForm(w http.ResponseWriter, r *http.Request, c *ui
 	saved, err := s.saveWebhookForm(w, r, c, h)
 	if err != nil || !saved {
 		return err
-	}
-	if h.Enabled {
-		s.engine.Wake()
 	}
 	s.redirectFlash(w, r, c, "/webhooks/"+h.ID, templates.FlashSuccess, "Changes saved.")
 	return nil
@@ -174,7 +169,7 @@ func (s *Server) deleteWebhookForm(w http.ResponseWriter, r *http.Request, c *ui
 	if err != nil {
 		return err
 	}
-	if err := s.db.DeleteEndpoint(r.Context(), c.tenant, h.ID); err != nil {
+	if err := s.svc.DeleteEndpoint(r.Context(), c.actor(r), h.ID); err != nil {
 		return err
 	}
 	s.redirectFlash(w, r, c, "/webhooks", templates.FlashSuccess, "Webhook “"+h.Name+"” deleted.")
@@ -190,23 +185,15 @@ func (s *Server) disableWebhookForm(w http.ResponseWriter, r *http.Request, c *u
 }
 
 func (s *Server) setWebhookEnabled(w http.ResponseWriter, r *http.Request, c *uiRequest, enabled bool) error {
-	h, err := s.db.EndpointByID(r.Context(), c.tenant, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	msg := "Webhook “" + h.Name + "” disabled. It receives nothing until you enable it."
+	change, msg := s.svc.DisableEndpoint, "Webhook “%s” disabled. It receives nothing until you enable it."
 	if enabled {
-		h.Enabled, h.DisabledReason, h.DisabledAt = true, "", time.Time{}
-		if err = s.db.UpdateEndpoint(r.Context(), h); err == nil {
-			s.engine.Wake() // its waiting deliveries may go now
-		}
-		msg = "Webhook “" + h.Name + "” enabled."
-	} else {
-		err = s.db.DisableEndpoint(r.Context(), c.tenant, h.ID, userDisabledReason)
+		change, msg = s.svc.EnableEndpoint, "Webhook “%s” enabled."
 	}
+	h, err := change(r.Context(), c.actor(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
+	msg = fmt.Sprintf(msg, h.Name)
 	s.redirectFlash(w, r, c, backTo(r, "/webhooks/"+h.ID), templates.FlashSuccess, msg)
 	return nil
 }
@@ -236,11 +223,7 @@ const (
 )
 
 func (s *Server) testWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, err := s.db.EndpointByID(r.Context(), c.tenant, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	res, err := s.engine.SendTest(r.Context(), h)
+	h, res, err := s.svc.TestEndpoint(r.Context(), c.actor(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -298,11 +281,10 @@ func (s *Server) popTestResult(w http.ResponseWriter, r *http.Request, c *uiRequ
 }
 
 func (s *Server) revealSecretForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, err := s.db.EndpointByID(r.Context(), c.tenant, r.PathValue("id"))
+	h, err := s.svc.RevealSecret(r.Context(), c.actor(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	s.audit(r, auditEvent{Action: auditSecretRevealed, Actor: c.user.ID, TenantID: c.tenant, WebhookID: h.ID})
 	if wantsJSON(r) {
 		writeJSON(w, http.StatusOK, map[string]string{"secret": h.Secret})
 		return nil
@@ -311,11 +293,10 @@ func (s *Server) revealSecretForm(w http.ResponseWriter, r *http.Request, c *uiR
 }
 
 func (s *Server) rotateSecretForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, err := s.rotateSecret(r, c.tenant, r.PathValue("id"), "", DefaultSecretGrace)
+	h, err := s.svc.RotateSecret(r.Context(), c.actor(r), r.PathValue("id"), "", service.DefaultSecretGrace)
 	if err != nil {
 		return err
 	}
-	s.audit(r, auditEvent{Action: auditSecretRotated, Actor: c.user.ID, TenantID: c.tenant, WebhookID: h.ID})
 	s.redirectFlash(w, r, c, "/webhooks/"+h.ID, templates.FlashSuccess, "Secret rotated. The previous secret keeps working for 24 hours.")
 	return nil
 }
@@ -344,10 +325,6 @@ func (s *Server) recoverPage(w http.ResponseWriter, r *http.Request, c *uiReques
 }
 
 func (s *Server) recoverForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, err := s.db.EndpointByID(r.Context(), c.tenant, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
 	if err := parseForm(r); err != nil {
 		return err
 	}
@@ -355,15 +332,15 @@ func (s *Server) recoverForm(w http.ResponseWriter, r *http.Request, c *uiReques
 	if err != nil {
 		return domain.FieldErrorf("since", "since must be a date and time like 2006-01-02T15:04")
 	}
-	n, err := s.db.Recover(r.Context(), c.tenant, h.ID, since)
+	id := r.PathValue("id")
+	n, err := s.svc.Recover(r.Context(), c.actor(r), id, since)
 	if err != nil {
 		return err
 	}
-	s.engine.Wake()
 	msg := strconv.Itoa(n) + " failed deliveries queued again."
 	if n == 1 {
 		msg = "1 failed delivery queued again."
 	}
-	s.redirectFlash(w, r, c, "/webhooks/"+h.ID+"/deliveries", templates.FlashSuccess, msg)
+	s.redirectFlash(w, r, c, "/webhooks/"+id+"/deliveries", templates.FlashSuccess, msg)
 	return nil
 }

@@ -1,0 +1,177 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"hooks/delivery"
+	"hooks/domain"
+)
+
+// MaxEndpointsPerTenant bounds the endpoints one tenant may register.
+const MaxEndpointsPerTenant = 1000
+
+// DefaultSecretGrace is how long a rotated-out secret keeps signing.
+const DefaultSecretGrace = 24 * time.Hour
+
+// MaxSecretGrace bounds the grace period a rotation may ask for.
+const MaxSecretGrace = 7 * 24 * time.Hour
+
+// UserDisabledReason is the reason shown for an endpoint that a person or a
+// program disabled (rather than hooks, after failures).
+const UserDisabledReason = "disabled by a user"
+
+// CreateEndpoint validates e, fills in its defaults and stores it as a new
+// endpoint of a's tenant.
+func (s *Service) CreateEndpoint(ctx context.Context, a Actor, e *domain.Endpoint) error {
+	e.TenantID = a.TenantID
+	if err := domain.ValidateEndpoint(e, s.engine.Checks()); err != nil {
+		return err
+	}
+	n, err := s.db.CountEndpoints(ctx, a.TenantID)
+	if err != nil {
+		return err
+	}
+	if n >= MaxEndpointsPerTenant {
+		return domain.Errorf(domain.ELIMIT, "tenant %s has %d webhooks, the most allowed", a.TenantID, MaxEndpointsPerTenant)
+	}
+	return s.db.CreateEndpoint(ctx, e)
+}
+
+// Endpoint returns a's endpoint id.
+func (s *Service) Endpoint(ctx context.Context, a Actor, id string) (*domain.Endpoint, error) {
+	return s.db.EndpointByID(ctx, a.TenantID, id)
+}
+
+// UpdateEndpoint applies change to a's endpoint id, validates the result and
+// saves it. change returns an error to refuse the change; nothing is saved
+// then. Deliveries that waited for a disabled endpoint may go once it is
+// enabled again, so the engine is woken.
+func (s *Service) UpdateEndpoint(ctx context.Context, a Actor, id string, change func(*domain.Endpoint) error) (*domain.Endpoint, error) {
+	e, err := s.db.EndpointByID(ctx, a.TenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := change(e); err != nil {
+		return nil, err
+	}
+	if err := domain.ValidateEndpoint(e, s.engine.Checks()); err != nil {
+		return nil, err
+	}
+	if err := s.db.UpdateEndpoint(ctx, e); err != nil {
+		return nil, err
+	}
+	if e.Enabled {
+		s.engine.Wake()
+	}
+	return e, nil
+}
+
+// SetEnabled records on e that it was enabled or disabled by a person now,
+// or leaves it as it is when it already is so.
+func (s *Service) SetEnabled(e *domain.Endpoint, enabled bool) {
+	if e.Enabled == enabled && e.ID != "" {
+		return
+	}
+	e.Enabled = enabled
+	e.DisabledReason, e.DisabledAt = "", time.Time{}
+	if !enabled {
+		e.DisabledReason, e.DisabledAt = UserDisabledReason, s.now().UTC()
+	}
+}
+
+// EnableEndpoint enables a's endpoint id; its waiting deliveries may go now.
+// It is not validated again: enabling must work for an endpoint saved under
+// rules that have changed since (a --dev URL, say); a PATCH checks it all.
+func (s *Service) EnableEndpoint(ctx context.Context, a Actor, id string) (*domain.Endpoint, error) {
+	e, err := s.db.EndpointByID(ctx, a.TenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	s.SetEnabled(e, true)
+	if err := s.db.UpdateEndpoint(ctx, e); err != nil {
+		return nil, err
+	}
+	s.engine.Wake()
+	return e, nil
+}
+
+// DisableEndpoint disables a's endpoint id: it receives nothing until it is
+// enabled again.
+func (s *Service) DisableEndpoint(ctx context.Context, a Actor, id string) (*domain.Endpoint, error) {
+	e, err := s.db.EndpointByID(ctx, a.TenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.db.DisableEndpoint(ctx, a.TenantID, id, UserDisabledReason); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// DeleteEndpoint removes a's endpoint id with its deliveries and attempts.
+func (s *Service) DeleteEndpoint(ctx context.Context, a Actor, id string) error {
+	return s.db.DeleteEndpoint(ctx, a.TenantID, id)
+}
+
+// RevealSecret returns a's endpoint id, whose Secret the caller is about to
+// show, and records who saw it.
+func (s *Service) RevealSecret(ctx context.Context, a Actor, id string) (*domain.Endpoint, error) {
+	e, err := s.db.EndpointByID(ctx, a.TenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, a, AuditSecretRevealed, e.ID)
+	return e, nil
+}
+
+// RevealCredentials returns a's endpoint id, whose extra header and
+// metadata values the caller is about to show in clear, and records who saw
+// them.
+func (s *Service) RevealCredentials(ctx context.Context, a Actor, id string) (*domain.Endpoint, error) {
+	e, err := s.db.EndpointByID(ctx, a.TenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, a, AuditCredentialsRevealed, e.ID)
+	return e, nil
+}
+
+// RotateSecret gives a's endpoint id a new secret (newSecret, or a
+// generated one) and keeps the old one signing for grace.
+func (s *Service) RotateSecret(ctx context.Context, a Actor, id, newSecret string, grace time.Duration) (*domain.Endpoint, error) {
+	if grace < 0 || grace > MaxSecretGrace {
+		return nil, domain.FieldErrorf("graceSeconds", "graceSeconds must be between 0 and 604800 (7 days)")
+	}
+	e, err := s.db.EndpointByID(ctx, a.TenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	old := e.Secret
+	e.Secret = newSecret
+	if err := domain.ValidateEndpoint(e, s.engine.Checks()); err != nil {
+		return nil, err
+	}
+	e.PreviousSecret, e.PreviousSecretUntil = "", time.Time{}
+	if grace > 0 {
+		e.PreviousSecret, e.PreviousSecretUntil = old, s.now().Add(grace).UTC()
+	}
+	if err := s.db.UpdateEndpoint(ctx, e); err != nil {
+		return nil, err
+	}
+	s.audit(ctx, a, AuditSecretRotated, e.ID)
+	return e, nil
+}
+
+// TestEndpoint sends a signed ping to a's endpoint id now (Test URL).
+func (s *Service) TestEndpoint(ctx context.Context, a Actor, id string) (*domain.Endpoint, *delivery.TestResult, error) {
+	e, err := s.db.EndpointByID(ctx, a.TenantID, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := s.engine.SendTest(ctx, e)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, res, nil
+}

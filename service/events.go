@@ -1,0 +1,60 @@
+package service
+
+import (
+	"context"
+
+	"hooks/domain"
+)
+
+// MaxIdempotencyKey bounds an Idempotency-Key's length.
+const MaxIdempotencyKey = 255
+
+// CheckEvent checks an event as a producer posted it: its topic, sub-topic
+// and idempotency key. Fields are named as the API names them.
+func CheckEvent(e *domain.Event) error {
+	if e.Topic == "" {
+		return domain.FieldErrorf("topic", "topic is required, e.g. orders/placed")
+	}
+	if err := domain.ValidTopic(e.Topic); err != nil {
+		return domain.FieldErrorf("topic", "%s", err)
+	}
+	if e.SubTopic != "" {
+		if err := domain.ValidTopic(e.SubTopic); err != nil {
+			return domain.FieldErrorf("subTopic", "%s", err)
+		}
+	}
+	if len(e.IdempotencyKey) > MaxIdempotencyKey {
+		return domain.FieldErrorf("idempotencyKey", "idempotency key is longer than %d characters", MaxIdempotencyKey)
+	}
+	return nil
+}
+
+// PostEvents stores events for a's tenant, each with its deliveries, and
+// wakes the engine. An event whose idempotency key the tenant used before
+// is replaced by the first one and created[i] is false. When it returns
+// without error every event is on disk.
+func (s *Service) PostEvents(ctx context.Context, a Actor, events []*domain.Event) (created []bool, err error) {
+	for _, e := range events {
+		e.TenantID = a.TenantID
+		if len(e.Payload) == 0 {
+			e.Payload = []byte("{}")
+		}
+	}
+	created, err = s.db.CreateEvents(ctx, events)
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, ok := range created {
+		if ok {
+			n++
+		}
+	}
+	if n > 0 {
+		if s.obs != nil {
+			s.obs.EventsIngested(n)
+		}
+		s.engine.Wake()
+	}
+	return created, nil
+}

@@ -1,0 +1,69 @@
+// Package service holds every use case that changes hooks' state: create,
+// change, enable, disable and delete an endpoint, reveal and rotate its
+// secret, test it, redeliver, recover, post events. The JSON API, the
+// backoffice and the customer portal all call it, so each rule is written
+// once: tenant scope (every lookup is by the actor's tenant), limits, waking
+// the engine after new work, and the audit record of who did what.
+//
+// A handler parses its input, calls one method here, and renders the
+// result; nothing here knows about HTTP.
+package service
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"hooks/delivery"
+	"hooks/domain"
+	"hooks/store"
+)
+
+// Engine is what the use cases need of the delivery engine.
+type Engine interface {
+	// Wake tells the engine that work may be due now.
+	Wake()
+	// Checks returns the rules endpoint validation applies.
+	Checks() domain.Checks
+	// SendTest sends a signed ping to e now and reports what came back.
+	SendTest(ctx context.Context, e *domain.Endpoint) (*delivery.TestResult, error)
+}
+
+// Observer counts what the use cases did, for metrics. Nil counts nothing.
+type Observer interface {
+	EventsIngested(n int)
+}
+
+// Service runs the use cases against one store and one engine.
+type Service struct {
+	db     *store.DB
+	engine Engine
+	obs    Observer
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithObserver counts ingested events in o.
+func WithObserver(o Observer) Option { return func(s *Service) { s.obs = o } }
+
+// WithClock makes the service read the time from now (tests).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// New returns a Service. log receives the audit records.
+func New(db *store.DB, engine Engine, log *slog.Logger, opts ...Option) *Service {
+	s := &Service{db: db, engine: engine, log: log, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Actor is who asks for a use case, and where from.
+type Actor struct {
+	ID       string // usr_… for a person in the backoffice, key_… for an API key
+	TenantID string // the tenant the actor works in; every object it touches belongs to it
+	Addr     string // the client's address, for the audit record
+}
