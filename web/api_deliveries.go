@@ -150,7 +150,7 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request, c *caller) 
 }
 
 func (s *Server) redeliver(w http.ResponseWriter, r *http.Request, c *caller) error {
-	d, err := s.svc.Redeliver(r.Context(), c.actor(r), r.PathValue("id"))
+	d, err := s.svc.Redeliver(r.Context(), c.actor(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, c *caller) 
 	if err != nil {
 		return err
 	}
-	created, err := s.svc.PostEvents(r.Context(), c.actor(r), []*domain.Event{e})
+	created, err := s.svc.PostEvents(r.Context(), c.actor(), []*domain.Event{e})
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func (s *Server) createEventBatch(w http.ResponseWriter, r *http.Request, c *cal
 		}
 		events[i] = e
 	}
-	if _, err := s.svc.PostEvents(r.Context(), c.actor(r), events); err != nil {
+	if _, err := s.svc.PostEvents(r.Context(), c.actor(), events); err != nil {
 		return err
 	}
 	out := make([]eventAccepted, len(events))

@@ -158,7 +158,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, c *caller
 	if err := in.apply(hook, s.svc); err != nil {
 		return err
 	}
-	if err := s.svc.CreateEndpoint(r.Context(), c.actor(r), hook); err != nil {
+	if err := s.svc.CreateEndpoint(r.Context(), c.actor(), hook); err != nil {
 		return err
 	}
 	out := toWebhookJSON(hook)
@@ -199,7 +199,7 @@ func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request, c *caller)
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	hook, err := s.svc.UpdateEndpoint(r.Context(), c.actor(r), r.PathValue("id"), func(e *domain.Endpoint) error {
+	hook, err := s.svc.UpdateEndpoint(r.Context(), c.actor(), r.PathValue("id"), func(e *domain.Endpoint) error {
 		return in.apply(e, s.svc)
 	})
 	if err != nil {
@@ -210,7 +210,7 @@ func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request, c *caller)
 }
 
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, c *caller) error {
-	if err := s.svc.DeleteEndpoint(r.Context(), c.actor(r), r.PathValue("id")); err != nil {
+	if err := s.svc.DeleteEndpoint(r.Context(), c.actor(), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -218,7 +218,7 @@ func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, c *caller
 }
 
 func (s *Server) getWebhookSecret(w http.ResponseWriter, r *http.Request, c *caller) error {
-	hook, err := s.svc.RevealSecret(r.Context(), c.actor(r), r.PathValue("id"))
+	hook, err := s.svc.RevealSecret(r.Context(), c.actor(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -240,7 +240,7 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, c *
 	if in.GraceSeconds != nil {
 		grace = time.Duration(*in.GraceSeconds) * time.Second
 	}
-	hook, err := s.svc.RotateSecret(r.Context(), c.actor(r), r.PathValue("id"), in.Secret, grace)
+	hook, err := s.svc.RotateSecret(r.Context(), c.actor(), r.PathValue("id"), in.Secret, grace)
 	if err != nil {
 		return err
 	}
@@ -253,7 +253,7 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, c *
 }
 
 func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, c *caller) error {
-	_, res, err := s.svc.TestEndpoint(r.Context(), c.actor(r), r.PathValue("id"))
+	_, res, err := s.svc.TestEndpoint(r.Context(), c.actor(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -271,7 +271,7 @@ func (s *Server) recoverWebhook(w http.ResponseWriter, r *http.Request, c *calle
 	if in.Since == nil {
 		return domain.FieldErrorf("since", "since is required: redeliver failed deliveries created at or after this RFC 3339 time")
 	}
-	n, err := s.svc.Recover(r.Context(), c.actor(r), r.PathValue("id"), *in.Since)
+	n, err := s.svc.Recover(r.Context(), c.actor(), r.PathValue("id"), *in.Since)
 	if err != nil {
 		return err
 	}

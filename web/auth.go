@@ -14,11 +14,12 @@ import (
 type caller struct {
 	key      *store.APIKey
 	tenantID string
+	addr     string // the client's address (clientAddr)
 }
 
 // actor is the caller as the service layer records it.
-func (c *caller) actor(r *http.Request) service.Actor {
-	return service.Actor{ID: c.key.ID, TenantID: c.tenantID, Addr: r.RemoteAddr}
+func (c *caller) actor() service.Actor {
+	return service.Actor{ID: c.key.ID, TenantID: c.tenantID, Addr: c.addr}
 }
 
 // allTenants reports whether the caller's key may act on every tenant.
@@ -59,7 +60,7 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request) (*caller, er
 	if err != nil {
 		return nil, err
 	}
-	c := &caller{key: key, tenantID: key.TenantID}
+	c := &caller{key: key, tenantID: key.TenantID, addr: clientAddr(r, s.cfg.TrustedProxies).String()}
 	requested := r.Header.Get("X-Tenant-ID")
 	switch {
 	case key.TenantID != "" && requested != "" && requested != key.TenantID:

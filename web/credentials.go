@@ -87,7 +87,7 @@ type credentialsJSON struct {
 // (API keys have no roles yet; each can read the signing secret too), and
 // every reveal is audited.
 func (s *Server) getWebhookCredentials(w http.ResponseWriter, r *http.Request, c *caller) error {
-	hook, err := s.svc.RevealCredentials(r.Context(), c.actor(r), r.PathValue("id"))
+	hook, err := s.svc.RevealCredentials(r.Context(), c.actor(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (s *Server) getWebhookCredentials(w http.ResponseWriter, r *http.Request, c
 // revealCredentialsForm shows the webhook page with the extra header and
 // metadata values in clear: the admin-only Reveal of that page.
 func (s *Server) revealCredentialsForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, err := s.svc.RevealCredentials(r.Context(), c.actor(r), r.PathValue("id"))
+	h, err := s.svc.RevealCredentials(r.Context(), c.actor(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}

@@ -130,13 +130,14 @@ func (s *Server) session(r *http.Request) (*sessions.Session, error) {
 type uiRequest struct {
 	user   *store.User
 	tenant string // the tenant the user is looking at
+	addr   string // the client's address (clientAddr), for the audit record
 	sess   *sessions.Session
 	flash  templates.Flash // popped from the session for this page
 }
 
 // actor is the signed-in user as the service layer records it.
-func (c *uiRequest) actor(r *http.Request) service.Actor {
-	return service.Actor{ID: c.user.ID, TenantID: c.tenant, Addr: r.RemoteAddr}
+func (c *uiRequest) actor() service.Actor {
+	return service.Actor{ID: c.user.ID, TenantID: c.tenant, Addr: c.addr}
 }
 
 // canWrite reports whether the user may change things.
@@ -179,6 +180,7 @@ func (s *Server) signedIn(access int, h uiHandler) http.Handler {
 			http.Redirect(w, r, loginURL(next), http.StatusFound)
 			return
 		}
+		c.addr = clientAddr(r, s.cfg.TrustedProxies).String()
 		if access == accessWrite && !c.canWrite() {
 			s.renderStatus(w, r, c, http.StatusForbidden, "Your account is read-only (viewer). Ask an admin to make this change.")
 			return

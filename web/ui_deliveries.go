@@ -187,7 +187,7 @@ func headerList(h http.Header) []templates.Header {
 }
 
 func (s *Server) redeliverForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	d, err := s.svc.Redeliver(r.Context(), c.actor(r), r.PathValue("id"))
+	d, err := s.svc.Redeliver(r.Context(), c.actor(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -260,7 +260,7 @@ func (s *Server) sendEventForm(w http.ResponseWriter, r *http.Request, c *uiRequ
 		return s.renderEvents(w, r, c, http.StatusUnprocessableEntity, form, errs)
 	}
 	e := &domain.Event{Topic: form.Topic, SubTopic: form.SubTopic, Payload: compact.Bytes()}
-	if _, err := s.svc.PostEvents(r.Context(), c.actor(r), []*domain.Event{e}); err != nil {
+	if _, err := s.svc.PostEvents(r.Context(), c.actor(), []*domain.Event{e}); err != nil {
 		return err
 	}
 	msg := "Event sent; no enabled endpoint subscribes to " + e.Topic + "."

@@ -207,11 +207,11 @@ func (s *Server) saveWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRe
 	var errs templates.FieldErrors
 	if h.ID == "" {
 		if errs = s.applyWebhookForm(f, h); len(errs) == 0 {
-			err = s.svc.CreateEndpoint(r.Context(), c.actor(r), h)
+			err = s.svc.CreateEndpoint(r.Context(), c.actor(), h)
 		}
 	} else {
 		var saved *domain.Endpoint
-		saved, err = s.svc.UpdateEndpoint(r.Context(), c.actor(r), h.ID, func(e *domain.Endpoint) error {
+		saved, err = s.svc.UpdateEndpoint(r.Context(), c.actor(), h.ID, func(e *domain.Endpoint) error {
 			if errs = s.applyWebhookForm(f, e); len(errs) > 0 {
 				return errFormInvalid
 			}

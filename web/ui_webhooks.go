@@ -169,7 +169,7 @@ func (s *Server) deleteWebhookForm(w http.ResponseWriter, r *http.Request, c *ui
 	if err != nil {
 		return err
 	}
-	if err := s.svc.DeleteEndpoint(r.Context(), c.actor(r), h.ID); err != nil {
+	if err := s.svc.DeleteEndpoint(r.Context(), c.actor(), h.ID); err != nil {
 		return err
 	}
 	s.redirectFlash(w, r, c, "/webhooks", templates.FlashSuccess, "Webhook “"+h.Name+"” deleted.")
@@ -189,7 +189,7 @@ func (s *Server) setWebhookEnabled(w http.ResponseWriter, r *http.Request, c *ui
 	if enabled {
 		change, msg = s.svc.EnableEndpoint, "Webhook “%s” enabled."
 	}
-	h, err := change(r.Context(), c.actor(r), r.PathValue("id"))
+	h, err := change(r.Context(), c.actor(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -223,7 +223,7 @@ const (
 )
 
 func (s *Server) testWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, res, err := s.svc.TestEndpoint(r.Context(), c.actor(r), r.PathValue("id"))
+	h, res, err := s.svc.TestEndpoint(r.Context(), c.actor(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -281,7 +281,7 @@ func (s *Server) popTestResult(w http.ResponseWriter, r *http.Request, c *uiRequ
 }
 
 func (s *Server) revealSecretForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, err := s.svc.RevealSecret(r.Context(), c.actor(r), r.PathValue("id"))
+	h, err := s.svc.RevealSecret(r.Context(), c.actor(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -293,7 +293,7 @@ func (s *Server) revealSecretForm(w http.ResponseWriter, r *http.Request, c *uiR
 }
 
 func (s *Server) rotateSecretForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, err := s.svc.RotateSecret(r.Context(), c.actor(r), r.PathValue("id"), "", service.DefaultSecretGrace)
+	h, err := s.svc.RotateSecret(r.Context(), c.actor(), r.PathValue("id"), "", service.DefaultSecretGrace)
 	if err != nil {
 		return err
 	}
@@ -333,7 +333,7 @@ func (s *Server) recoverForm(w http.ResponseWriter, r *http.Request, c *uiReques
 		return domain.FieldErrorf("since", "since must be a date and time like 2006-01-02T15:04")
 	}
 	id := r.PathValue("id")
-	n, err := s.svc.Recover(r.Context(), c.actor(r), id, since)
+	n, err := s.svc.Recover(r.Context(), c.actor(), id, since)
 	if err != nil {
 		return err
 	}
