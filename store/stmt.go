@@ -54,12 +54,3 @@ func (db *DB) query(ctx context.Context, pool *sql.DB, query string, args ...any
 	}
 	return s.QueryContext(ctx, args...)
 }
-
-// exec runs a prepared statement on the writer (not in a transaction).
-func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	s, err := db.prepared(ctx, db.write, query)
-	if err != nil {
-		return nil, err
-	}
-	return s.ExecContext(ctx, args...)
-}

@@ -190,7 +190,7 @@ func TestStandardWebhooksRotationSignsWithBothSecrets(t *testing.T) {
 	}
 	mustStatus(t, s.do("POST", "/api/v1/webhooks/"+hook.ID+"/secret/rotate", s.key, nil, &rotated), http.StatusOK)
 	if rotated.Secret == oldSecret || rotated.PreviousSecretExpiresAt == nil ||
-		rotated.PreviousSecretExpiresAt.Sub(time.Now()) < 23*time.Hour {
+		time.Until(*rotated.PreviousSecretExpiresAt) < 23*time.Hour {
 		t.Fatalf("rotate = %+v", rotated)
 	}
 	verify := func(secret string, got received) error {

@@ -3,12 +3,10 @@
 package web
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"strings"
-	"time"
 
 	"hooks/delivery"
 	"hooks/domain"
@@ -138,11 +136,4 @@ func (s *Server) APIRoutes() []string { return append([]string(nil), s.apiRoutes
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
-}
-
-// requestTimeout bounds the database work of one API request.
-const requestTimeout = 30 * time.Second
-
-func withTimeout(r *http.Request) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(r.Context(), requestTimeout)
 }
