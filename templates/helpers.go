@@ -386,3 +386,12 @@ func attemptTone(a AttemptView) string {
 	}
 	return "err"
 }
+
+// settingsNav returns the main navigation entry that is active for nav:
+// the webhook pages belong to the Settings area.
+func settingsNav(nav NavItem) NavItem {
+	if nav == NavWebhooks {
+		return NavSettings
+	}
+	return nav
+}

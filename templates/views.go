@@ -62,7 +62,37 @@ const (
 	NavWebhooks   NavItem = "webhooks"
 	NavDeliveries NavItem = "deliveries"
 	NavEvents     NavItem = "events"
+	NavSettings   NavItem = "settings" // Webhooks, Users, API keys, Tenants, Audit log
 )
+
+// SettingsTab names a page of the Settings area; the Settings entry of the
+// main navigation leads to its tabs, as "Settings → Webhooks" does in the
+// products whose customers use hooks.
+type SettingsTab string
+
+// The Settings area's tabs.
+const (
+	TabWebhooks SettingsTab = "webhooks"
+	TabUsers    SettingsTab = "users"
+	TabAPIKeys  SettingsTab = "api-keys"
+	TabTenants  SettingsTab = "tenants"
+	TabAuditLog SettingsTab = "audit-log"
+)
+
+// settingsTabs lists the Settings tabs in order: where each leads and
+// whether only an admin sees it.
+var settingsTabs = []struct {
+	Tab       SettingsTab
+	Label     string
+	Href      string
+	AdminOnly bool
+}{
+	{TabWebhooks, "Webhooks", "/webhooks", false},
+	{TabUsers, "Users", "/settings/users", true},
+	{TabAPIKeys, "API keys", "/settings/api-keys", true},
+	{TabTenants, "Tenants", "/settings/tenants", true},
+	{TabAuditLog, "Audit log", "/settings/audit-log", true},
+}
 
 // FieldErrors maps a form field's name (its HTML name attribute) to a
 // message shown next to it. The key "" holds a message for the whole form.
