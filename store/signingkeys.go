@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"hooks/delivery/sign"
 	"hooks/domain"
 )
 
@@ -84,6 +83,3 @@ func (db *DB) scanSigningKeys(rows *sql.Rows) ([]domain.SigningKey, error) {
 	}
 	return out, wrapDBError(rows.Err(), "list signing keys")
 }
-
-// Compile-time check that *DB is the storage the KeyRing needs.
-var _ sign.KeyStorage = (*DB)(nil)
