@@ -32,8 +32,8 @@ func (s *Service) CreateEndpoint(ctx context.Context, a Actor, e *domain.Endpoin
 	if err != nil {
 		return err
 	}
-	if n >= MaxEndpointsPerTenant {
-		return domain.Errorf(domain.ELIMIT, "tenant %s has %d webhooks, the most allowed", a.TenantID, MaxEndpointsPerTenant)
+	if n >= s.maxEndpoints {
+		return domain.Errorf(domain.ELIMIT, "tenant %s has %d webhooks, the most allowed", a.TenantID, s.maxEndpoints)
 	}
 	return s.db.CreateEndpoint(ctx, e)
 }

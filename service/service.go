@@ -41,6 +41,8 @@ type Service struct {
 	obs    Observer
 	log    *slog.Logger
 	now    func() time.Time
+
+	maxEndpoints int // per tenant; MaxEndpointsPerTenant
 }
 
 // Option configures a Service.
@@ -54,7 +56,7 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 
 // New returns a Service. log receives the audit records.
 func New(db *store.DB, engine Engine, log *slog.Logger, opts ...Option) *Service {
-	s := &Service{db: db, engine: engine, log: log, now: time.Now}
+	s := &Service{db: db, engine: engine, log: log, now: time.Now, maxEndpoints: MaxEndpointsPerTenant}
 	for _, o := range opts {
 		o(s)
 	}

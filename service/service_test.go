@@ -1,0 +1,184 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"hooks/delivery"
+	"hooks/domain"
+	"hooks/store"
+	"hooks/store/storetest"
+)
+
+// fakeEngine counts wake-ups and vets URLs like a --dev engine would,
+// without the network.
+type fakeEngine struct{ wakes atomic.Int32 }
+
+func (f *fakeEngine) Wake() { f.wakes.Add(1) }
+
+func (f *fakeEngine) Checks() domain.Checks {
+	return domain.Checks{
+		URL: func(raw string) (string, error) {
+			if !strings.HasPrefix(raw, "https://") {
+				return "", errors.New("the URL must start with https://")
+			}
+			return raw, nil
+		},
+		Template:     func(string) error { return nil },
+		HeaderPrefix: "X-Hooks-",
+	}
+}
+
+func (f *fakeEngine) SendTest(ctx context.Context, e *domain.Endpoint) (*delivery.TestResult, error) {
+	return &delivery.TestResult{Success: true, StatusCode: 200}, nil
+}
+
+type fixture struct {
+	svc    *Service
+	db     *store.DB
+	engine *fakeEngine
+	log    *bytes.Buffer
+	a, b   Actor // actors of two tenants
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, storetest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for _, id := range []string{"OU1", "OU2"} {
+		if _, err := db.PutTenant(ctx, &domain.Tenant{ID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := &fixture{db: db, engine: &fakeEngine{}, log: &bytes.Buffer{},
+		a: Actor{ID: "usr_a", TenantID: "OU1", Addr: "192.0.2.1"}, b: Actor{ID: "usr_b", TenantID: "OU2", Addr: "192.0.2.2"}}
+	f.svc = New(db, f.engine, slog.New(slog.NewJSONHandler(f.log, nil)))
+	return f
+}
+
+func (f *fixture) create(t *testing.T, a Actor) *domain.Endpoint {
+	t.Helper()
+	e := &domain.Endpoint{URL: "https://example.com/hook", Topics: []string{"orders/*"}, Enabled: true}
+	if err := f.svc.CreateEndpoint(context.Background(), a, e); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestEveryUseCaseStaysInTheActorsTenant(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	theirs := f.create(t, f.b)
+	_, dlv, err := f.db.CreateTestDelivery(ctx, theirs, []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := map[string]func() error{
+		"Endpoint":          func() error { _, err := f.svc.Endpoint(ctx, f.a, theirs.ID); return err },
+		"UpdateEndpoint":    func() error { _, err := f.svc.UpdateEndpoint(ctx, f.a, theirs.ID, func(*domain.Endpoint) error { return nil }); return err },
+		"EnableEndpoint":    func() error { _, err := f.svc.EnableEndpoint(ctx, f.a, theirs.ID); return err },
+		"DisableEndpoint":   func() error { _, err := f.svc.DisableEndpoint(ctx, f.a, theirs.ID); return err },
+		"DeleteEndpoint":    func() error { return f.svc.DeleteEndpoint(ctx, f.a, theirs.ID) },
+		"RevealSecret":      func() error { _, err := f.svc.RevealSecret(ctx, f.a, theirs.ID); return err },
+		"RevealCredentials": func() error { _, err := f.svc.RevealCredentials(ctx, f.a, theirs.ID); return err },
+		"RotateSecret":      func() error { _, err := f.svc.RotateSecret(ctx, f.a, theirs.ID, "", time.Hour); return err },
+		"TestEndpoint":      func() error { _, _, err := f.svc.TestEndpoint(ctx, f.a, theirs.ID); return err },
+		"Recover":           func() error { _, err := f.svc.Recover(ctx, f.a, theirs.ID, time.Time{}); return err },
+		"Redeliver":         func() error { _, err := f.svc.Redeliver(ctx, f.a, dlv.ID); return err },
+	}
+	for name, call := range calls {
+		if err := call(); domain.ErrorCode(err) != domain.ENOTFOUND {
+			t.Errorf("%s on another tenant's object = %v, want not found", name, err)
+		}
+	}
+	if _, err := f.db.EndpointByID(ctx, "OU2", theirs.ID); err != nil {
+		t.Errorf("the other tenant's endpoint is gone: %v", err)
+	}
+	if f.log.Len() != 0 {
+		t.Errorf("refused calls were audited: %s", f.log)
+	}
+}
+
+func TestCreateEndpointStopsAtTheLimit(t *testing.T) {
+	f := newFixture(t)
+	f.svc.maxEndpoints = 2
+	f.create(t, f.a)
+	f.create(t, f.a)
+	err := f.svc.CreateEndpoint(context.Background(), f.a, &domain.Endpoint{URL: "https://example.com", Topics: []string{"*"}})
+	if domain.ErrorCode(err) != domain.ELIMIT {
+		t.Fatalf("third endpoint = %v, want limit_reached", err)
+	}
+	f.create(t, f.b) // the limit is per tenant
+}
+
+func TestNewWorkWakesTheEngine(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	e := f.create(t, f.a)
+	wakes := func() int32 { return f.engine.wakes.Load() }
+	if wakes() != 0 {
+		t.Fatalf("creating an endpoint woke the engine %d times", wakes())
+	}
+	if _, err := f.svc.PostEvents(ctx, f.a, []*domain.Event{{Topic: "orders/placed"}}); err != nil || wakes() != 1 {
+		t.Fatalf("PostEvents: %v, %d wakes", err, wakes())
+	}
+	if _, err := f.svc.DisableEndpoint(ctx, f.a, e.ID); err != nil || wakes() != 1 {
+		t.Fatalf("DisableEndpoint: %v, %d wakes, want none", err, wakes())
+	}
+	if _, err := f.svc.EnableEndpoint(ctx, f.a, e.ID); err != nil || wakes() != 2 {
+		t.Fatalf("EnableEndpoint: %v, %d wakes", err, wakes())
+	}
+	if _, err := f.svc.Recover(ctx, f.a, e.ID, time.Time{}); err != nil || wakes() != 3 {
+		t.Fatalf("Recover: %v, %d wakes", err, wakes())
+	}
+}
+
+func TestPostEventsStoresForTheActorsTenant(t *testing.T) {
+	f := newFixture(t)
+	f.create(t, f.a)
+	ev := &domain.Event{TenantID: "OU2", Topic: "orders/placed"}
+	if _, err := f.svc.PostEvents(context.Background(), f.a, []*domain.Event{ev}); err != nil {
+		t.Fatal(err)
+	}
+	if ev.TenantID != "OU1" || ev.DeliveryCount != 1 || string(ev.Payload) != "{}" {
+		t.Fatalf("event = %+v, want OU1's, one delivery, data {}", ev)
+	}
+}
+
+func TestSecretRevealAndRotationAreAudited(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	e := f.create(t, f.a)
+	if _, err := f.svc.RevealSecret(ctx, f.a, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := f.svc.RotateSecret(ctx, f.a, e.ID, "", DefaultSecretGrace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rotated.PreviousSecret != e.Secret || rotated.Secret == e.Secret {
+		t.Fatalf("rotation kept %q as previous and set %q, want the old secret kept", rotated.PreviousSecret, rotated.Secret)
+	}
+	log := f.log.String()
+	for _, want := range []string{`"action":"` + AuditSecretRevealed + `"`, `"action":"` + AuditSecretRotated + `"`, `"actor":"usr_a"`, `"remote":"192.0.2.1"`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("audit log lacks %s:\n%s", want, log)
+		}
+	}
+	if strings.Contains(log, e.Secret) || strings.Contains(log, rotated.Secret) {
+		t.Error("a secret reached the audit log")
+	}
+	if _, err := f.svc.RotateSecret(ctx, f.a, e.ID, "", 8*24*time.Hour); domain.ErrorCode(err) != domain.EINVALID {
+		t.Errorf("an 8-day grace = %v, want invalid", err)
+	}
+}
