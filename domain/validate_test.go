@@ -44,8 +44,12 @@ func TestValidateEndpointNamesTheInputAtFault(t *testing.T) {
 		{"scheme", func(e *domain.Endpoint) { e.Signing.Scheme = "md5" }, "signing.scheme"},
 		{"encoding", func(e *domain.Endpoint) { e.Signing = domain.Signing{Scheme: domain.SchemeHMAC, Encoding: "hex2"} }, "signing.encoding"},
 		{"prefix", func(e *domain.Endpoint) { e.Signing = domain.Signing{Scheme: domain.SchemeHMAC, Prefix: "a\n"} }, "signing.prefix"},
-		{"framing header", func(e *domain.Endpoint) { e.Signing = domain.Signing{Scheme: domain.SchemeHMAC, Header: "Content-Length"} }, "signing.header"},
-		{"header set by hooks", func(e *domain.Endpoint) { e.Signing = domain.Signing{Scheme: domain.SchemeSharedSecret, Header: "Webhook-Id"} }, "signing.header"},
+		{"framing header", func(e *domain.Endpoint) {
+			e.Signing = domain.Signing{Scheme: domain.SchemeHMAC, Header: "Content-Length"}
+		}, "signing.header"},
+		{"header set by hooks", func(e *domain.Endpoint) {
+			e.Signing = domain.Signing{Scheme: domain.SchemeSharedSecret, Header: "Webhook-Id"}
+		}, "signing.header"},
 		{"secret", func(e *domain.Endpoint) { e.Secret = "whsec_short" }, "secret"},
 		{"envelope type", func(e *domain.Endpoint) { e.Envelope.Type = "xml" }, "envelope.type"},
 		{"template", func(e *domain.Endpoint) { e.Envelope = domain.Envelope{Type: domain.EnvelopeTemplate, Template: "bad"} }, "envelope.template"},

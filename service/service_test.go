@@ -84,8 +84,11 @@ func TestEveryUseCaseStaysInTheActorsTenant(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := map[string]func() error{
-		"Endpoint":          func() error { _, err := f.svc.Endpoint(ctx, f.a, theirs.ID); return err },
-		"UpdateEndpoint":    func() error { _, err := f.svc.UpdateEndpoint(ctx, f.a, theirs.ID, func(*domain.Endpoint) error { return nil }); return err },
+		"Endpoint": func() error { _, err := f.svc.Endpoint(ctx, f.a, theirs.ID); return err },
+		"UpdateEndpoint": func() error {
+			_, err := f.svc.UpdateEndpoint(ctx, f.a, theirs.ID, func(*domain.Endpoint) error { return nil })
+			return err
+		},
 		"EnableEndpoint":    func() error { _, err := f.svc.EnableEndpoint(ctx, f.a, theirs.ID); return err },
 		"DisableEndpoint":   func() error { _, err := f.svc.DisableEndpoint(ctx, f.a, theirs.ID); return err },
 		"DeleteEndpoint":    func() error { return f.svc.DeleteEndpoint(ctx, f.a, theirs.ID) },
