@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"hooks/delivery/envelope/rawjson"
+	"hooks/rawjson"
 	"hooks/domain"
 )
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"hooks/delivery/envelope/rawjson"
+	"hooks/rawjson"
 )
 
 // Kind names how an endpoint's deliveries wrap the event's data.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"hooks/delivery/envelope/rawjson"
+	"hooks/rawjson"
 )
 
 // field is a name in the scope of a template.

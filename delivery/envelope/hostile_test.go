@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"hooks/delivery/envelope/rawjson"
+	"hooks/rawjson"
 )
 
 // maxEventData is the largest event data ingest accepts: the API refuses

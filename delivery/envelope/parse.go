@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"hooks/delivery/envelope/rawjson"
+	"hooks/rawjson"
 )
 
 // TemplateError reports what is wrong with a template and where. It wraps

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"hooks/delivery/envelope/rawjson"
+	"hooks/rawjson"
 )
 
 type valueKind uint8
