@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"hooks/rawjson"
 	"hooks/domain"
+	"hooks/rawjson"
 )
 
 // redacted replaces a credential in the attempt log.
