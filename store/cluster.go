@@ -264,6 +264,11 @@ func releaseParksIfGone(ctx context.Context, conn *sql.Conn, process string, own
 	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(?)`, aliveLock(process))
 	released := 0
 	for _, owner := range owners {
+		// The hold first: an ingest using it (FOR SHARE) finishes before
+		// the DELETE does, and the UPDATE after it then sees its rows.
+		if _, err := conn.ExecContext(ctx, `DELETE FROM endpoint_holds WHERE lease_owner = ?`, owner); err != nil {
+			return released, wrapDBError(err, "end orphaned holds")
+		}
 		res, err := conn.ExecContext(ctx, `UPDATE deliveries SET lease_owner = NULL, next_attempt_at = created_at
 			WHERE lease_owner = ? AND status IN ('pending', 'retrying')`, owner)
 		if err != nil {

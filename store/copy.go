@@ -42,6 +42,7 @@ var copyTables = []copyTable{
 	{name: "api_keys", cols: []string{"id", "tenant_id", "name", "hash", "created_at", "last_used_at"}, blobs: []string{"hash"}},
 	{name: "users", cols: []string{"id", "email", "password_hash", "role", "tenant_id", "created_at"}},
 	{name: "signing_keys", cols: []string{"id", "tenant_id", "private_key", "created_at", "retired_at"}, blobs: []string{"private_key"}},
+	{name: "endpoint_holds", cols: []string{"endpoint_id", "lease_owner", "held_until"}},
 }
 
 // A batch is copyBatchRows rows in one INSERT, or fewer once their values

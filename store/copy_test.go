@@ -58,6 +58,10 @@ func populateForCopy(t *testing.T, db *DB) copyFixture {
 		}
 		f.webhooks = append(f.webhooks, w)
 	}
+	// A parking hold, as a stopped instance can leave one (park.go).
+	if err := db.ParkDeliveries(ctx, f.webhooks[0].ID, "process-1/parked", nil, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	events := []*domain.Event{
 		{TenantID: "OU1243", Topic: "orders/placed", SubTopic: "product:adv/adv-120", Payload: []byte(`{"id":1}`), IdempotencyKey: "k1"},
 		{TenantID: "OU1243", Topic: "orders/updated", SubTopic: "product:adv/adv-120", Payload: []byte(`{"id":2}`)},
@@ -254,7 +258,7 @@ func testCopy(t *testing.T, srcDSN, dstDSN string) {
 		}
 	}
 	if want := []string{"tenants 2", "settings 2", "endpoints 2", "events 3", "deliveries 3", "attempts 3",
-		"callbacks 1", "api_keys 2", "users 1", "signing_keys 1"}; !slices.Equal(done, want) {
+		"callbacks 1", "api_keys 2", "users 1", "signing_keys 1", "endpoint_holds 1"}; !slices.Equal(done, want) {
 		t.Errorf("progress reported %q, want %q", done, want)
 	}
 	if err := dst.Close(); err != nil {

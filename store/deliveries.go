@@ -156,12 +156,17 @@ func (db *DB) NextDueAt(ctx context.Context) (time.Time, error) {
 
 // ReleaseLeases makes deliveries leased by owner ("" = by anyone) due now.
 // A single SQLite process calls it at start-up, since a lease left in its
-// file can only belong to a process that is gone.
+// file can only belong to a process that is gone; with owner "" it also
+// ends every parking hold (park.go), whose parked deliveries it has just
+// made due.
 func (db *DB) ReleaseLeases(ctx context.Context, owner string) (int, error) {
 	now := ms(db.clock())
 	var res sql.Result
 	var err error
 	if owner == "" {
+		if _, err := db.write.ExecContext(ctx, `DELETE FROM endpoint_holds`); err != nil {
+			return 0, wrapDBError(err, "end holds")
+		}
 		res, err = db.write.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL
 			WHERE lease_owner IS NOT NULL AND status IN ('pending', 'retrying')`, now)
 	} else {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hooks/domain"
 	"sync"
@@ -151,7 +152,10 @@ func (db *DB) commitIngest(calls []*ingestCall) {
 const (
 	insertEventSQL = `INSERT INTO events (id, tenant_id, topic, sub_topic, payload, idempotency_key, delivery_count, triggered_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
-	subscribersSQL = `SELECT id, topics, sub_topics FROM endpoints WHERE tenant_id = ? AND enabled = 1`
+	subscribersSQL = `SELECT e.id, e.topics, e.sub_topics, COALESCE(h.lease_owner, ''), COALESCE(h.held_until, 0)
+		FROM endpoints e LEFT JOIN endpoint_holds h ON h.endpoint_id = e.id WHERE e.tenant_id = ? AND e.enabled = 1`
+	// holdSQL re-reads a hold under a share lock on PostgreSQL (park.go).
+	holdSQL = `SELECT lease_owner, held_until FROM endpoint_holds WHERE endpoint_id = ? FOR SHARE`
 )
 
 // insertDeliveries stores an ingest batch's deliveries, many rows to a
@@ -176,8 +180,6 @@ func (db *DB) createEvents(ctx context.Context, events []*domain.Event) (created
 		return nil, err
 	}
 	created = make([]bool, len(events))
-	db.parking.Lock() // see park.go
-	defer db.parking.Unlock()
 	err = db.tx(ctx, func(tx *sql.Tx) error {
 		// Taken inside the transaction, which on SQLite holds the only
 		// writer, so a delivery is never stored as due earlier than a claim
@@ -187,8 +189,8 @@ func (db *DB) createEvents(ctx context.Context, events []*domain.Event) (created
 		now := db.clock()
 		insertEvent, subscribersQuery := tx.StmtContext(ctx, stmts[0]), tx.StmtContext(ctx, stmts[1])
 		var deliveries []any // rows of insertDeliveries.width values
-		subsByTenant := map[string][]*domain.Endpoint{}
-		var matched []string
+		subsByTenant := map[string][]subscriber{}
+		var matched []*subscriber
 		due := false // whether a delivery was stored due now
 		for i, e := range events {
 			subs, ok := subsByTenant[e.TenantID]
@@ -199,9 +201,9 @@ func (db *DB) createEvents(ctx context.Context, events []*domain.Event) (created
 				subsByTenant[e.TenantID] = subs
 			}
 			matched = matched[:0]
-			for _, s := range subs {
-				if s.Subscribed(e.Topic, e.SubTopic) {
-					matched = append(matched, s.ID)
+			for i := range subs {
+				if subs[i].Subscribed(e.Topic, e.SubTopic) {
+					matched = append(matched, &subs[i])
 				}
 			}
 			e.ID = domain.NewID(domain.PrefixEvent)
@@ -223,14 +225,19 @@ func (db *DB) createEvents(ctx context.Context, events []*domain.Event) (created
 				continue
 			}
 			created[i] = true
-			for _, id := range matched {
+			for _, s := range matched {
+				if s.holdOwner != "" && db.sql.postgres && !s.holdLocked {
+					if err := s.lockHold(ctx, tx); err != nil {
+						return err
+					}
+				}
 				next, owner := ms(now), sql.NullString{}
-				if h, held := db.holds.get(id); held {
-					next, owner = ms(h.until), sql.NullString{String: h.owner, Valid: true}
+				if s.holdOwner != "" && s.holdUntil > ms(now) {
+					next, owner = s.holdUntil, sql.NullString{String: s.holdOwner, Valid: true}
 				} else {
 					due = true
 				}
-				deliveries = append(deliveries, domain.NewID(domain.PrefixDelivery), e.TenantID, e.ID, id, e.Topic, e.SubTopic,
+				deliveries = append(deliveries, domain.NewID(domain.PrefixDelivery), e.TenantID, e.ID, s.ID, e.Topic, e.SubTopic,
 					next, owner, ms(now), ms(now))
 			}
 		}
@@ -245,29 +252,49 @@ func (db *DB) createEvents(ctx context.Context, events []*domain.Event) (created
 	return created, err
 }
 
-// subscribers returns the tenant's enabled endpoints with only ID, Topics
-// and SubTopics set: fan-out needs no secrets decrypted, no options decoded.
+// subscriber is an enabled endpoint as fan-out sees it: only ID, Topics and
+// SubTopics set (no secrets decrypted, no options decoded), and its hold if
+// it has one (park.go).
+type subscriber struct {
+	*domain.Endpoint
+	holdOwner  string // "" when new deliveries are stored due
+	holdUntil  int64  // unix ms
+	holdLocked bool   // read again under FOR SHARE in this transaction
+}
+
+// lockHold reads s's hold again under a share lock, so that an unpark that
+// would end it waits for this transaction, or has ended it already.
+func (s *subscriber) lockHold(ctx context.Context, tx *sql.Tx) error {
+	err := tx.QueryRowContext(ctx, holdSQL, s.ID).Scan(&s.holdOwner, &s.holdUntil)
+	if errors.Is(err, sql.ErrNoRows) {
+		s.holdOwner, s.holdUntil, err = "", 0, nil
+	}
+	s.holdLocked = true
+	return wrapDBError(err, "read hold")
+}
+
+// subscribers returns the tenant's enabled endpoints and their holds.
 // query is subscribersSQL.
-func subscribers(ctx context.Context, query *sql.Stmt, tenantID string) ([]*domain.Endpoint, error) {
+func subscribers(ctx context.Context, query *sql.Stmt, tenantID string) ([]subscriber, error) {
 	rows, err := query.QueryContext(ctx, tenantID)
 	if err != nil {
 		return nil, wrapDBError(err, "read subscribers")
 	}
 	defer rows.Close()
-	var out []*domain.Endpoint
+	var out []subscriber
 	for rows.Next() {
-		w := &domain.Endpoint{}
+		s := subscriber{Endpoint: &domain.Endpoint{}}
 		var topics, subTopics []byte
-		if err := rows.Scan(&w.ID, &topics, &subTopics); err != nil {
+		if err := rows.Scan(&s.ID, &topics, &subTopics, &s.holdOwner, &s.holdUntil); err != nil {
 			return nil, wrapDBError(err, "read subscribers")
 		}
-		if err := json.Unmarshal(topics, &w.Topics); err != nil {
-			return nil, fmt.Errorf("webhook %s: decode topics: %w", w.ID, err)
+		if err := json.Unmarshal(topics, &s.Topics); err != nil {
+			return nil, fmt.Errorf("webhook %s: decode topics: %w", s.ID, err)
 		}
-		if err := json.Unmarshal(subTopics, &w.SubTopics); err != nil {
-			return nil, fmt.Errorf("webhook %s: decode sub-topics: %w", w.ID, err)
+		if err := json.Unmarshal(subTopics, &s.SubTopics); err != nil {
+			return nil, fmt.Errorf("webhook %s: decode sub-topics: %w", s.ID, err)
 		}
-		out = append(out, w)
+		out = append(out, s)
 	}
 	return out, wrapDBError(rows.Err(), "read subscribers")
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sync"
 	"testing"
@@ -252,5 +253,60 @@ func TestNewDeliveriesOfAParkedEndpointAreParkedUntilItsLastUnpark(t *testing.T)
 	post() // the hold has ended
 	if n := due(); n[held.ID] != 4 || n[free.ID] != 2 {
 		t.Errorf("due after the last unpark: %v; want 4 and 2", n)
+	}
+}
+
+// TestAHoldIsSharedByEveryInstance parks on one handle and ingests on
+// another, as two instances on one database do: the hold is a row, not a
+// process's memory, so the second honours it and sees it end.
+func TestAHoldIsSharedByEveryInstance(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.DSN(t)
+	open := func() *DB {
+		t.Helper()
+		db, err := Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	parker, ingester := open(), open()
+	held := createTestWebhook(t, parker, "*")
+	post := func() *domain.Event {
+		t.Helper()
+		e := &domain.Event{TenantID: domain.DefaultTenant, Topic: "a", Payload: []byte(`{}`)}
+		if _, err := ingester.CreateEvents(ctx, []*domain.Event{e}); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	leaseOf := func(e *domain.Event) string {
+		t.Helper()
+		var owner sql.NullString
+		if err := ingester.read.QueryRowContext(ctx, `SELECT lease_owner FROM deliveries WHERE event_id = ?`, e.ID).Scan(&owner); err != nil {
+			t.Fatal(err)
+		}
+		return owner.String
+	}
+	const owner = "process-1/parked/x"
+	if err := parker.ParkDeliveries(ctx, held.ID, owner, nil, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got := leaseOf(post()); got != owner {
+		t.Fatalf("a delivery stored by the other instance while held has lease %q, want %q", got, owner)
+	}
+	if _, last, err := parker.UnparkDeliveries(ctx, held.ID, owner, 10); err != nil || !last {
+		t.Fatalf("unpark: last %v, %v", last, err)
+	}
+	if got := leaseOf(post()); got != "" {
+		t.Fatalf("a delivery stored after the hold ended has lease %q, want none", got)
+	}
+	// A hold past its time is no hold: its owner is gone without ending it.
+	if err := parker.ParkDeliveries(ctx, held.ID, owner, nil, time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if got := leaseOf(post()); got != "" {
+		t.Fatalf("a delivery stored under an expired hold has lease %q, want none", got)
 	}
 }

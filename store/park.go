@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"sync"
 	"time"
 )
 
@@ -14,47 +13,15 @@ import (
 // back, oldest first, as the endpoint drains.
 //
 // While an endpoint has parked deliveries, CreateEvents stores its new
-// deliveries parked too (a hold): claiming each only to park it again would
-// cost two writes per delivery of an endpoint that is down. The hold ends
-// in the transaction that unparks the endpoint's last parked deliveries,
-// and ingest reads it in its own transaction; both hold db.parking (on
-// SQLite they would run one at a time on the one writer connection anyway,
-// but PostgreSQL has several), so no delivery can be parked after its
-// endpoint's last unpark.
-
-// hold is how CreateEvents parks an endpoint's new deliveries.
-type hold struct {
-	owner string
-	until time.Time
-}
-
-// holds are the endpoints whose new deliveries are stored parked.
-type holds struct {
-	mu sync.Mutex
-	m  map[string]hold // by endpoint id
-}
-
-func (h *holds) get(endpointID string) (hold, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	v, ok := h.m[endpointID]
-	return v, ok
-}
-
-func (h *holds) set(endpointID string, v hold) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.m == nil {
-		h.m = map[string]hold{}
-	}
-	h.m[endpointID] = v
-}
-
-func (h *holds) clear(endpointID string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	delete(h.m, endpointID)
-}
+// deliveries parked too (a hold, a row of endpoint_holds): claiming each
+// only to park it again would cost two writes per delivery of an endpoint
+// that is down. The hold ends in the transaction that unparks the
+// endpoint's last parked deliveries. No delivery may be parked after that:
+// on SQLite the one writer runs the two transactions one after the other;
+// on PostgreSQL the unpark locks the hold's row first (FOR UPDATE) and
+// ingest reads a hold it is about to use under FOR SHARE, so one of them
+// waits for the other and sees what it did. Being rows, holds are shared
+// by every instance on one database.
 
 // ParkDeliveries hands claimed deliveries of endpointID back without an
 // attempt, held by owner until until, and holds the endpoint's new
@@ -63,8 +30,6 @@ func (h *holds) clear(endpointID string) {
 // (and start-up releases every lease on SQLite; on PostgreSQL the leader
 // releases the parks of a process that is gone, ReleaseOrphanedParks).
 func (db *DB) ParkDeliveries(ctx context.Context, endpointID, owner string, ids []string, until time.Time) error {
-	db.parking.Lock()
-	defer db.parking.Unlock()
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		if len(ids) > 0 {
 			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_owner = ?, next_attempt_at = ?
@@ -72,8 +37,10 @@ func (db *DB) ParkDeliveries(ctx context.Context, endpointID, owner string, ids 
 				return wrapDBError(err, "park deliveries")
 			}
 		}
-		db.holds.set(endpointID, hold{owner: owner, until: until})
-		return nil
+		_, err := tx.ExecContext(ctx, `INSERT INTO endpoint_holds (endpoint_id, lease_owner, held_until) VALUES (?, ?, ?)
+			ON CONFLICT (endpoint_id) DO UPDATE SET lease_owner = excluded.lease_owner, held_until = excluded.held_until`,
+			endpointID, owner, ms(until))
+		return wrapDBError(err, "hold endpoint")
 	})
 }
 
@@ -84,10 +51,15 @@ func (db *DB) ParkDeliveries(ctx context.Context, endpointID, owner string, ids 
 // the endpoint's hold ends (in the same transaction) and last is true: no
 // delivery of it is parked any more.
 func (db *DB) UnparkDeliveries(ctx context.Context, endpointID, owner string, limit int) (ids []string, last bool, err error) {
-	db.parking.Lock()
-	defer db.parking.Unlock()
 	err = db.tx(ctx, func(tx *sql.Tx) error {
 		ids, last = nil, false
+		if db.sql.postgres {
+			// Ingest waits here from now on, and this waits for an ingest
+			// that is using the hold (see the comment at the top).
+			if _, err := tx.ExecContext(ctx, `SELECT endpoint_id FROM endpoint_holds WHERE endpoint_id = ? FOR UPDATE`, endpointID); err != nil {
+				return wrapDBError(err, "lock hold")
+			}
+		}
 		// deliveries_leased holds (lease_owner, rowid), and rowids grow with
 		// each insert: this reads the owner's oldest rows off the index.
 		// (PostgreSQL's index holds the id, a ULID, which grows too.)
@@ -109,7 +81,9 @@ func (db *DB) UnparkDeliveries(ctx context.Context, endpointID, owner string, li
 			return wrapDBError(err, "unpark deliveries")
 		}
 		if len(ids) < limit {
-			db.holds.clear(endpointID)
+			if _, err := tx.ExecContext(ctx, `DELETE FROM endpoint_holds WHERE endpoint_id = ?`, endpointID); err != nil {
+				return wrapDBError(err, "end hold")
+			}
 			last = true
 		}
 		return nil

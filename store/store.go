@@ -51,8 +51,6 @@ type DB struct {
 	stmts   sync.Map                        // prepared statements by stmtKey (stmt.go)
 	apiKeys ttlCache[[32]byte, APIKey]      // by SHA-256 of the secret (apikeys.go)
 	tenants ttlCache[string, domain.Tenant] // by id (tenants.go)
-	holds   holds                           // endpoints whose new deliveries are stored parked (park.go)
-	parking sync.Mutex                      // held by ingest and by parking transactions (park.go)
 }
 
 // Option changes how Open sets up a DB.
