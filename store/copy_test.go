@@ -27,6 +27,7 @@ type copyFixture struct {
 	apiKey     string // the secret of an API key bound to the tenant
 	globalKey  string // the secret of an API key for every tenant
 	user       *User
+	resetLink  string // a password-reset link token of user
 	password   string
 	signingKey domain.SigningKey
 	cookieKey  []byte
@@ -109,6 +110,9 @@ func populateForCopy(t *testing.T, db *DB) copyFixture {
 	}
 	f.user = &User{Email: "Ops@Example.com", PasswordHash: hash, Role: RoleAdmin}
 	if err := db.CreateUser(ctx, f.user); err != nil {
+		t.Fatal(err)
+	}
+	if f.resetLink, err = db.CreateUserLink(ctx, f.user.ID, LinkReset, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	f.signingKey = domain.SigningKey{ID: "kid-1", TenantID: "OU1243", PrivateKey: []byte("\x30\x82 not really DER \x00\xff"), CreatedAt: now}
@@ -206,6 +210,9 @@ func checkCopy(t *testing.T, dst, src *DB, f copyFixture) {
 	if err != nil || !CheckPassword(u, f.password) || u.ID != f.user.ID {
 		t.Errorf("user in the copy: %+v, %v", u, err)
 	}
+	if u, err := dst.UserLink(ctx, f.resetLink, LinkReset); err != nil || u.ID != f.user.ID {
+		t.Errorf("reset link in the copy: %+v, %v", u, err)
+	}
 	keys, err := dst.SigningKeys(ctx, f.signingKey.TenantID)
 	if err != nil || len(keys) != 1 || !bytes.Equal(keys[0].PrivateKey, f.signingKey.PrivateKey) {
 		t.Errorf("signing keys in the copy: %v, %v", keys, err)
@@ -258,7 +265,7 @@ func testCopy(t *testing.T, srcDSN, dstDSN string) {
 		}
 	}
 	if want := []string{"tenants 2", "settings 2", "endpoints 2", "events 3", "deliveries 3", "attempts 3",
-		"callbacks 1", "api_keys 2", "users 1", "signing_keys 1", "endpoint_holds 1"}; !slices.Equal(done, want) {
+		"callbacks 1", "api_keys 2", "users 1", "user_tokens 1", "signing_keys 1", "endpoint_holds 1"}; !slices.Equal(done, want) {
 		t.Errorf("progress reported %q, want %q", done, want)
 	}
 	if err := dst.Close(); err != nil {

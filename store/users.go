@@ -41,10 +41,18 @@ type User struct {
 	Role         string
 	TenantID     string // "" = not bound to a tenant
 	CreatedAt    time.Time
+	DisabledAt   time.Time // zero = enabled; a disabled user can't sign in and loses every session
+	LastSignInAt time.Time // zero = never signed in
 }
 
 // IsAdmin reports whether u may change things.
 func (u *User) IsAdmin() bool { return u.Role == RoleAdmin }
+
+// Disabled reports whether u was disabled.
+func (u *User) Disabled() bool { return !u.DisabledAt.IsZero() }
+
+// Invited reports whether u was invited and has not chosen a password yet.
+func (u *User) Invited() bool { return u.PasswordHash == "" }
 
 // HashPassword checks password against the length limits and returns its
 // bcrypt hash.
@@ -69,32 +77,40 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user, constant ti
 // CheckPassword reports whether password is u's password. A nil u still
 // costs one bcrypt comparison, so timing doesn't tell which emails exist.
 func CheckPassword(u *User, password string) bool {
-	if u == nil {
+	if u == nil || u.Invited() {
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 		return false
 	}
 	return bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) == nil
 }
 
-// normalizeUser checks a new user's fields and tidies the email.
-func (db *DB) normalizeUser(ctx context.Context, u *User) error {
+// normalizeUser checks a new user's fields and tidies the email. Only an
+// invited user (see CreateInvitedUser) may come without a password.
+func (db *DB) normalizeUser(ctx context.Context, u *User, invited bool) error {
 	u.Email = strings.TrimSpace(u.Email)
 	addr, err := mail.ParseAddress(u.Email)
 	if err != nil || addr.Address != u.Email || len(u.Email) > 254 {
 		return domain.FieldErrorf("email", "enter an email address like name@example.com")
 	}
-	switch u.Role {
-	case "":
+	if u.Role == "" {
 		u.Role = RoleAdmin
-	case RoleAdmin, RoleViewer:
-	default:
-		return domain.FieldErrorf("role", "role must be admin or viewer, not %q", u.Role)
 	}
-	if u.PasswordHash == "" {
+	if u.PasswordHash == "" && !invited {
 		return domain.FieldErrorf("password", "a password is required")
+	}
+	return db.checkRoleAndTenant(ctx, u)
+}
+
+// checkRoleAndTenant checks the fields that an admin may change later.
+func (db *DB) checkRoleAndTenant(ctx context.Context, u *User) error {
+	if u.Role != RoleAdmin && u.Role != RoleViewer {
+		return domain.FieldErrorf("role", "role must be admin or viewer, not %q", u.Role)
 	}
 	if u.TenantID != "" {
 		if _, err := db.TenantByID(ctx, u.TenantID); err != nil {
+			if domain.ErrorCode(err) == domain.ENOTFOUND {
+				return domain.FieldErrorf("tenant", "there is no tenant %q", u.TenantID)
+			}
 			return err
 		}
 	}
@@ -115,7 +131,7 @@ func insertUser(ctx context.Context, q interface {
 // CreateUser stores u (with PasswordHash from HashPassword), setting its id
 // and creation time. Emails are unique regardless of case.
 func (db *DB) CreateUser(ctx context.Context, u *User) error {
-	if err := db.normalizeUser(ctx, u); err != nil {
+	if err := db.normalizeUser(ctx, u, false); err != nil {
 		return err
 	}
 	u.ID = domain.NewID(domain.PrefixUser)
@@ -123,15 +139,22 @@ func (db *DB) CreateUser(ctx context.Context, u *User) error {
 	return insertUser(ctx, db.write, u)
 }
 
-const userColumns = `id, email, password_hash, role, COALESCE(tenant_id, ''), created_at`
+const userColumns = `id, email, password_hash, role, COALESCE(tenant_id, ''), created_at, disabled_at, last_sign_in_at`
 
 func scanUser(row rowScanner) (*User, error) {
 	u := &User{}
 	var createdAt int64
-	if err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Role, &u.TenantID, &createdAt); err != nil {
+	var disabledAt, signInAt sql.NullInt64
+	if err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Role, &u.TenantID, &createdAt, &disabledAt, &signInAt); err != nil {
 		return nil, err
 	}
 	u.CreatedAt = fromMS(createdAt)
+	if disabledAt.Valid {
+		u.DisabledAt = fromMS(disabledAt.Int64)
+	}
+	if signInAt.Valid {
+		u.LastSignInAt = fromMS(signInAt.Int64)
+	}
 	return u, nil
 }
 
@@ -160,6 +183,17 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	return n, wrapDBError(err, "count users")
 }
 
+// newLinkToken returns a new random token for a one-time link: 32 bytes,
+// URL-safe.
+func newLinkToken() string { return base64.RawURLEncoding.EncodeToString(randomBytes(32)) }
+
+// linkTokenHash is what is stored of a one-time link's token: its SHA-256,
+// base64. The token has 256 random bits, so no salt or slow hash is needed.
+func linkTokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
 // settingSetupToken holds the hash and expiry of the first-admin setup token.
 const settingSetupToken = "setup_token"
 
@@ -172,9 +206,8 @@ type setupToken struct {
 // admin, valid for ttl, replacing any earlier one. Only its hash is kept.
 // It returns ECONFLICT once a user exists.
 func (db *DB) CreateSetupToken(ctx context.Context, ttl time.Duration) (string, error) {
-	token := base64.RawURLEncoding.EncodeToString(randomBytes(32))
-	sum := sha256.Sum256([]byte(token))
-	value := jsonText(setupToken{Hash: base64.StdEncoding.EncodeToString(sum[:]), ExpiresAt: ms(db.clock().Add(ttl))})
+	token := newLinkToken()
+	value := jsonText(setupToken{Hash: linkTokenHash(token), ExpiresAt: ms(db.clock().Add(ttl))})
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
@@ -210,8 +243,7 @@ func (db *DB) checkSetupToken(ctx context.Context, q interface {
 	if json.Unmarshal(raw, &st) != nil {
 		return invalid
 	}
-	sum := sha256.Sum256([]byte(token))
-	if subtle.ConstantTimeCompare([]byte(base64.StdEncoding.EncodeToString(sum[:])), []byte(st.Hash)) != 1 ||
+	if subtle.ConstantTimeCompare([]byte(linkTokenHash(token)), []byte(st.Hash)) != 1 ||
 		!db.clock().Before(fromMS(st.ExpiresAt)) {
 		return invalid
 	}
@@ -229,7 +261,7 @@ func (db *DB) CheckSetupToken(ctx context.Context, token string) error {
 func (db *DB) CreateFirstAdmin(ctx context.Context, token string, u *User) error {
 	u.Role = RoleAdmin
 	u.TenantID = ""
-	if err := db.normalizeUser(ctx, u); err != nil {
+	if err := db.normalizeUser(ctx, u, false); err != nil {
 		return err
 	}
 	u.ID = domain.NewID(domain.PrefixUser)
