@@ -30,7 +30,7 @@ func (s *Server) putTenant(w http.ResponseWriter, r *http.Request, c *caller) er
 		}
 	}
 	t := &domain.Tenant{ID: r.PathValue("id"), Name: in.Name}
-	created, err := s.db.PutTenant(r.Context(), t)
+	created, err := s.svc.PutTenant(r.Context(), c.actor(), t)
 	if err != nil {
 		return err
 	}

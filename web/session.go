@@ -152,9 +152,10 @@ type uiHandler func(w http.ResponseWriter, r *http.Request, c *uiRequest) error
 
 // Access levels of UI routes.
 const (
-	accessRead  = iota // any signed-in user
-	accessWrite        // admins only; viewers get 403
-	accessSelf         // any signed-in user, for their own session (logout, tenant switch)
+	accessRead   = iota // any signed-in user
+	accessWrite         // admins only; viewers get 403
+	accessSelf          // any signed-in user, for their own session (logout, tenant switch)
+	accessManage        // admins bound to no tenant: users and tenants
 )
 
 // signedIn wraps h with authentication: no valid session redirects to
@@ -181,8 +182,12 @@ func (s *Server) signedIn(access int, h uiHandler) http.Handler {
 			return
 		}
 		c.addr = clientAddr(r, s.cfg.TrustedProxies).String()
-		if access == accessWrite && !c.canWrite() {
+		if (access == accessWrite || access == accessManage) && !c.canWrite() {
 			s.renderStatus(w, r, c, http.StatusForbidden, "Your account is read-only (viewer). Ask an admin to make this change.")
+			return
+		}
+		if access == accessManage && !c.unbound() {
+			s.renderStatus(w, r, c, http.StatusForbidden, "Managing users and tenants needs an admin account that is not bound to a tenant.")
 			return
 		}
 		if err := h(w, r, c); err != nil {
@@ -193,7 +198,9 @@ func (s *Server) signedIn(access int, h uiHandler) http.Handler {
 
 // sessionUser returns the signed-in user of sess, or nil when nobody is
 // signed in: no user id, a sign-in older than SessionLifetime or than the
-// user's last sign-out, or a user that no longer exists.
+// user's last sign-out, or a user that no longer exists or is disabled.
+// It reads the user on every request, so disabling one ends their sessions
+// at once on every instance.
 func (s *Server) sessionUser(ctx context.Context, sess *sessions.Session) (*uiRequest, error) {
 	id, _ := sess.Values[sessUserID].(string)
 	at, _ := sess.Values[sessSignedIn].(int64)
@@ -206,6 +213,9 @@ func (s *Server) sessionUser(ctx context.Context, sess *sessions.Session) (*uiRe
 	}
 	if err != nil {
 		return nil, err
+	}
+	if u.Disabled() || u.Invited() {
+		return nil, nil
 	}
 	out, err := s.db.Setting(ctx, signedOutSetting(u.ID))
 	switch {
@@ -228,6 +238,14 @@ func (s *Server) sessionUser(ctx context.Context, sess *sessions.Session) (*uiRe
 		}
 	}
 	return c, nil
+}
+
+// endSessions ends every session of the user id that began before now, as
+// signing out does, and returns the time it wrote: a session started
+// afterwards must begin later (startSessionAfter).
+func (s *Server) endSessions(ctx context.Context, id string) (int64, error) {
+	at := time.Now().UnixMilli()
+	return at, s.db.PutSetting(ctx, signedOutSetting(id), []byte(strconv.FormatInt(at, 10)))
 }
 
 // signedOutSetting names the setting that holds when the user last signed

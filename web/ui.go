@@ -56,6 +56,7 @@ func (s *Server) uiRoutes() {
 	page("GET /events", accessRead, s.eventsPage)
 	page("POST /events", accessWrite, s.sendEventForm)
 	page("GET /events/{id}", accessRead, s.eventPage)
+	s.userRoutes(page)
 
 	s.mux.Handle("GET /static/", securityHeaders(static.Handler()))
 	// Anything else is a UI 404 (the API has its own JSON catch-all).

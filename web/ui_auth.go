@@ -100,6 +100,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.ui.limiter.end(attempt, false)
+	if u.Disabled() {
+		// The password was right, so saying why reveals nothing new.
+		s.log.Info("sign-in refused: user disabled", "user", u.ID, "client", client.String())
+		v.Error = "This account is disabled. Ask an admin to enable it."
+		s.render(w, r, http.StatusForbidden, templates.Login(v))
+		return
+	}
+	if err := s.svc.RecordSignIn(r.Context(), u.ID); err != nil {
+		s.log.Warn("record sign-in", "user", u.ID, "err", err)
+	}
 	if err := s.startSession(w, r, u, ""); err != nil {
 		s.renderError(w, r, nil, err)
 		return
@@ -111,13 +121,19 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 // sign-in (a planted cookie, another user's tenant choice) carries over.
 // A non-empty welcome is shown on the next page.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *store.User, welcome string) error {
+	return s.startSessionAfter(w, r, u, welcome, 0)
+}
+
+// startSessionAfter is startSession for a session that must begin after
+// the unix millisecond after, when endSessions wrote it just now.
+func (s *Server) startSessionAfter(w http.ResponseWriter, r *http.Request, u *store.User, welcome string, after int64) error {
 	sess, err := s.session(r)
 	if err != nil {
 		return err
 	}
 	clear(sess.Values)
 	sess.Values[sessUserID] = u.ID
-	sess.Values[sessSignedIn] = time.Now().UnixMilli()
+	sess.Values[sessSignedIn] = max(time.Now().UnixMilli(), after+1)
 	if welcome != "" {
 		sess.Values[sessFlashKind] = string(templates.FlashSuccess)
 		sess.Values[sessFlashText] = welcome

@@ -52,6 +52,24 @@ var uiMatrix = map[string]uiExpect{
 	"GET /events":                            {302, 200, 200, 200},
 	"POST /events":                           {302, 403, 303, 303},
 	"GET /events/{id}":                       {302, 200, 404, 200},
+	// Users and tenants: admins bound to no tenant only.
+	"GET /settings/users":                  {302, 403, 403, 200},
+	"POST /settings/users":                 {302, 403, 403, 200}, // shows the invite link
+	"GET /settings/users/{id}":             {302, 403, 403, 200},
+	"POST /settings/users/{id}":            {302, 403, 403, 303},
+	"POST /settings/users/{id}/disable":    {302, 403, 403, 303},
+	"POST /settings/users/{id}/enable":     {302, 403, 403, 303},
+	"POST /settings/users/{id}/delete":     {302, 403, 403, 303},
+	"POST /settings/users/{id}/reset-link": {302, 403, 403, 200}, // shows the reset link
+	"GET /settings/tenants":                {302, 403, 403, 200},
+	"POST /settings/tenants":               {302, 403, 403, 303},
+	"POST /settings/tenants/{id}":          {302, 403, 403, 303},
+	"GET /account":                         {302, 200, 200, 200},
+	"POST /account/password":               {302, 303, 303, 303},
+	"GET /invite":                          {403, 403, 403, 403}, // no valid token
+	"POST /invite":                         {403, 403, 403, 403},
+	"GET /reset-password":                  {403, 403, 403, 403},
+	"POST /reset-password":                 {403, 403, 403, 403},
 }
 
 func TestUIAuthorizationMatrix(t *testing.T) {
@@ -73,6 +91,7 @@ func TestUIAuthorizationMatrix(t *testing.T) {
 	addUIUser(t, s.db, "viewer@example.com", store.RoleViewer, domain.DefaultTenant)
 	addUIUser(t, s.db, "other@example.com", store.RoleAdmin, "other")
 	addUIUser(t, s.db, "admin@example.com", store.RoleAdmin, "")
+	target := addUIUser(t, s.db, "target@example.com", store.RoleViewer, domain.DefaultTenant)
 
 	routes := s.srv.UIRoutes()
 	for _, p := range routes {
@@ -101,6 +120,13 @@ func TestUIAuthorizationMatrix(t *testing.T) {
 		"POST /events":                {"topic": {"orders/placed"}, "data": {`{"n":1}`}},
 		"POST /tenant":                {"tenant": {domain.DefaultTenant}},
 		"POST /setup":                 {"token": {"x"}},
+		"POST /settings/users":        {"email": {"invitee@example.com"}, "role": {"viewer"}},
+		"POST /settings/users/{id}":   {"role": {"viewer"}, "tenant": {"other"}},
+		"POST /settings/tenants":      {"id": {"made-in-matrix"}},
+		"POST /settings/tenants/{id}": {"name": {"Other Inc."}},
+		"POST /account/password":      {"current_password": {uiPassword}, "password": {uiPassword}, "password_confirm": {uiPassword}},
+		"POST /invite":                {"token": {"x"}, "password": {uiPassword}, "password_confirm": {uiPassword}},
+		"POST /reset-password":        {"token": {"x"}, "password": {uiPassword}, "password_confirm": {uiPassword}},
 	}
 	// path fills a pattern's {id}. Deleting gets an endpoint of its own, so
 	// the rows after it still find theirs.
@@ -115,6 +141,12 @@ func TestUIAuthorizationMatrix(t *testing.T) {
 			id = events[0].ID
 		case pattern == "POST /webhooks/{id}/delete":
 			id = addUIWebhook(t, s, domain.DefaultTenant, "Doomed", recv.srv.URL, "x").ID
+		case pattern == "POST /settings/users/{id}/delete":
+			id = addUIUser(t, s.db, "doomed-"+strconv.FormatInt(time.Now().UnixNano(), 36)+"@example.com", store.RoleViewer, "").ID
+		case strings.HasPrefix(p, "/settings/users/"):
+			id = target.ID
+		case strings.HasPrefix(p, "/settings/tenants/"):
+			id = "other"
 		}
 		return strings.Replace(p, "{id}", id, 1)
 	}
@@ -158,6 +190,13 @@ func TestUIAuthorizationMatrix(t *testing.T) {
 				}
 			}
 		})
+	}
+	// Only the admin changed users and tenants.
+	if got, err := s.db.UserByID(ctx, target.ID); err != nil || got.TenantID != "other" || got.Disabled() {
+		t.Errorf("target user after the matrix: %+v, %v (want the admin's binding to tenant other, enabled)", got, err)
+	}
+	if ts, err := s.db.Tenants(ctx); err != nil || len(ts) != 3 {
+		t.Errorf("tenants after the matrix: %+v, %v (want the admin's one new tenant)", ts, err)
 	}
 	// The viewer's and the other tenant's tries changed nothing.
 	got, err := s.db.EndpointByID(ctx, domain.DefaultTenant, hook.ID)
