@@ -155,6 +155,8 @@ type serveConfig struct {
 	autoDisableAfter    time.Duration
 	autoDisableFailures int
 	retention           time.Duration
+
+	portal web.PortalConfig // --portal-* flags
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -176,6 +178,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	trustedProxies, err := parsePrefixes("trusted-proxies", c.trustedProxies)
 	if err != nil {
 		return err
+	}
+	if err := web.CheckFrameAncestors(c.portal.FrameAncestors); err != nil {
+		return err
+	}
+	if err := c.portal.Brand.Validate("portal-"); err != nil {
+		return fmt.Errorf("--portal-name, --portal-accent, --portal-logo-url: %w", err)
 	}
 	if c.publicURL == "" {
 		c.publicURL = defaultPublicURL(c.addr)
@@ -212,7 +220,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	})
 	srv := web.New(db, engine, web.Config{PublicURL: c.publicURL, MaxBodyBytes: c.maxBody, Dev: c.dev, Version: version, Logger: log,
 		HeaderPrefix: c.headerPrefix, JWKS: ring, Metrics: m, MetricsElsewhere: c.metricsAddr != "", MetricsToken: c.metricsToken,
-		APIRateLimit: c.apiRateLimit, TrustedProxies: trustedProxies})
+		APIRateLimit: c.apiRateLimit, TrustedProxies: trustedProxies, Portal: c.portal})
 
 	// Periodic jobs (retention, auto-disable, key rotation, callback polls)
 	// are added to sched before it starts below.
@@ -350,6 +358,10 @@ func serveFlags(c *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this separate address (e.g. 127.0.0.1:9100), without authentication, instead of on --addr")
 	fs.StringVar(&c.metricsToken, "metrics-token", "", "bearer token that lets a scraper read /metrics on --addr (without it, only a signed-in admin may)")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "serve Go's /debug/pprof/ profiles on this separate address (e.g. 127.0.0.1:6060); off by default, unauthenticated: keep it on loopback")
+	fs.StringVar(&c.portal.FrameAncestors, "portal-frame-ancestors", "", "CSP frame-ancestors of the customer portal, e.g. https://app.example.com (default 'none': no site may frame it)")
+	fs.StringVar(&c.portal.Brand.Name, "portal-name", "", "product name the customer portal shows (a tenant's own, set through the tenants API, wins)")
+	fs.StringVar(&c.portal.Brand.Accent, "portal-accent", "", "accent colour of the customer portal, #rrggbb")
+	fs.StringVar(&c.portal.Brand.LogoURL, "portal-logo-url", "", "https URL of the logo the customer portal shows")
 	fs.StringVar(&c.configFile, "config", "", "TOML file whose keys are these flags' names (flags and HOOKS_* variables override it)")
 	return fs
 }

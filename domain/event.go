@@ -13,6 +13,9 @@ type Tenant struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"createdAt"`
+	// Portal is how the customer portal presents itself to this tenant's
+	// customers; empty fields take the server-wide defaults.
+	Portal PortalBrand `json:"portal"`
 }
 
 var tenantIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)

@@ -15,6 +15,7 @@ const (
 	PrefixAttempt  = "att_"
 	PrefixAPIKey   = "key_"
 	PrefixUser     = "usr_"
+	PrefixPortal   = "prt_" // a customer-portal session
 )
 
 // NewID returns prefix + a new ULID. ULIDs sort by creation time, which

@@ -65,7 +65,7 @@ func New(db *store.DB, engine Engine, log *slog.Logger, opts ...Option) *Service
 
 // Actor is who asks for a use case, and where from.
 type Actor struct {
-	ID       string // usr_… for a person in the backoffice, key_… for an API key
+	ID       string // usr_… for a person in the backoffice, key_… for an API key, prt_… for a customer-portal session
 	TenantID string // the tenant the actor works in; every object it touches belongs to it
 	Addr     string // the client's address, for the audit record
 }

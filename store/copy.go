@@ -24,9 +24,10 @@ type copyTable struct {
 // each database keeps for itself, in an order where a row's foreign keys
 // point at rows copied before it.
 var copyTables = []copyTable{
-	{name: "tenants", cols: []string{"id", "name", "created_at"},
+	{name: "tenants", cols: []string{"id", "name", "created_at", "portal_name", "portal_accent", "portal_logo_url"},
 		// Open's first migration creates the default tenant in every database.
-		onConflict: "ON CONFLICT (id) DO UPDATE SET name = excluded.name, created_at = excluded.created_at"},
+		onConflict: "ON CONFLICT (id) DO UPDATE SET name = excluded.name, created_at = excluded.created_at, " +
+			"portal_name = excluded.portal_name, portal_accent = excluded.portal_accent, portal_logo_url = excluded.portal_logo_url"},
 	{name: "settings", cols: []string{"name", "value"}, blobs: []string{"value"}},
 	{name: "endpoints", cols: []string{"id", "tenant_id", "name", "url", "topics", "sub_topics", "enabled",
 		"disabled_reason", "disabled_at", "signing", "secret", "previous_secret", "previous_secret_until", "headers",
@@ -44,6 +45,8 @@ var copyTables = []copyTable{
 	{name: "user_tokens", cols: []string{"hash", "user_id", "purpose", "created_at", "expires_at"}},
 	{name: "signing_keys", cols: []string{"id", "tenant_id", "private_key", "created_at", "retired_at"}, blobs: []string{"private_key"}},
 	{name: "endpoint_holds", cols: []string{"endpoint_id", "lease_owner", "held_until"}},
+	{name: "portal_sessions", cols: []string{"id", "tenant_id", "role", "token_hash", "created_at", "expires_at", "used_at"},
+		blobs: []string{"token_hash"}},
 }
 
 // A batch is copyBatchRows rows in one INSERT, or fewer once their values

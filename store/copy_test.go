@@ -41,7 +41,7 @@ func populateForCopy(t *testing.T, db *DB) copyFixture {
 	t.Helper()
 	ctx := context.Background()
 	var f copyFixture
-	if _, err := db.PutTenant(ctx, &domain.Tenant{ID: "OU1243", Name: "Unit 1243"}); err != nil {
+	if _, err := db.PutTenant(ctx, &domain.Tenant{ID: "OU1243", Name: "Unit 1243", Portal: domain.PortalBrand{Name: "Unit", Accent: "#0a7d4f"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.PutTenant(ctx, &domain.Tenant{ID: domain.DefaultTenant, Name: "Renamed default"}); err != nil {
@@ -117,6 +117,10 @@ func populateForCopy(t *testing.T, db *DB) copyFixture {
 	}
 	f.signingKey = domain.SigningKey{ID: "kid-1", TenantID: "OU1243", PrivateKey: []byte("\x30\x82 not really DER \x00\xff"), CreatedAt: now}
 	if err := db.InsertSigningKey(ctx, f.signingKey); err != nil {
+		t.Fatal(err)
+	}
+	// A portal link, used: its session must survive the copy.
+	if _, err := db.CreatePortalSession(ctx, &PortalSession{TenantID: "OU1243", Role: domain.PortalAdmin, ExpiresAt: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	if f.cookieKey, err = db.RandomSetting(ctx, "session_auth_key", 32); err != nil {
@@ -265,7 +269,7 @@ func testCopy(t *testing.T, srcDSN, dstDSN string) {
 		}
 	}
 	if want := []string{"tenants 2", "settings 2", "endpoints 2", "events 3", "deliveries 3", "attempts 3",
-		"callbacks 1", "api_keys 2", "users 1", "user_tokens 1", "signing_keys 1", "endpoint_holds 1"}; !slices.Equal(done, want) {
+		"callbacks 1", "api_keys 2", "users 1", "user_tokens 1", "signing_keys 1", "endpoint_holds 1", "portal_sessions 1"}; !slices.Equal(done, want) {
 		t.Errorf("progress reported %q, want %q", done, want)
 	}
 	if err := dst.Close(); err != nil {

@@ -7,19 +7,30 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/a-h/templ"
 )
 
-// pageScope renders a page's content with now as the reference time of
-// every TimeAgo below it, and with a fresh budget for the stored values it
-// shows (see MaxPageShownBytes).
-func pageScope(now time.Time) templ.Component {
+// pageScope renders a page's content with p.Now as the reference time of
+// every TimeAgo below it, p.Base as the prefix of its links (see link), and
+// with a fresh budget for the stored values it shows (see MaxPageShownBytes).
+func pageScope(p Page) templ.Component {
 	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
 		children := templ.GetChildren(ctx)
-		return children.Render(withPageBudget(withNow(templ.ClearChildren(ctx), now)), w)
+		ctx = context.WithValue(withPageBudget(withNow(templ.ClearChildren(ctx), p.Now)), baseKey{}, p.Base)
+		return children.Render(ctx, w)
 	})
+}
+
+type baseKey struct{}
+
+// link is path, a page of the backoffice such as /webhooks/wbh_1, as a URL
+// of the area the page being rendered belongs to: the same page under
+// /portal in the customer portal. The pages both share write every link
+// through it.
+func link(ctx context.Context, path string) templ.SafeURL {
+	base, _ := ctx.Value(baseKey{}).(string)
+	return templ.URL(base + path)
 }
 
 func pageTitle(p Page) string {

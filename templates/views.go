@@ -26,6 +26,20 @@ type Page struct {
 	Dev bool
 	// Now is the reference time for relative timestamps; zero means time.Now().
 	Now time.Time
+	// Base prefixes every link of the page's content: "" in the backoffice,
+	// "/portal" in the customer portal.
+	Base string
+	// Portal dresses the page as the customer portal; nil in the backoffice.
+	Portal *Portal
+}
+
+// Portal is the customer portal as a page shows it: in the product's
+// clothes (the accent colour comes from /portal/theme.css), with nothing of
+// the backoffice or of other tenants.
+type Portal struct {
+	Name     string // the product's name; "" shows none
+	LogoURL  string // https URL of the product's logo; "" shows none
+	SignedIn bool   // false gives the bare layout (an expired link, an error)
 }
 
 // CurrentUser is the signed-in user as the header shows them.
@@ -464,4 +478,12 @@ type RecoverPage struct {
 	Since   string // datetime-local value, as typed or defaulted
 	Count   int    // failed deliveries since Since that will be redelivered
 	Errors  FieldErrors
+}
+
+// PortalGonePage is the customer portal's answer to a link that can't be
+// used (any more) or a session that ended.
+type PortalGonePage struct {
+	Page
+	Heading string
+	Message string
 }

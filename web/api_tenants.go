@@ -22,7 +22,8 @@ func (s *Server) putTenant(w http.ResponseWriter, r *http.Request, c *caller) er
 		return domain.Errorf(domain.EFORBIDDEN, "creating tenants needs an API key that is not bound to one tenant")
 	}
 	var in struct {
-		Name string `json:"name"`
+		Name   string              `json:"name"`
+		Portal *domain.PortalBrand `json:"portal"` // absent: keep the stored branding
 	}
 	if r.ContentLength != 0 {
 		if err := decodeJSON(r, &in); err != nil {
@@ -30,9 +31,22 @@ func (s *Server) putTenant(w http.ResponseWriter, r *http.Request, c *caller) er
 		}
 	}
 	t := &domain.Tenant{ID: r.PathValue("id"), Name: in.Name}
+	if in.Portal != nil {
+		// Checked before anything is stored, so a bad colour creates no tenant.
+		if err := in.Portal.Validate("portal."); err != nil {
+			return err
+		}
+		t.Portal = *in.Portal
+	}
 	created, err := s.svc.PutTenant(r.Context(), c.actor(), t)
 	if err != nil {
 		return err
+	}
+	if in.Portal != nil && !created {
+		if err := s.svc.SetTenantPortal(r.Context(), c.actor(), t.ID, *in.Portal); err != nil {
+			return err
+		}
+		t.Portal = *in.Portal
 	}
 	status := http.StatusOK
 	if created {

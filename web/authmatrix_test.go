@@ -45,6 +45,7 @@ var apiMatrix = map[string]apiRouteCase{
 	"GET /api/v1/deliveries":                   {ok: 200},
 	"GET /api/v1/deliveries/{id}":              {ok: 200, scoped: true},
 	"POST /api/v1/deliveries/{id}/redeliver":   {ok: 202, scoped: true},
+	"POST /api/v1/portal/sessions":             {body: map[string]string{"role": "viewer"}, ok: 201},
 }
 
 // authFixture is one webhook of a tenant with one event and its delivery.

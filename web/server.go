@@ -31,6 +31,9 @@ type Config struct {
 	// believed when telling clients apart (see clientAddr); none by default.
 	TrustedProxies []netip.Prefix
 
+	// Portal configures the customer portal.
+	Portal PortalConfig
+
 	// Metrics counts ingested events and, unless MetricsElsewhere, is
 	// served at /metrics to a signed-in admin and to requests that carry
 	// MetricsToken as a bearer token. Nil turns both off.
@@ -124,6 +127,7 @@ func (s *Server) routes() {
 	api("GET /api/v1/deliveries", s.listDeliveries)
 	api("GET /api/v1/deliveries/{id}", s.getDelivery)
 	api("POST /api/v1/deliveries/{id}/redeliver", s.redeliver)
+	api("POST /api/v1/portal/sessions", s.createPortalSession)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, domain.Errorf(domain.ENOTFOUND, "no API route %s %s", r.Method, r.URL.Path))
 	})

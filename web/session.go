@@ -54,6 +54,9 @@ type uiState struct {
 	limiter  *loginLimiter
 	csrf     *http.CrossOriginProtection
 	patterns []string
+
+	portalCookies  *sessions.CookieStore // the customer portal's; set with cookies
+	portalPatterns []string
 }
 
 func (s *Server) newUIState() *uiState {
@@ -105,6 +108,7 @@ func (s *Server) cookieStore(ctx context.Context) (*sessions.CookieStore, error)
 		Secure: ui.secure, SameSite: http.SameSiteLaxMode}
 	cs.MaxAge(cs.Options.MaxAge)
 	ui.cookies = cs
+	ui.portalCookies = s.newPortalCookieStore(authKey, encKey)
 	return cs, nil
 }
 
@@ -126,25 +130,46 @@ func (s *Server) session(r *http.Request) (*sessions.Session, error) {
 	return sess, nil
 }
 
-// uiRequest is what a signed-in page handler knows about its request.
+// uiRequest is what a signed-in page handler knows about its request: a
+// backoffice user's or a customer-portal session's.
 type uiRequest struct {
-	user   *store.User
-	tenant string // the tenant the user is looking at
-	addr   string // the client's address (clientAddr), for the audit record
+	user   *store.User  // the signed-in backoffice user; nil in the portal
+	portal *portalVisit // set on every customer-portal page, signed in or not
+	tenant string       // the tenant the user is looking at
+	addr   string       // the client's address (clientAddr), for the audit record
 	sess   *sessions.Session
 	flash  templates.Flash // popped from the session for this page
 }
 
-// actor is the signed-in user as the service layer records it.
+// actor is the signed-in user, or the portal session, as the service layer
+// records it.
 func (c *uiRequest) actor() service.Actor {
+	if c.portal != nil {
+		return service.Actor{ID: c.portal.session.ID, TenantID: c.tenant, Addr: c.addr}
+	}
 	return service.Actor{ID: c.user.ID, TenantID: c.tenant, Addr: c.addr}
 }
 
-// canWrite reports whether the user may change things.
-func (c *uiRequest) canWrite() bool { return c.user.IsAdmin() }
+// canWrite reports whether the user may change things: a backoffice admin,
+// or a portal session minted with the admin role.
+func (c *uiRequest) canWrite() bool {
+	if c.portal != nil {
+		return c.portal.session != nil && c.portal.session.Role == domain.PortalAdmin
+	}
+	return c.user.IsAdmin()
+}
 
 // unbound reports whether the user may switch tenants.
-func (c *uiRequest) unbound() bool { return c.user.TenantID == "" }
+func (c *uiRequest) unbound() bool { return c.user != nil && c.user.TenantID == "" }
+
+// path is p, a backoffice page such as /webhooks/wbh_1, as the page of the
+// area this request is in: the same page under /portal in the portal.
+func (c *uiRequest) path(p string) string {
+	if c.portal != nil {
+		return portalPrefix + p
+	}
+	return p
+}
 
 // uiHandler is a signed-in page or action. It returns an error for
 // renderError instead of writing one itself.
@@ -162,28 +187,45 @@ const (
 // /login (with the page to come back to), a viewer posting an action gets
 // 403, and the tenant is settled before h runs.
 func (s *Server) signedIn(access int, h uiHandler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sess, err := s.session(r)
-		if err != nil {
-			s.renderError(w, r, nil, err)
-			return
+	return s.guard(access, s.backofficeRequest, func(w http.ResponseWriter, r *http.Request) {
+		next := ""
+		if r.Method == http.MethodGet {
+			next = r.URL.RequestURI()
 		}
-		c, err := s.sessionUser(r.Context(), sess)
+		http.Redirect(w, r, loginURL(next), http.StatusFound)
+	}, h)
+}
+
+// backofficeRequest is the request's signed-in backoffice user, or nil.
+func (s *Server) backofficeRequest(r *http.Request) (*uiRequest, error) {
+	sess, err := s.session(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.sessionUser(r.Context(), sess)
+}
+
+// guard runs h for the request that who signs in, and anon when who finds
+// nobody; an action that needs accessWrite from one who may only read gets
+// 403. The backoffice and the customer portal differ only in who and anon.
+func (s *Server) guard(access int, who func(*http.Request) (*uiRequest, error), anon http.HandlerFunc, h uiHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := who(r)
 		if err != nil {
 			s.renderError(w, r, nil, err)
 			return
 		}
 		if c == nil {
-			next := ""
-			if r.Method == http.MethodGet {
-				next = r.URL.RequestURI()
-			}
-			http.Redirect(w, r, loginURL(next), http.StatusFound)
+			anon(w, r)
 			return
 		}
 		c.addr = clientAddr(r, s.cfg.TrustedProxies).String()
 		if (access == accessWrite || access == accessManage) && !c.canWrite() {
-			s.renderStatus(w, r, c, http.StatusForbidden, "Your account is read-only (viewer). Ask an admin to make this change.")
+			msg := "Your account is read-only (viewer). Ask an admin to make this change."
+			if c.portal != nil {
+				msg = "This page is read-only. Ask " + c.portal.productName() + " for a link that lets you make changes."
+			}
+			s.renderStatus(w, r, c, http.StatusForbidden, msg)
 			return
 		}
 		if access == accessManage && !c.unbound() {
@@ -318,10 +360,21 @@ func (s *Server) redirectFlash(w http.ResponseWriter, r *http.Request, c *uiRequ
 
 // securityHeaders adds the UI's browser protections to every response.
 func securityHeaders(h http.Handler) http.Handler {
+	return framedHeaders(contentSecurityPolicy, h)
+}
+
+// framedHeaders is securityHeaders with csp as the Content-Security-Policy.
+// X-Frame-Options says DENY only when csp forbids every frame ancestor: a
+// browser that knows both obeys frame-ancestors, but one that knows only
+// X-Frame-Options must not be told the opposite.
+func framedHeaders(csp string, h http.Handler) http.Handler {
+	deny := strings.Contains(csp, "frame-ancestors 'none'")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
-		hd.Set("Content-Security-Policy", contentSecurityPolicy)
-		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Content-Security-Policy", csp)
+		if deny {
+			hd.Set("X-Frame-Options", "DENY")
+		}
 		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 		if !strings.HasPrefix(r.URL.Path, "/static/") {

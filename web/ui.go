@@ -33,30 +33,14 @@ func (s *Server) uiRoutes() {
 	page("POST /tenant", accessSelf, s.switchTenant)
 
 	page("GET /{$}", accessRead, s.dashboard)
-	page("GET /webhooks", accessRead, s.webhooksPage)
-	page("GET /webhooks/new", accessWrite, s.newWebhookPage)
-	page("POST /webhooks", accessWrite, s.createWebhookForm)
-	page("GET /webhooks/{id}", accessRead, s.webhookPage)
-	page("GET /webhooks/{id}/edit", accessWrite, s.editWebhookPage)
-	page("POST /webhooks/{id}", accessWrite, s.updateWebhookForm)
-	page("GET /webhooks/{id}/delete", accessWrite, s.deleteWebhookPage)
-	page("POST /webhooks/{id}/delete", accessWrite, s.deleteWebhookForm)
-	page("POST /webhooks/{id}/enable", accessWrite, s.enableWebhookForm)
-	page("POST /webhooks/{id}/disable", accessWrite, s.disableWebhookForm)
-	page("POST /webhooks/{id}/test", accessWrite, s.testWebhookForm)
-	page("POST /webhooks/{id}/secret/reveal", accessWrite, s.revealSecretForm)
-	page("POST /webhooks/{id}/secret/rotate", accessWrite, s.rotateSecretForm)
-	page("POST /webhooks/{id}/credentials/reveal", accessWrite, s.revealCredentialsForm)
-	page("GET /webhooks/{id}/recover", accessRead, s.recoverPage)
-	page("POST /webhooks/{id}/recover", accessWrite, s.recoverForm)
-	page("GET /webhooks/{id}/deliveries", accessRead, s.webhookDeliveriesPage)
-	page("GET /deliveries", accessRead, s.deliveriesPage)
-	page("GET /deliveries/{id}", accessRead, s.deliveryPage)
-	page("POST /deliveries/{id}/redeliver", accessWrite, s.redeliverForm)
+	for _, p := range s.sharedPages() {
+		page(p.pattern, p.access, p.h)
+	}
 	page("GET /events", accessRead, s.eventsPage)
 	page("POST /events", accessWrite, s.sendEventForm)
 	page("GET /events/{id}", accessRead, s.eventPage)
 	s.userRoutes(page)
+	s.portalRoutes()
 
 	s.mux.Handle("GET /static/", securityHeaders(static.Handler()))
 	// Anything else is a UI 404 (the API has its own JSON catch-all).
@@ -67,6 +51,42 @@ func (s *Server) uiRoutes() {
 		}
 		s.renderStatus(w, r, c, http.StatusNotFound, "")
 	})))
+}
+
+// uiPage is a page or action of the web UI.
+type uiPage struct {
+	pattern string
+	access  int
+	h       uiHandler
+}
+
+// sharedPages are the pages the backoffice and the customer portal both
+// serve, the portal's under /portal: the same handlers and templates, which
+// take their links from uiRequest.path and templates' link. A page added
+// here is in the portal too (and in both authorization matrices).
+func (s *Server) sharedPages() []uiPage {
+	return []uiPage{
+		{"GET /webhooks", accessRead, s.webhooksPage},
+		{"GET /webhooks/new", accessWrite, s.newWebhookPage},
+		{"POST /webhooks", accessWrite, s.createWebhookForm},
+		{"GET /webhooks/{id}", accessRead, s.webhookPage},
+		{"GET /webhooks/{id}/edit", accessWrite, s.editWebhookPage},
+		{"POST /webhooks/{id}", accessWrite, s.updateWebhookForm},
+		{"GET /webhooks/{id}/delete", accessWrite, s.deleteWebhookPage},
+		{"POST /webhooks/{id}/delete", accessWrite, s.deleteWebhookForm},
+		{"POST /webhooks/{id}/enable", accessWrite, s.enableWebhookForm},
+		{"POST /webhooks/{id}/disable", accessWrite, s.disableWebhookForm},
+		{"POST /webhooks/{id}/test", accessWrite, s.testWebhookForm},
+		{"POST /webhooks/{id}/secret/reveal", accessWrite, s.revealSecretForm},
+		{"POST /webhooks/{id}/secret/rotate", accessWrite, s.rotateSecretForm},
+		{"POST /webhooks/{id}/credentials/reveal", accessWrite, s.revealCredentialsForm},
+		{"GET /webhooks/{id}/recover", accessRead, s.recoverPage},
+		{"POST /webhooks/{id}/recover", accessWrite, s.recoverForm},
+		{"GET /webhooks/{id}/deliveries", accessRead, s.webhookDeliveriesPage},
+		{"GET /deliveries", accessRead, s.deliveriesPage},
+		{"GET /deliveries/{id}", accessRead, s.deliveryPage},
+		{"POST /deliveries/{id}/redeliver", accessWrite, s.redeliverForm},
+	}
 }
 
 func (s *Server) uiHandle(pattern string, h http.Handler) {
@@ -81,6 +101,16 @@ func (s *Server) UIRoutes() []string { return slices.Clone(s.ui.patterns) }
 // page returns the layout's view model for a signed-in request.
 func (s *Server) page(r *http.Request, c *uiRequest, title string, nav templates.NavItem) templates.Page {
 	p := templates.Page{Title: title, Nav: nav, Dev: s.cfg.Dev, Now: time.Now(), Flash: c.flash}
+	if c.portal != nil {
+		b := c.portal.brand
+		p.Base, p.Dev = portalPrefix, false
+		p.Portal = &templates.Portal{Name: b.Name, LogoURL: b.LogoURL, SignedIn: c.portal.session != nil}
+		if p.Portal.SignedIn {
+			p.User = templates.CurrentUser{Role: c.portal.session.Role, CanWrite: c.canWrite()}
+			p.Tenant = c.tenant
+		}
+		return p
+	}
 	if c.user != nil {
 		p.User = templates.CurrentUser{Email: c.user.Email, Role: c.user.Role, IsAdmin: c.user.IsAdmin(), CanWrite: c.canWrite()}
 		p.Tenant = c.tenant
@@ -182,7 +212,7 @@ func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, c *uiReque
 		return
 	}
 	if c == nil {
-		c = &uiRequest{}
+		c = s.anonymous(r)
 	}
 	p := s.page(r, c, http.StatusText(status), templates.NavNone)
 	s.render(w, r, status, templates.Error(templates.ErrorPage{Page: p, Status: status, Message: msg}))

@@ -191,7 +191,7 @@ func (s *Server) redeliverForm(w http.ResponseWriter, r *http.Request, c *uiRequ
 	if err != nil {
 		return err
 	}
-	s.redirectFlash(w, r, c, "/deliveries/"+d.ID, templates.FlashSuccess, "Redelivery queued with the same webhook id. The new attempt appears below in a moment.")
+	s.redirectFlash(w, r, c, c.path("/deliveries/"+d.ID), templates.FlashSuccess, "Redelivery queued with the same webhook id. The new attempt appears below in a moment.")
 	return nil
 }
 

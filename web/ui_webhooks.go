@@ -62,7 +62,7 @@ func (s *Server) createWebhookForm(w http.ResponseWriter, r *http.Request, c *ui
 	if err != nil || !saved {
 		return err
 	}
-	s.redirectFlash(w, r, c, "/webhooks/"+h.ID, templates.FlashSuccess, "Webhook “"+h.Name+"” created. Send a test ping to check the receiver.")
+	s.redirectFlash(w, r, c, c.path("/webhooks/"+h.ID), templates.FlashSuccess, "Webhook “"+h.Name+"” created. Send a test ping to check the receiver.")
 	return nil
 }
 
@@ -83,7 +83,7 @@ func (s *Server) updateWebhookForm(w http.ResponseWriter, r *http.Request, c *ui
 	if err != nil || !saved {
 		return err
 	}
-	s.redirectFlash(w, r, c, "/webhooks/"+h.ID, templates.FlashSuccess, "Changes saved.")
+	s.redirectFlash(w, r, c, c.path("/webhooks/"+h.ID), templates.FlashSuccess, "Changes saved.")
 	return nil
 }
 
@@ -172,7 +172,7 @@ func (s *Server) deleteWebhookForm(w http.ResponseWriter, r *http.Request, c *ui
 	if err := s.svc.DeleteEndpoint(r.Context(), c.actor(), h.ID); err != nil {
 		return err
 	}
-	s.redirectFlash(w, r, c, "/webhooks", templates.FlashSuccess, "Webhook “"+h.Name+"” deleted.")
+	s.redirectFlash(w, r, c, c.path("/webhooks"), templates.FlashSuccess, "Webhook “"+h.Name+"” deleted.")
 	return nil
 }
 
@@ -194,13 +194,13 @@ func (s *Server) setWebhookEnabled(w http.ResponseWriter, r *http.Request, c *ui
 		return err
 	}
 	msg = fmt.Sprintf(msg, h.Name)
-	s.redirectFlash(w, r, c, backTo(r, "/webhooks/"+h.ID), templates.FlashSuccess, msg)
+	s.redirectFlash(w, r, c, backTo(r, c.path("/webhooks"), c.path("/webhooks/"+h.ID)), templates.FlashSuccess, msg)
 	return nil
 }
 
-// backTo returns the page the form was posted from when it is on this
-// site (the list's toggle returns to the list), else fallback.
-func backTo(r *http.Request, fallback string) string {
+// backTo returns the page the form was posted from when it is the list
+// (the list's toggle returns to the list), else fallback.
+func backTo(r *http.Request, list, fallback string) string {
 	ref := r.Header.Get("Referer")
 	if ref == "" {
 		return fallback
@@ -209,7 +209,7 @@ func backTo(r *http.Request, fallback string) string {
 	if err != nil || u.Host != r.Host {
 		return fallback
 	}
-	if p := u.RequestURI(); p == "/webhooks" || strings.HasPrefix(p, "/webhooks?") {
+	if p := u.RequestURI(); p == list || strings.HasPrefix(p, list+"?") {
 		return p
 	}
 	return fallback
@@ -242,7 +242,7 @@ func (s *Server) testWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRe
 	if err := c.sess.Save(r, w); err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/webhooks/"+h.ID+"#test", http.StatusSeeOther)
+	http.Redirect(w, r, c.path("/webhooks/"+h.ID+"#test"), http.StatusSeeOther)
 	return nil
 }
 
@@ -297,7 +297,7 @@ func (s *Server) rotateSecretForm(w http.ResponseWriter, r *http.Request, c *uiR
 	if err != nil {
 		return err
 	}
-	s.redirectFlash(w, r, c, "/webhooks/"+h.ID, templates.FlashSuccess, "Secret rotated. The previous secret keeps working for 24 hours.")
+	s.redirectFlash(w, r, c, c.path("/webhooks/"+h.ID), templates.FlashSuccess, "Secret rotated. The previous secret keeps working for 24 hours.")
 	return nil
 }
 
@@ -341,6 +341,6 @@ func (s *Server) recoverForm(w http.ResponseWriter, r *http.Request, c *uiReques
 	if n == 1 {
 		msg = "1 failed delivery queued again."
 	}
-	s.redirectFlash(w, r, c, "/webhooks/"+id+"/deliveries", templates.FlashSuccess, msg)
+	s.redirectFlash(w, r, c, c.path("/webhooks/"+id+"/deliveries"), templates.FlashSuccess, msg)
 	return nil
 }
