@@ -9,18 +9,22 @@ import (
 
 // layerRules say which of hooks' own packages a package may not depend on,
 // directly or through others: data flows web → service → store ← delivery,
-// everything may use domain, and domain uses nothing of ours. A rule names
-// a package and its subpackages.
+// everything may use domain, and domain uses nothing of ours; the server's
+// packages never reach the commands (cli) or the tools (bench, client,
+// listen). A rule names a package and its subpackages.
 var layerRules = []struct {
 	pkg       string
 	forbidden []string
 }{
 	{"hooks/domain", []string{"hooks/"}},
-	{"hooks/store", []string{"hooks/delivery", "hooks/web", "hooks/service", "hooks/templates", "hooks/cli"}},
-	{"hooks/delivery", []string{"hooks/web", "hooks/service", "hooks/templates", "hooks/cli"}},
+	{"hooks/store", []string{"hooks/delivery", "hooks/web", "hooks/service", "hooks/templates", "hooks/metrics", "hooks/cli", "hooks/bench", "hooks/client", "hooks/listen"}},
+	{"hooks/delivery", []string{"hooks/web", "hooks/service", "hooks/templates", "hooks/metrics", "hooks/cli", "hooks/bench", "hooks/client", "hooks/listen"}},
 	{"hooks/templates", []string{"hooks/store", "hooks/delivery", "hooks/service", "hooks/web", "hooks/cli"}},
-	{"hooks/service", []string{"hooks/web", "hooks/templates", "hooks/cli"}},
-	{"hooks/web", []string{"hooks/cli"}},
+	{"hooks/service", []string{"hooks/web", "hooks/templates", "hooks/cli", "hooks/bench", "hooks/client", "hooks/listen"}},
+	{"hooks/web", []string{"hooks/cli", "hooks/bench", "hooks/client", "hooks/listen"}},
+	// The tools a receiver or a load test runs talk to hooks over HTTP only.
+	{"hooks/client", []string{"hooks/"}},
+	{"hooks/listen", []string{"hooks/"}},
 }
 
 // within reports whether pkg is prefix or one of its subpackages.

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"hooks/domain"
+	"hooks/metrics"
 	"hooks/store"
-	"hooks/web/metrics"
 )
 
 // TestMetricsOnMainListenerNeedTokenOrAdmin checks who may read /metrics

@@ -14,9 +14,9 @@ import (
 
 	"hooks/delivery"
 	"hooks/delivery/netguard"
+	"hooks/metrics"
 	"hooks/store"
 	"hooks/store/storetest"
-	"hooks/web/metrics"
 )
 
 // observedServer is a test server wired as main wires it: metrics fed by

@@ -10,9 +10,9 @@ import (
 
 	"hooks/delivery"
 	"hooks/domain"
+	"hooks/metrics"
 	"hooks/service"
 	"hooks/store"
-	"hooks/web/metrics"
 )
 
 // Config tunes a Server. Zero fields take the defaults noted.

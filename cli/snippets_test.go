@@ -11,7 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	"hooks/web/client"
+	"hooks/client"
 )
 
 // snippetProcess is one of the README's receiver snippets, running.
@@ -126,9 +126,9 @@ func TestSnippetsVerifyRealDeliveries(t *testing.T) {
 			node := requireTool(t, "node", "HOOKS_REQUIRE_NODE")
 			if _, err := os.Stat("testdata/snippets/node/node_modules/standardwebhooks"); err != nil {
 				if os.Getenv("HOOKS_REQUIRE_NODE") == "1" {
-					t.Fatal("run npm ci in web/cli/testdata/snippets/node first")
+					t.Fatal("run npm ci in cli/testdata/snippets/node first")
 				}
-				t.Skip("npm ci has not been run in web/cli/testdata/snippets/node")
+				t.Skip("npm ci has not been run in cli/testdata/snippets/node")
 			}
 			return []string{node, "testdata/snippets/node/receiver.mjs"}
 		},

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -364,4 +364,10 @@ func TestServeMetricsOnMainListenerNeedsTheToken(t *testing.T) {
 		io.Discard, &stderr); code != 1 || !strings.Contains(stderr.String(), "--trusted-proxies") {
 		t.Errorf("bad --trusted-proxies: exit %d, %s", code, stderr.String())
 	}
+}
+
+// run is Run with no standard input and a development build, as the
+// tests call it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return Run(ctx, args, strings.NewReader(""), stdout, stderr, Build{Version: "dev", Commit: "none", Date: "unknown"})
 }

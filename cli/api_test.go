@@ -16,13 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"hooks/client"
 	"hooks/delivery"
 	"hooks/delivery/netguard"
 	"hooks/delivery/sign"
 	"hooks/store"
 	"hooks/store/storetest"
 	"hooks/web"
-	"hooks/web/client"
 )
 
 // syncBuffer collects a command's output while it runs.
