@@ -31,12 +31,6 @@ Run "hooks <command> -h" for a command's flags. Every flag can also be set
 through the environment as HOOKS_<FLAG> (e.g. HOOKS_DB, HOOKS_ADDR).
 `
 
-// Build says which build of hooks is running; main sets it from the
-// linker's -X flags.
-type Build struct {
-	Version, Commit, Date string
-}
-
 // Run runs the command that args name (os.Args[1:]) and returns the
 // process's exit code: 0 on success, 2 for a usage error, 1 otherwise.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, b Build) int {
@@ -69,7 +63,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "user":
 		err = userCreate(ctx, args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-v":
-		fmt.Fprintf(stdout, "hooks %s (commit %s, built %s)\n", b.Version, b.Commit, b.Date)
+		printVersion(stdout, b)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:

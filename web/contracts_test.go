@@ -244,7 +244,7 @@ func (k *lateKeys) AllSigningKeys(ctx context.Context) ([]domain.SigningKey, err
 	return k.db.Load().AllSigningKeys(ctx)
 }
 
-// newJWTServer is a test server wired as main.go wires serve: a KeyRing
+// newJWTServer is a test server wired as cli/serve.go wires serve: a KeyRing
 // on the store signs jwt endpoints and publishes the JWK Sets.
 func newJWTServer(t *testing.T, opts ...serverOption) *testServer {
 	t.Helper()
