@@ -8,8 +8,10 @@ import (
 // lookupCacheTTL is how long a positive API key or tenant lookup is
 // remembered. The API checks both on every request; a few seconds of
 // memory takes two queries off the hot path, and bounds how long a key or
-// tenant removed behind the store's back (another process) keeps working.
-const lookupCacheTTL = 5 * time.Second
+// tenant removed behind the store's back (another process) keeps working:
+// a key revoked on one instance is refused by every other within this
+// time, which must stay under the 5 s that the API promises.
+const lookupCacheTTL = 4 * time.Second
 
 // lookupCacheMax bounds each cache; when full it is emptied.
 const lookupCacheMax = 4096

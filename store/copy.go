@@ -40,7 +40,7 @@ var copyTables = []copyTable{
 		"request_headers", "request_body", "response_headers", "response_body", "response_truncated", "started_at"},
 		blobs: []string{"request_body", "response_body"}},
 	{name: "callbacks", cols: []string{"delivery_id", "uri", "interval_ms", "deadline", "next_poll_at", "polls", "created_at"}},
-	{name: "api_keys", cols: []string{"id", "tenant_id", "name", "hash", "created_at", "last_used_at"}, blobs: []string{"hash"}},
+	{name: "api_keys", cols: []string{"id", "tenant_id", "name", "hash", "scope", "prefix", "created_by", "created_at", "last_used_at"}, blobs: []string{"hash"}},
 	{name: "users", cols: []string{"id", "email", "password_hash", "role", "tenant_id", "created_at", "disabled_at", "last_sign_in_at"}},
 	{name: "user_tokens", cols: []string{"hash", "user_id", "purpose", "created_at", "expires_at"}},
 	{name: "signing_keys", cols: []string{"id", "tenant_id", "private_key", "created_at", "retired_at"}, blobs: []string{"private_key"}},
