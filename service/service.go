@@ -68,4 +68,8 @@ type Actor struct {
 	ID       string // usr_… for a person in the backoffice, key_… for an API key, prt_… for a customer-portal session
 	TenantID string // the tenant the actor works in; every object it touches belongs to it
 	Addr     string // the client's address, for the audit record
+	// AllTenants is set for an actor not bound to one tenant (an all-tenant
+	// API key, an unbound backoffice user): it may manage what spans
+	// tenants, such as all-tenant API keys.
+	AllTenants bool
 }

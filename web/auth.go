@@ -19,7 +19,7 @@ type caller struct {
 
 // actor is the caller as the service layer records it.
 func (c *caller) actor() service.Actor {
-	return service.Actor{ID: c.key.ID, TenantID: c.tenantID, Addr: c.addr}
+	return service.Actor{ID: c.key.ID, TenantID: c.tenantID, Addr: c.addr, AllTenants: c.allTenants()}
 }
 
 // allTenants reports whether the caller's key may act on every tenant.
@@ -29,12 +29,15 @@ func (c *caller) allTenants() bool { return c.key.TenantID == "" }
 // returns an error for writeError instead of writing one itself.
 type apiHandler func(w http.ResponseWriter, r *http.Request, c *caller) error
 
-// apiAuth authenticates a request by its bearer API key and picks its
-// tenant: the key's own, or for an all-tenant key X-Tenant-ID (default
-// "default").
-func (s *Server) apiAuth(h apiHandler) http.Handler {
+// apiAuth authenticates a request to the route pattern by its bearer API
+// key, checks that the key's scope allows the route, and picks its tenant:
+// the key's own, or for an all-tenant key X-Tenant-ID (default "default").
+func (s *Server) apiAuth(pattern string, h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := s.authenticate(r.Context(), r)
+		if err == nil {
+			err = checkScope(c.key.Scope, pattern)
+		}
 		if err == nil {
 			err = s.checkRate(w, c)
 		}
@@ -56,9 +59,14 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request) (*caller, er
 	if !ok || secret == "" {
 		return nil, domain.Errorf(domain.EUNAUTHORIZED, "send an API key as Authorization: Bearer <key> (create one with: hooks apikey create)")
 	}
-	key, err := s.db.APIKeyBySecret(ctx, strings.TrimSpace(secret))
+	secret = strings.TrimSpace(secret)
+	key, err := s.db.APIKeyBySecret(ctx, secret)
 	if err != nil {
 		return nil, err
+	}
+	if err := s.db.NoteAPIKeyUse(ctx, key, secret); err != nil {
+		// A key's last use is a convenience; the request goes on.
+		s.log.Warn("record API key use", "key", key.ID, "err", err)
 	}
 	c := &caller{key: key, tenantID: key.TenantID, addr: clientAddr(r, s.cfg.TrustedProxies).String()}
 	requested := r.Header.Get("X-Tenant-ID")
@@ -74,4 +82,37 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request) (*caller, er
 		return nil, err
 	}
 	return c, nil
+}
+
+// publishRoutes are what a publish-scope key may call: a producer posts
+// events and nothing else.
+var publishRoutes = map[string]bool{
+	"POST /api/v1/events":       true,
+	"POST /api/v1/events/batch": true,
+}
+
+// secretRoutes answer a GET with credentials in clear: a read-scope key,
+// meant for dashboards and support tools, gets no secrets.
+var secretRoutes = map[string]bool{
+	"GET /api/v1/webhooks/{id}/secret":      true,
+	"GET /api/v1/webhooks/{id}/credentials": true,
+}
+
+// checkScope reports, as EFORBIDDEN, a route that a key of scope may not
+// call. pattern is the route as registered ("POST /api/v1/events").
+func checkScope(scope, pattern string) error {
+	method, _, _ := strings.Cut(pattern, " ")
+	switch {
+	case scope == domain.ScopeAdmin:
+		return nil
+	case scope == domain.ScopePublish && publishRoutes[pattern]:
+		return nil
+	case scope == domain.ScopeRead && method == http.MethodGet && !secretRoutes[pattern]:
+		return nil
+	case scope == domain.ScopePublish:
+		return domain.Errorf(domain.EFORBIDDEN, "this API key's scope is publish: it may only post events (POST /api/v1/events and /api/v1/events/batch)")
+	case scope == domain.ScopeRead:
+		return domain.Errorf(domain.EFORBIDDEN, "this API key's scope is read: it may only GET, and not secrets")
+	}
+	return domain.Errorf(domain.EFORBIDDEN, "this API key has an unknown scope %q", scope)
 }

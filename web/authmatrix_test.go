@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"fmt"
+	"hooks/domain"
+	"hooks/store"
 	"net/http"
 	"strings"
 	"testing"
@@ -19,17 +21,20 @@ type apiRouteCase struct {
 	// as if the object did not exist. Unscoped routes (lists, creates) act
 	// on the caller's own tenant and succeed.
 	scoped bool
+	// publish and read say whether a key of that scope may call the
+	// route; every other route needs an admin key (403 otherwise).
+	publish, read bool
 }
 
 // apiMatrix lists every API route. TestAPIAuthMatrix fails for a route
 // that web registers but this table lacks, so a new route can't ship
 // without its authorisation being checked.
 var apiMatrix = map[string]apiRouteCase{
-	"GET /api/v1/tenants":                      {ok: 200, allTenantsOnly: true},
+	"GET /api/v1/tenants":                      {ok: 200, allTenantsOnly: true, read: true},
 	"PUT /api/v1/tenants/{id}":                 {body: map[string]string{"name": "T"}, ok: 201, allTenantsOnly: true},
 	"POST /api/v1/webhooks":                    {body: "webhook", ok: 201},
-	"GET /api/v1/webhooks":                     {ok: 200},
-	"GET /api/v1/webhooks/{id}":                {ok: 200, scoped: true},
+	"GET /api/v1/webhooks":                     {ok: 200, read: true},
+	"GET /api/v1/webhooks/{id}":                {ok: 200, scoped: true, read: true},
 	"PATCH /api/v1/webhooks/{id}":              {body: map[string]string{"name": "renamed"}, ok: 200, scoped: true},
 	"DELETE /api/v1/webhooks/{id}":             {ok: 204, scoped: true},
 	"GET /api/v1/webhooks/{id}/secret":         {ok: 200, scoped: true},
@@ -37,19 +42,23 @@ var apiMatrix = map[string]apiRouteCase{
 	"GET /api/v1/webhooks/{id}/credentials":    {ok: 200, scoped: true},
 	"POST /api/v1/webhooks/{id}/test":          {ok: 200, scoped: true},
 	"POST /api/v1/webhooks/{id}/recover":       {body: map[string]string{"since": "2020-01-01T00:00:00Z"}, ok: 202, scoped: true},
-	"GET /api/v1/webhooks/{id}/deliveries":     {ok: 200, scoped: true},
-	"POST /api/v1/events":                      {body: map[string]string{"topic": "t"}, ok: 202},
-	"POST /api/v1/events/batch":                {body: map[string]any{"events": []map[string]string{{"topic": "t"}}}, ok: 202},
-	"GET /api/v1/events":                       {ok: 200},
-	"GET /api/v1/events/{id}":                  {ok: 200, scoped: true},
-	"GET /api/v1/deliveries":                   {ok: 200},
-	"GET /api/v1/deliveries/{id}":              {ok: 200, scoped: true},
+	"GET /api/v1/webhooks/{id}/deliveries":     {ok: 200, scoped: true, read: true},
+	"POST /api/v1/events":                      {body: map[string]string{"topic": "t"}, ok: 202, publish: true},
+	"POST /api/v1/events/batch":                {body: map[string]any{"events": []map[string]string{{"topic": "t"}}}, ok: 202, publish: true},
+	"GET /api/v1/events":                       {ok: 200, read: true},
+	"GET /api/v1/events/{id}":                  {ok: 200, scoped: true, read: true},
+	"GET /api/v1/deliveries":                   {ok: 200, read: true},
+	"GET /api/v1/deliveries/{id}":              {ok: 200, scoped: true, read: true},
 	"POST /api/v1/deliveries/{id}/redeliver":   {ok: 202, scoped: true},
 	"POST /api/v1/portal/sessions":             {body: map[string]string{"role": "viewer"}, ok: 201},
+	"GET /api/v1/api-keys":                     {ok: 200, read: true},
+	"POST /api/v1/api-keys":                    {body: map[string]string{"name": "producer", "scope": "publish"}, ok: 201},
+	"DELETE /api/v1/api-keys/{id}":             {ok: 204, scoped: true},
 }
 
-// authFixture is one webhook of a tenant with one event and its delivery.
-type authFixture struct{ webhook, event, delivery string }
+// authFixture is one webhook of a tenant with one event and its delivery,
+// and one API key of the tenant.
+type authFixture struct{ webhook, event, delivery, apiKey string }
 
 func (s *testServer) newAuthFixture(tenant, url string, n int) authFixture {
 	s.t.Helper()
@@ -63,7 +72,11 @@ func (s *testServer) newAuthFixture(tenant, url string, n int) authFixture {
 	if len(ev.Deliveries) != 1 {
 		s.t.Fatalf("fixture event has %d deliveries", len(ev.Deliveries))
 	}
-	return authFixture{webhook: w.ID, event: e.ID, delivery: ev.Deliveries[0].ID}
+	k, _, err := s.db.CreateAPIKey(context.Background(), tenant, fmt.Sprintf("fixture %d", n))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return authFixture{webhook: w.ID, event: e.ID, delivery: ev.Deliveries[0].ID, apiKey: k.ID}
 }
 
 // TestAPIAuthMatrix sends every registered API route each kind of
@@ -71,7 +84,8 @@ func (s *testServer) newAuthFixture(tenant, url string, n int) authFixture {
 // get 401; another tenant's key gets 404 for the tenant's objects (their
 // existence is not revealed) and 403 when it names the tenant; the
 // tenant's own key and an all-tenant key succeed, except on the routes
-// that only all-tenant keys may use.
+// that only all-tenant keys may use; a publish key may only post events
+// and a read key only GET what holds no secret (403 otherwise).
 func TestAPIAuthMatrix(t *testing.T) {
 	s := newTestServer(t, devPolicy)
 	ctx := context.Background()
@@ -87,6 +101,15 @@ func TestAPIAuthMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	scoped := func(scope string) string {
+		t.Helper()
+		key, err := s.db.InsertAPIKey(ctx, &store.APIKey{TenantID: "acme", Name: scope, Scope: scope})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return key
+	}
+	publishKey, readKey := scoped(domain.ScopePublish), scoped(domain.ScopeRead)
 
 	routes := s.srv.APIRoutes()
 	if len(routes) == 0 {
@@ -128,6 +151,18 @@ func TestAPIAuthMatrix(t *testing.T) {
 			return c.ok
 		}},
 		{"all-tenant key", s.key, []string{"X-Tenant-ID", "acme"}, func(c apiRouteCase) int { return c.ok }},
+		{"tenant's publish key", publishKey, nil, func(c apiRouteCase) int {
+			if c.allTenantsOnly || !c.publish {
+				return 403
+			}
+			return c.ok
+		}},
+		{"tenant's read key", readKey, nil, func(c apiRouteCase) int {
+			if c.allTenantsOnly || !c.read {
+				return 403
+			}
+			return c.ok
+		}},
 	}
 
 	n := 0
@@ -155,6 +190,8 @@ func TestAPIAuthMatrix(t *testing.T) {
 					path = strings.Replace(path, "{id}", fx.event, 1)
 				case strings.HasPrefix(pattern, "/api/v1/deliveries/"):
 					path = strings.Replace(path, "{id}", fx.delivery, 1)
+				case strings.HasPrefix(pattern, "/api/v1/api-keys/"):
+					path = strings.Replace(path, "{id}", fx.apiKey, 1)
 				}
 				if strings.Contains(path, "{") {
 					t.Fatalf("don't know how to fill in %s", pattern)

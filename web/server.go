@@ -105,7 +105,7 @@ func (s *Server) routes() {
 
 	api := func(pattern string, h apiHandler) {
 		s.apiRoutes = append(s.apiRoutes, pattern)
-		s.mux.Handle(pattern, s.apiAuth(h))
+		s.mux.Handle(pattern, s.apiAuth(pattern, h))
 	}
 	api("GET /api/v1/tenants", s.listTenants)
 	api("PUT /api/v1/tenants/{id}", s.putTenant)
@@ -128,6 +128,9 @@ func (s *Server) routes() {
 	api("GET /api/v1/deliveries/{id}", s.getDelivery)
 	api("POST /api/v1/deliveries/{id}/redeliver", s.redeliver)
 	api("POST /api/v1/portal/sessions", s.createPortalSession)
+	api("GET /api/v1/api-keys", s.listAPIKeys)
+	api("POST /api/v1/api-keys", s.createAPIKey)
+	api("DELETE /api/v1/api-keys/{id}", s.revokeAPIKey)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, domain.Errorf(domain.ENOTFOUND, "no API route %s %s", r.Method, r.URL.Path))
 	})

@@ -147,7 +147,7 @@ func (c *uiRequest) actor() service.Actor {
 	if c.portal != nil {
 		return service.Actor{ID: c.portal.session.ID, TenantID: c.tenant, Addr: c.addr}
 	}
-	return service.Actor{ID: c.user.ID, TenantID: c.tenant, Addr: c.addr}
+	return service.Actor{ID: c.user.ID, TenantID: c.tenant, Addr: c.addr, AllTenants: c.unbound()}
 }
 
 // canWrite reports whether the user may change things: a backoffice admin,
