@@ -14,6 +14,7 @@ import (
 const (
 	chartWide   = 560.0
 	chartNarrow = 340.0
+	chartPage   = 1100.0 // a chart across a whole page (the portal's delivery log)
 	chartH      = 200.0
 	chartLeft   = 50.0
 	chartRight  = 6.0

@@ -369,6 +369,9 @@ type DeliveriesPage struct {
 	OlderCursor string // opaque; non-empty shows "Older →" (?cursor=…&filters)
 	NewerCursor string // opaque; non-empty shows "← Newer"
 	KnownTopics []string
+	// Throughput, when set, charts the last 24 hours above the log (the
+	// customer portal, which has no dashboard).
+	Throughput []ThroughputBucket
 }
 
 // WebhookRef names an endpoint in a breadcrumb or a heading.

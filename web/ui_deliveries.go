@@ -2,11 +2,13 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"hooks/domain"
 	"hooks/store"
@@ -76,8 +78,29 @@ func (s *Server) renderDeliveries(w http.ResponseWriter, r *http.Request, c *uiR
 		return err
 	}
 	v.Deliveries = deliveryRows(ds, hooks)
+	if c.portal != nil {
+		// The portal has no dashboard: its log shows the day's deliveries.
+		if v.Throughput, err = s.throughput(r.Context(), c.tenant, f.EndpointID); err != nil {
+			return err
+		}
+	}
 	s.render(w, r, http.StatusOK, templates.Deliveries(v))
 	return nil
+}
+
+// throughput is the last 24 hours' attempts of the tenant, or of one of its
+// endpoints, as the dashboard's chart buckets.
+func (s *Server) throughput(ctx context.Context, tenant, endpointID string) ([]templates.ThroughputBucket, error) {
+	now := time.Now().UTC()
+	samples, err := s.db.RecentAttempts(ctx, tenant, now.Add(-24*time.Hour), now.Add(time.Minute), maxStatsAttempts)
+	if err != nil {
+		return nil, err
+	}
+	if endpointID != "" {
+		samples = slices.DeleteFunc(samples, func(a store.AttemptSample) bool { return a.EndpointID != endpointID })
+	}
+	through, _ := chartBuckets(samples, now, "24h")
+	return through, nil
 }
 
 // webhooksOf loads the endpoints of a page of deliveries, for their names.
