@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -80,22 +79,7 @@ func TestBrowserPortalFromLinkToRedeliver(t *testing.T) {
 	b.shot("portal-deliveries")
 	b.do("open the attempt", chromedp.Click(`a[href="/portal/deliveries/`+dlv+`"]`), chromedp.WaitVisible("details.attempt[open]"))
 	b.do("redeliver", chromedp.Click(`form[action="/portal/deliveries/`+dlv+`/redeliver"] button`), chromedp.WaitVisible(".flash-success"))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		atts, err := s.db.AttemptsByDelivery(ctx, dlv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(atts) == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redelivery made %d attempts", len(atts))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	b.do("see the second attempt", chromedp.Reload(), chromedp.WaitVisible("details.attempt"))
-	b.waitFor("two attempts", `document.querySelectorAll("details.attempt").length === 2`)
+	b.seeSecondAttempt(s, dlv)
 	b.shot("portal-delivery")
 
 	b.do("back to the endpoints", chromedp.Click(`.portal-nav a[href="/portal/webhooks"]`), chromedp.WaitVisible("tbody tr"))

@@ -237,22 +237,7 @@ func TestBrowserFirstAdminToRedeliver(t *testing.T) {
 	b.checkConsole("delivery")
 
 	b.do("redeliver", chromedp.Click(`form[action="/deliveries/`+dlv+`/redeliver"] button`), chromedp.WaitVisible(".flash-success"))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		atts, err := s.db.AttemptsByDelivery(ctx, dlv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(atts) == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redelivery made %d attempts", len(atts))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	b.do("see the second attempt", chromedp.Reload(), chromedp.WaitVisible("details.attempt"))
-	b.waitFor("two attempts", `document.querySelectorAll("details.attempt").length === 2`)
+	b.seeSecondAttempt(s, dlv)
 
 	b.do("disable the webhook", chromedp.Navigate(s.http.URL+"/webhooks/"+hook.ID), chromedp.WaitVisible("#test-form"),
 		chromedp.Click(`.page-actions form[action="/webhooks/`+hook.ID+`/disable"] button`), chromedp.WaitVisible(".flash-success"))
@@ -281,6 +266,28 @@ func TestBrowserFirstAdminToRedeliver(t *testing.T) {
 	b.do("a page that does not exist", chromedp.Navigate(s.http.URL+"/webhooks/wbh_nope"), chromedp.WaitVisible(".error-code"))
 	b.shot("not-found")
 	t.Logf("screenshots in %s", b.shots)
+}
+
+// seeSecondAttempt waits until the redelivery of delivery dlv made its
+// attempt, then shows both on the page.
+func (b *browser) seeSecondAttempt(s *testServer, dlv string) {
+	b.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		atts, err := s.db.AttemptsByDelivery(context.Background(), dlv)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		if len(atts) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("redelivery made %d attempts", len(atts))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.do("see the second attempt", chromedp.Reload(), chromedp.WaitVisible("details.attempt"))
+	b.waitFor("two attempts", `document.querySelectorAll("details.attempt").length === 2`)
 }
 
 // jsString quotes s as a JavaScript string literal.
