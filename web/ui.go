@@ -40,6 +40,7 @@ func (s *Server) uiRoutes() {
 	page("POST /events", accessWrite, s.sendEventForm)
 	page("GET /events/{id}", accessRead, s.eventPage)
 	s.userRoutes(page)
+	s.apiKeyRoutes(page)
 	s.portalRoutes()
 
 	s.mux.Handle("GET /static/", securityHeaders(static.Handler()))

@@ -64,12 +64,16 @@ var uiMatrix = map[string]uiExpect{
 	"GET /settings/tenants":                {302, 403, 403, 200},
 	"POST /settings/tenants":               {302, 403, 403, 303},
 	"POST /settings/tenants/{id}":          {302, 403, 403, 303},
-	"GET /account":                         {302, 200, 200, 200},
-	"POST /account/password":               {302, 303, 303, 303},
-	"GET /invite":                          {403, 403, 403, 403}, // no valid token
-	"POST /invite":                         {403, 403, 403, 403},
-	"GET /reset-password":                  {403, 403, 403, 403},
-	"POST /reset-password":                 {403, 403, 403, 403},
+	// API keys: any admin; one bound to a tenant sees that tenant's keys.
+	"GET /settings/api-keys":              {302, 403, 200, 200},
+	"POST /settings/api-keys":             {302, 403, 200, 200}, // shows the new key
+	"POST /settings/api-keys/{id}/revoke": {302, 403, 404, 303},
+	"GET /account":                        {302, 200, 200, 200},
+	"POST /account/password":              {302, 303, 303, 303},
+	"GET /invite":                         {403, 403, 403, 403}, // no valid token
+	"POST /invite":                        {403, 403, 403, 403},
+	"GET /reset-password":                 {403, 403, 403, 403},
+	"POST /reset-password":                {403, 403, 403, 403},
 }
 
 func TestUIAuthorizationMatrix(t *testing.T) {
@@ -123,6 +127,7 @@ func TestUIAuthorizationMatrix(t *testing.T) {
 		"POST /settings/users":        {"email": {"invitee@example.com"}, "role": {"viewer"}},
 		"POST /settings/users/{id}":   {"role": {"viewer"}, "tenant": {"other"}},
 		"POST /settings/tenants":      {"id": {"made-in-matrix"}},
+		"POST /settings/api-keys":     {"name": {"made in the matrix"}, "scope": {"read"}},
 		"POST /settings/tenants/{id}": {"name": {"Other Inc."}},
 		"POST /account/password":      {"current_password": {uiPassword}, "password": {uiPassword}, "password_confirm": {uiPassword}},
 		"POST /invite":                {"token": {"x"}, "password": {uiPassword}, "password_confirm": {uiPassword}},
@@ -147,6 +152,12 @@ func TestUIAuthorizationMatrix(t *testing.T) {
 			id = target.ID
 		case strings.HasPrefix(p, "/settings/tenants/"):
 			id = "other"
+		case strings.HasPrefix(p, "/settings/api-keys/"):
+			k, _, err := s.db.CreateAPIKey(context.Background(), domain.DefaultTenant, "doomed")
+			if err != nil {
+				t.Fatal(err)
+			}
+			id = k.ID
 		}
 		return strings.Replace(p, "{id}", id, 1)
 	}

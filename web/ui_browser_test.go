@@ -261,6 +261,12 @@ func TestBrowserFirstAdminToRedeliver(t *testing.T) {
 	b.shot("webhooks")
 	b.do("open the dashboard", chromedp.Navigate(s.http.URL+"/"), chromedp.WaitVisible(".kpis"))
 	b.shot("dashboard")
+	b.do("create a publish key for a producer", chromedp.Navigate(s.http.URL+"/settings/api-keys"), chromedp.WaitVisible("#f-name"),
+		chromedp.SendKeys("#f-name", "checkout service"),
+		chromedp.Click(`form[action="/settings/api-keys"] button[type="submit"]`), chromedp.WaitVisible("#key-value"))
+	b.shot("api-key-created")
+	b.do("list the keys", chromedp.Navigate(s.http.URL+"/settings/api-keys"), chromedp.WaitVisible("#keys-table"))
+	b.shot("api-keys")
 	b.checkConsole("end")
 	// Last, since the browser logs the 404 of the document as a console error.
 	b.do("a page that does not exist", chromedp.Navigate(s.http.URL+"/webhooks/wbh_nope"), chromedp.WaitVisible(".error-code"))
