@@ -253,7 +253,7 @@ func serveFlags(c *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs.Float64Var(&c.apiRateLimit, "api-rate-limit", web.DefaultAPIRateLimit, "API requests per second allowed per API key, bursts of twice as many (0: no limit)")
 	fs.DurationVar(&c.autoDisableAfter, "auto-disable-after", upkeep.DefaultFailingPeriod, "disable an endpoint whose deliveries have all failed for this long (0: never)")
 	fs.IntVar(&c.autoDisableFailures, "auto-disable-failures", upkeep.DefaultMaxExhausted, "disable an endpoint after this many deliveries in a row failed after all their retries (0: never)")
-	fs.DurationVar(&c.retention, "retention", upkeep.DefaultRetention, "delete events, deliveries and attempts older than this (0: keep everything)")
+	fs.DurationVar(&c.retention, "retention", upkeep.DefaultRetention, "delete events, deliveries, attempts and audit records older than this (0: keep everything)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this separate address (e.g. 127.0.0.1:9100), without authentication, instead of on --addr")
 	fs.StringVar(&c.metricsToken, "metrics-token", "", "bearer token that lets a scraper read /metrics on --addr (without it, only a signed-in admin may)")

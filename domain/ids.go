@@ -16,12 +16,19 @@ const (
 	PrefixAPIKey   = "key_"
 	PrefixUser     = "usr_"
 	PrefixPortal   = "prt_" // a customer-portal session
+	PrefixAudit    = "aud_"
 )
 
 // NewID returns prefix + a new ULID. ULIDs sort by creation time, which
 // keyset pagination and time-range filters rely on.
 func NewID(prefix string) string {
 	return prefix + ulid.Make().String()
+}
+
+// NewIDAt returns prefix + a new ULID made at t rather than now, for
+// records whose time is read from an injected clock.
+func NewIDAt(prefix string, t time.Time) string {
+	return prefix + ulid.MustNew(ulid.Timestamp(t), ulid.DefaultEntropy()).String()
 }
 
 // TimeBoundID returns the smallest id with prefix created at t, for

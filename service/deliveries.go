@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"hooks/domain"
@@ -14,6 +15,7 @@ func (s *Service) Redeliver(ctx context.Context, a Actor, id string) (*domain.De
 	if err != nil {
 		return nil, err
 	}
+	s.audit(ctx, a, AuditDeliveryRedelivered, d.ID)
 	s.engine.Wake()
 	return d, nil
 }
@@ -28,6 +30,8 @@ func (s *Service) Recover(ctx context.Context, a Actor, endpointID string, since
 	if err != nil {
 		return 0, err
 	}
+	s.auditDetail(ctx, a, AuditWebhookRecovered, endpointID,
+		fmt.Sprintf("%d deliveries failed since %s", n, since.UTC().Format(time.RFC3339)))
 	s.engine.Wake()
 	return n, nil
 }

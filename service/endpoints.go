@@ -2,6 +2,10 @@ package service
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"hooks/delivery"
@@ -35,7 +39,11 @@ func (s *Service) CreateEndpoint(ctx context.Context, a Actor, e *domain.Endpoin
 	if n >= s.maxEndpoints {
 		return domain.Errorf(domain.ELIMIT, "tenant %s has %d webhooks, the most allowed", a.TenantID, s.maxEndpoints)
 	}
-	return s.db.CreateEndpoint(ctx, e)
+	if err := s.db.CreateEndpoint(ctx, e); err != nil {
+		return err
+	}
+	s.audit(ctx, a, AuditWebhookCreated, e.ID)
+	return nil
 }
 
 // Endpoint returns a's endpoint id.
@@ -52,6 +60,7 @@ func (s *Service) UpdateEndpoint(ctx context.Context, a Actor, id string, change
 	if err != nil {
 		return nil, err
 	}
+	before := cloneEndpoint(e)
 	if err := change(e); err != nil {
 		return nil, err
 	}
@@ -61,6 +70,11 @@ func (s *Service) UpdateEndpoint(ctx context.Context, a Actor, id string, change
 	if err := s.db.UpdateEndpoint(ctx, e); err != nil {
 		return nil, err
 	}
+	changed := strings.Join(changedFields(before, e), ", ")
+	if changed == "" {
+		changed = "nothing changed"
+	}
+	s.auditDetail(ctx, a, AuditWebhookUpdated, e.ID, changed)
 	if e.Enabled {
 		s.engine.Wake()
 	}
@@ -92,6 +106,7 @@ func (s *Service) EnableEndpoint(ctx context.Context, a Actor, id string) (*doma
 	if err := s.db.UpdateEndpoint(ctx, e); err != nil {
 		return nil, err
 	}
+	s.audit(ctx, a, AuditWebhookEnabled, e.ID)
 	s.engine.Wake()
 	return e, nil
 }
@@ -106,12 +121,17 @@ func (s *Service) DisableEndpoint(ctx context.Context, a Actor, id string) (*dom
 	if err := s.db.DisableEndpoint(ctx, a.TenantID, id, UserDisabledReason); err != nil {
 		return nil, err
 	}
+	s.audit(ctx, a, AuditWebhookDisabled, e.ID)
 	return e, nil
 }
 
 // DeleteEndpoint removes a's endpoint id with its deliveries and attempts.
 func (s *Service) DeleteEndpoint(ctx context.Context, a Actor, id string) error {
-	return s.db.DeleteEndpoint(ctx, a.TenantID, id)
+	if err := s.db.DeleteEndpoint(ctx, a.TenantID, id); err != nil {
+		return err
+	}
+	s.audit(ctx, a, AuditWebhookDeleted, id)
+	return nil
 }
 
 // RevealSecret returns a's endpoint id, whose Secret the caller is about to
@@ -173,5 +193,47 @@ func (s *Service) TestEndpoint(ctx context.Context, a Actor, id string) (*domain
 	if err != nil {
 		return nil, nil, err
 	}
+	outcome := "failed"
+	if res.Success {
+		outcome = "succeeded"
+	}
+	if res.StatusCode != 0 {
+		outcome += fmt.Sprintf(", HTTP %d", res.StatusCode)
+	}
+	s.auditDetail(ctx, a, AuditWebhookTested, e.ID, outcome)
 	return e, res, nil
+}
+
+// cloneEndpoint copies e deeply enough for changedFields to compare.
+func cloneEndpoint(e *domain.Endpoint) *domain.Endpoint {
+	c := *e
+	c.Topics, c.SubTopics = slices.Clone(e.Topics), slices.Clone(e.SubTopics)
+	c.Headers, c.Metadata = maps.Clone(e.Headers), maps.Clone(e.Metadata)
+	return &c
+}
+
+// changedFields names, as the API spells them, the fields of an endpoint
+// that differ between before and after, for the audit record of an update.
+// Only names: header, metadata and secret values are never in the record.
+func changedFields(before, after *domain.Endpoint) []string {
+	var out []string
+	field := func(name string, changed bool) {
+		if changed {
+			out = append(out, name)
+		}
+	}
+	field("name", before.Name != after.Name)
+	field("url", before.URL != after.URL)
+	field("events", !slices.Equal(before.Topics, after.Topics))
+	field("subTopics", !slices.Equal(before.SubTopics, after.SubTopics))
+	field("isEnabled", before.Enabled != after.Enabled)
+	field("signing", before.Signing != after.Signing)
+	field("secret", before.Secret != after.Secret)
+	field("headers", !maps.Equal(before.Headers, after.Headers))
+	field("envelope", before.Envelope != after.Envelope)
+	field("retry", before.Retry != after.Retry)
+	field("timeoutSeconds", before.Timeout != after.Timeout)
+	field("rateLimit", before.RateLimit != after.RateLimit)
+	field("metadata", !maps.Equal(before.Metadata, after.Metadata))
+	return out
 }

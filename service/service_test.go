@@ -83,6 +83,7 @@ func TestEveryUseCaseStaysInTheActorsTenant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.log.Reset()
 	calls := map[string]func() error{
 		"Endpoint": func() error { _, err := f.svc.Endpoint(ctx, f.a, theirs.ID); return err },
 		"UpdateEndpoint": func() error {

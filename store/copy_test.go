@@ -126,6 +126,10 @@ func populateForCopy(t *testing.T, db *DB) copyFixture {
 	if f.cookieKey, err = db.RandomSetting(ctx, "session_auth_key", 32); err != nil {
 		t.Fatal(err)
 	}
+	if err := db.InsertAuditRecord(ctx, &AuditRecord{At: now, TenantID: "OU1243", ActorID: f.user.ID, ActorKind: "user",
+		Action: "webhook.updated", ObjectType: "webhook", ObjectID: f.webhooks[1].ID, ClientAddr: "192.0.2.1", Detail: "url"}); err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 
@@ -269,7 +273,7 @@ func testCopy(t *testing.T, srcDSN, dstDSN string) {
 		}
 	}
 	if want := []string{"tenants 2", "settings 2", "endpoints 2", "events 3", "deliveries 3", "attempts 3",
-		"callbacks 1", "api_keys 2", "users 1", "user_tokens 1", "signing_keys 1", "endpoint_holds 1", "portal_sessions 1"}; !slices.Equal(done, want) {
+		"callbacks 1", "api_keys 2", "users 1", "user_tokens 1", "signing_keys 1", "endpoint_holds 1", "portal_sessions 1", "audit_log 1"}; !slices.Equal(done, want) {
 		t.Errorf("progress reported %q, want %q", done, want)
 	}
 	if err := dst.Close(); err != nil {

@@ -54,6 +54,7 @@ var apiMatrix = map[string]apiRouteCase{
 	"GET /api/v1/api-keys":                     {ok: 200, read: true},
 	"POST /api/v1/api-keys":                    {body: map[string]string{"name": "producer", "scope": "publish"}, ok: 201},
 	"DELETE /api/v1/api-keys/{id}":             {ok: 204, scoped: true},
+	"GET /api/v1/audit-log":                    {ok: 200, read: true},
 }
 
 // authFixture is one webhook of a tenant with one event and its delivery,

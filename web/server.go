@@ -131,6 +131,7 @@ func (s *Server) routes() {
 	api("GET /api/v1/api-keys", s.listAPIKeys)
 	api("POST /api/v1/api-keys", s.createAPIKey)
 	api("DELETE /api/v1/api-keys/{id}", s.revokeAPIKey)
+	api("GET /api/v1/audit-log", s.listAuditLog)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, domain.Errorf(domain.ENOTFOUND, "no API route %s %s", r.Method, r.URL.Path))
 	})

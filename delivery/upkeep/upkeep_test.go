@@ -265,3 +265,37 @@ func TestPurgeRemovesOldEventsInBatches(t *testing.T) {
 		t.Errorf("retention off still purged: %d events left", n)
 	}
 }
+
+func TestPurgeRemovesOldAuditRecordsInBatches(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		r := &store.AuditRecord{At: start.Add(time.Duration(i) * 24 * time.Hour), TenantID: domain.DefaultTenant,
+			ActorID: "usr_x", ActorKind: "user", Action: "webhook.updated", ObjectType: "webhook", ObjectID: "wbh_x"}
+		if err := db.InsertAuditRecord(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	left := func() int {
+		t.Helper()
+		recs, _, err := db.AuditRecords(ctx, store.AuditFilter{Limit: 250})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(recs)
+	}
+	// At day 31 with 30 days' retention, the records of days 0 and 1 go.
+	clock := start.Add(31*24*time.Hour + time.Minute)
+	u := upkeep.New(db, upkeep.Config{PurgeBatch: 1, PurgePause: time.Millisecond, Logger: quiet(), Now: func() time.Time { return clock }})
+	if err := u.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := left(); n != 3 {
+		t.Fatalf("%d audit records left, want 3", n)
+	}
+	off := upkeep.New(db, upkeep.Config{Retention: -1, Logger: quiet(), Now: func() time.Time { return clock.Add(365 * 24 * time.Hour) }})
+	if err := off.Purge(ctx); err != nil || left() != 3 {
+		t.Errorf("retention off still purged: %v, %d left", err, left())
+	}
+}
