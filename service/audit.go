@@ -41,7 +41,7 @@ func actorKind(id string) string {
 		return ActorUser
 	case strings.HasPrefix(id, domain.PrefixAPIKey):
 		return ActorAPIKey
-	case strings.HasPrefix(id, "prt_"): // a customer portal session
+	case strings.HasPrefix(id, domain.PrefixPortal): // a customer-portal session
 		return ActorPortal
 	}
 	return ActorUnknown
