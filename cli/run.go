@@ -25,6 +25,7 @@ Usage:
   hooks endpoints <cmd> [flags]  list, create, disable or enable endpoints on a running server
   hooks deliveries <cmd> [flags] list deliveries, or redeliver one, on a running server
   hooks user create [flags]      create a web UI user; reads the password from stdin
+  hooks user reset-password EMAIL  print a one-time link to choose a new password (recovery)
   hooks version                  print the version
 
 Run "hooks <command> -h" for a command's flags. Every flag can also be set
@@ -61,7 +62,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "deliveries":
 		err = Deliveries(ctx, args[1:], stdout, stderr, b.Version)
 	case "user":
-		err = userCreate(ctx, args[1:], stdin, stdout, stderr)
+		err = userCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-v":
 		printVersion(stdout, b)
 	case "help", "-h", "--help":

@@ -186,7 +186,7 @@ func Setup(v SetupPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<section class=\"auth-card\" aria-labelledby=\"setup-title\"><h1 id=\"setup-title\">Create the first admin</h1><p class=\"muted\">This one-time link sets up the account that manages this hooks server. Other users can be added later with <code>hooks user create</code>.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<section class=\"auth-card\" aria-labelledby=\"setup-title\"><h1 id=\"setup-title\">Create the first admin</h1><p class=\"muted\">This one-time link sets up the account that manages this hooks server. Invite other users later from Settings → Users.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

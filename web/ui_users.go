@@ -60,13 +60,14 @@ func (s *Server) tenantIDs(r *http.Request) ([]string, error) {
 	return ids, nil
 }
 
-// linkURL is the one-time link of token for purpose.
-func (s *Server) linkURL(purpose, token string) string {
+// LinkURL is the one-time link of token for purpose (store.LinkInvite or
+// store.LinkReset) on the server whose public URL is publicURL.
+func LinkURL(publicURL, purpose, token string) string {
 	path := "/invite"
 	if purpose == store.LinkReset {
 		path = "/reset-password"
 	}
-	return s.cfg.PublicURL + path + "?token=" + url.QueryEscape(token)
+	return publicURL + path + "?token=" + url.QueryEscape(token)
 }
 
 // oneTimeLink is what the page shows of a link just made for u.
@@ -75,7 +76,7 @@ func (s *Server) oneTimeLink(u *store.User, purpose, token string) *templates.On
 	if purpose == store.LinkReset {
 		ttl = service.ResetLifetime
 	}
-	return &templates.OneTimeLink{Email: u.Email, URL: s.linkURL(purpose, token), Reset: purpose == store.LinkReset,
+	return &templates.OneTimeLink{Email: u.Email, URL: LinkURL(s.cfg.PublicURL, purpose, token), Reset: purpose == store.LinkReset,
 		ExpiresAt: time.Now().Add(ttl)}
 }
 
