@@ -1146,7 +1146,7 @@ func Body(label, body string, size int, truncated bool) templ.Component {
 				}
 			}
 			if truncated {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 90, "<span class=\"tag tag-warn\" title=\"hooks stores only the start of large bodies\">truncated</span>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 90, "<span class=\"tag tag-warn\" title=\"Only the start of large bodies is stored\">truncated</span>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -18,11 +18,31 @@ func pageScope(p Page) templ.Component {
 	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
 		children := templ.GetChildren(ctx)
 		ctx = context.WithValue(withPageBudget(withNow(templ.ClearChildren(ctx), p.Now)), baseKey{}, p.Base)
-		return children.Render(ctx, w)
+		name := "hooks"
+		if p.Portal != nil {
+			name = p.Portal.Name
+		}
+		return children.Render(context.WithValue(ctx, senderKey{}, name), w)
 	})
 }
 
 type baseKey struct{}
+
+type senderKey struct{}
+
+// sender names who sends the webhooks in a sentence of a shared page:
+// hooks in the backoffice, the product in the customer portal (its
+// customers need not know hooks), "this service" when it has no name.
+// start capitalises the fallback for the start of a sentence.
+func sender(ctx context.Context, start bool) string {
+	if name, _ := ctx.Value(senderKey{}).(string); name != "" {
+		return name
+	}
+	if start {
+		return "This service"
+	}
+	return "this service"
+}
 
 // link is path, a page of the backoffice such as /webhooks/wbh_1, as a URL
 // of the area the page being rendered belongs to: the same page under
