@@ -4,9 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"hooks/domain"
-	"hooks/store"
 	"io"
+	"log/slog"
+
+	"hooks/domain"
+	"hooks/service"
+	"hooks/store"
 )
 
 func apikey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -18,7 +21,7 @@ func apikey(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.SetOutput(stderr)
 	dbPath := fs.String("db", "hooks.db", "database: a SQLite file or a postgres:// URL")
 	tenant := fs.String("tenant", "", "bind the key to this tenant (default: the key may act on every tenant)")
-	name := fs.String("name", "", "a name to recognise the key by")
+	name := fs.String("name", "command line", "a name to recognise the key by")
 	scope := fs.String("scope", domain.ScopeAdmin, "what the key may do: admin (everything), publish (post events only: give producers this), read (GET only)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
@@ -31,7 +34,15 @@ func apikey(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer db.Close()
-	key, err := db.InsertAPIKey(ctx, &store.APIKey{TenantID: *tenant, Name: *name, Scope: *scope})
+	// Through the service, like a key made with the API or in Settings, so
+	// the audit log records it (actor "cli"). Its log line would only get
+	// in the way of stdout holding the key alone.
+	actor := service.Actor{ID: "cli", TenantID: domain.DefaultTenant, Addr: "command line", AllTenants: true}
+	if *tenant != "" {
+		actor.TenantID = *tenant
+	}
+	svc := service.New(db, nil, slog.New(slog.DiscardHandler))
+	_, key, err := svc.CreateAPIKey(ctx, actor, *name, *tenant, *scope)
 	if err != nil {
 		return err
 	}

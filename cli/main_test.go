@@ -41,8 +41,20 @@ func TestAPIKeyCreatePrintsOnlyTheKey(t *testing.T) {
 	}
 	defer db.Close()
 	k, err := db.APIKeyBySecret(ctx, key)
-	if err != nil || k.Name != "ci" || k.TenantID != "" {
-		t.Fatalf("stored key = %+v, %v", k, err)
+	if err != nil || k.Name != "ci" || k.TenantID != "" || k.Scope != domain.ScopeAdmin || k.CreatedBy != "cli" {
+		t.Fatalf("stored key = %+v, %v; want an admin key of every tenant, made by cli", k, err)
+	}
+	recs, _, err := db.AuditRecords(ctx, store.AuditFilter{Limit: 10})
+	if err != nil || len(recs) != 1 || recs[0].Action != "api_key.created" || recs[0].ObjectID != k.ID || recs[0].ActorID != "cli" {
+		t.Fatalf("audit records = %+v, %v; want the key's creation by cli", recs, err)
+	}
+
+	stdout.Reset()
+	if code := run(ctx, []string{"apikey", "create", "--db", path, "--scope", "publish"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("--scope publish, no --name: exit %d: %s", code, stderr.String())
+	}
+	if k, err := db.APIKeyBySecret(ctx, strings.TrimSpace(stdout.String())); err != nil || k.Scope != domain.ScopePublish || k.Name == "" {
+		t.Fatalf("--scope publish: stored key = %+v, %v", k, err)
 	}
 
 	stdout.Reset()

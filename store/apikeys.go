@@ -114,13 +114,18 @@ func (db *DB) APIKeyBySecret(ctx context.Context, secret string) (*APIKey, error
 // NoteAPIKeyUse records that k, found by secret, was used now, at most
 // once per keyUseResolution: a busy producer's key costs one write a
 // minute, not one a request.
+//
+// The cached copy learns the new time, so the requests that follow don't
+// write it again, but keeps its expiry: putting it back with a fresh
+// lifetime would let a key revoked elsewhere since the cache read it work
+// here for longer than the 5 s that revocation promises.
 func (db *DB) NoteAPIKeyUse(ctx context.Context, k *APIKey, secret string) error {
 	now := db.now()
 	if now.Sub(k.LastUsedAt) < keyUseResolution {
 		return nil
 	}
 	k.LastUsedAt = now
-	db.apiKeys.put(sha256.Sum256([]byte(secret)), *k, now)
+	db.apiKeys.replace(sha256.Sum256([]byte(secret)), *k)
 	_, err := db.write.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
 		ms(now), k.ID, ms(now.Add(-keyUseResolution)))
 	return wrapDBError(err, "note api key use")

@@ -120,3 +120,59 @@ func TestKeyUseIsRecordedAtMostOnceAMinute(t *testing.T) {
 		t.Errorf("CreateAPIKey made scope %q, want admin", k.Scope)
 	}
 }
+
+// TestNotingAUseDoesNotKeepARevokedKeyAlive: writing a key's last use must
+// not refresh its cache entry. Here instance b reads the key from the
+// database (last used 59.5 s ago, by a) just before a revokes it; 3 s later
+// a request on b is due to note a use. Had that put the entry back with a
+// fresh lifetime, b would accept the revoked key for 7 s.
+func TestNotingAUseDoesNotKeepARevokedKeyAlive(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.DSN(t)
+	clock := &fakeClock{t: time.Now().Truncate(time.Millisecond)}
+	open := func() *DB {
+		t.Helper()
+		db, err := Open(ctx, dsn, WithClock(clock.now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	a, b := open(), open()
+	k, secret, err := a.CreateAPIKey(ctx, "", "producer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	use := func(db *DB) error {
+		t.Helper()
+		got, err := db.APIKeyBySecret(ctx, secret)
+		if err != nil {
+			return err
+		}
+		if err := db.NoteAPIKeyUse(ctx, got, secret); err != nil {
+			t.Fatal(err)
+		}
+		return nil
+	}
+	if err := use(a); err != nil {
+		t.Fatal(err)
+	}
+	clock.add(59500 * time.Millisecond)
+	if err := use(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DeleteAPIKey(ctx, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	revoked := clock.now()
+	clock.add(3 * time.Second)
+	_ = use(b) // from b's cache, younger than 4 s: may still be accepted
+	for clock.now().Sub(revoked) < 7*time.Second {
+		clock.add(500 * time.Millisecond)
+		err := use(b)
+		if since := clock.now().Sub(revoked); since >= 5*time.Second && domain.ErrorCode(err) != domain.EUNAUTHORIZED {
+			t.Fatalf("b accepts the key %v after it was revoked: %v", since, err)
+		}
+	}
+}

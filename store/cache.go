@@ -47,6 +47,17 @@ func (c *ttlCache[K, V]) put(k K, v V, now time.Time) {
 	c.m[k] = ttlEntry[V]{v: v, expires: now.Add(lookupCacheTTL)}
 }
 
+// replace changes the value of k's entry, if there is one, and keeps its
+// expiry: a value changed here was not read again from the database, so
+// it earns no longer stay than the read it came from.
+func (c *ttlCache[K, V]) replace(k K, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[k]; ok {
+		c.m[k] = ttlEntry[V]{v: v, expires: e.expires}
+	}
+}
+
 func (c *ttlCache[K, V]) forget(k K) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
