@@ -61,12 +61,35 @@ type Webhook struct {
 	Secret         string            `json:"secret,omitempty"` // in the answer to create only
 }
 
-// Signing is an endpoint's signing scheme and options.
+// Signing is an endpoint's signing scheme and options. The API answers a
+// list for an endpoint that signs with several schemes: the first is read
+// into Signing's own fields, the others into Also.
 type Signing struct {
-	Scheme   string `json:"scheme"`
-	Header   string `json:"header,omitempty"`
-	Encoding string `json:"encoding,omitempty"`
-	Prefix   string `json:"prefix,omitempty"`
+	Scheme   string    `json:"scheme"`
+	Header   string    `json:"header,omitempty"`
+	Encoding string    `json:"encoding,omitempty"`
+	Prefix   string    `json:"prefix,omitempty"`
+	Also     []Signing `json:"-"`
+}
+
+// UnmarshalJSON reads one scheme object or a list of them.
+func (s *Signing) UnmarshalJSON(b []byte) error {
+	type plain Signing
+	if !bytes.HasPrefix(bytes.TrimSpace(b), []byte("[")) {
+		return json.Unmarshal(b, (*plain)(s))
+	}
+	var list []plain
+	if err := json.Unmarshal(b, &list); err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		return errors.New("signing: an empty list")
+	}
+	*s = Signing(list[0])
+	for _, p := range list[1:] {
+		s.Also = append(s.Also, Signing(p))
+	}
+	return nil
 }
 
 // NewWebhook is the body of a create request; empty fields take the

@@ -27,8 +27,7 @@ const minRedactLen = 8
 // template puts metadata.api_key in the body, as AlphaTouch's does). The
 // request sent is not changed.
 type redactor struct {
-	signing domain.Signing
-	names   map[string]bool // the extra headers' canonical names
+	names map[string]bool // the extra headers' canonical names and the shared-secret headers
 	// values, and the same as strings for headers, are longest first, so
 	// that a value containing another is replaced whole.
 	values  [][]byte
@@ -37,7 +36,12 @@ type redactor struct {
 
 // newRedactor collects what to redact for w, with secrets its signer uses.
 func newRedactor(w *domain.Endpoint, secrets []string) *redactor {
-	r := &redactor{signing: w.Signing, names: make(map[string]bool, len(w.Headers))}
+	r := &redactor{names: make(map[string]bool, len(w.Headers)+1)}
+	for _, s := range w.Schemes() {
+		if s.Scheme == domain.SchemeSharedSecret {
+			r.names[http.CanonicalHeaderKey(s.Header)] = true
+		}
+	}
 	var values []string
 	add := func(v string) {
 		if len(v) < minRedactLen {
@@ -101,12 +105,8 @@ func (r *redactor) text(s string) string {
 // header of the endpoint, and the endpoint's credentials by value.
 func (r *redactor) headers(h http.Header) http.Header {
 	out := make(http.Header, len(h))
-	secretHeader := ""
-	if r.signing.Scheme == domain.SchemeSharedSecret {
-		secretHeader = http.CanonicalHeaderKey(r.signing.Header)
-	}
 	for k, vs := range h {
-		if k == secretHeader || r.names[k] || credentialName(k) {
+		if r.names[k] || credentialName(k) {
 			out[k] = []string{redacted}
 			continue
 		}

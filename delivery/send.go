@@ -74,23 +74,26 @@ func (e *Engine) prepare(w *domain.Endpoint) (*prepared, error) {
 	old := e.preps.m[w.ID]
 	e.preps.mu.Unlock()
 	if old != nil && old.webhook.UpdatedAt.Equal(w.UpdatedAt) && (old.until.IsZero() || now.Before(old.until)) &&
-		old.secrets == len(w.Secrets(now)) {
+		old.secrets == secretCount(w, now) {
 		return old, nil
 	}
 	p := &prepared{webhook: w, header: http.Header{}, metaKeys: newMetaKeys(e.cfg.HeaderPrefix)}
-	secrets := w.Secrets(now)
+	schemes, secrets := signingSchemes(w, now)
 	p.secrets = len(secrets)
 	p.redact = newRedactor(w, secrets)
-	if len(secrets) > 1 {
-		p.until = w.PreviousSecretUntil
+	for _, s := range w.Schemes() {
+		// The signer changes when the first previous secret expires.
+		if len(s.Secrets(now)) > 1 && (p.until.IsZero() || s.PreviousSecretUntil.Before(p.until)) {
+			p.until = s.PreviousSecretUntil
+		}
 	}
-	var err error
-	if w.Signing.Scheme == domain.SchemeJWT {
-		if e.cfg.JWT == nil {
+	for _, s := range schemes {
+		if s.Options.Scheme == domain.SchemeJWT && e.cfg.JWT == nil {
 			return nil, errNoJWT
 		}
-		p.signer = e.cfg.JWT
-	} else if p.signer, err = sign.New(domain.Signing(w.Signing), secrets); err != nil {
+	}
+	var err error
+	if p.signer, err = sign.NewAll(schemes, e.cfg.JWT); err != nil {
 		return nil, err
 	}
 	spec := envelope.Spec{Type: envelope.Kind(w.Envelope.Type), Template: w.Envelope.Template}
@@ -120,6 +123,28 @@ func (e *Engine) prepare(w *domain.Endpoint) (*prepared, error) {
 	e.preps.m[w.ID] = p
 	e.preps.mu.Unlock()
 	return p, nil
+}
+
+// secretCount is how many secrets w's signers hold at now.
+func secretCount(w *domain.Endpoint, now time.Time) int {
+	n := len(w.Secrets(now))
+	for i := range w.AlsoSigning {
+		n += len(w.AlsoSigning[i].Secrets(now))
+	}
+	return n
+}
+
+// signingSchemes returns w's signing schemes with the secrets each signs
+// with at now, and all those secrets together.
+func signingSchemes(w *domain.Endpoint, now time.Time) ([]sign.Scheme, []string) {
+	var schemes []sign.Scheme
+	var secrets []string
+	for _, s := range w.Schemes() {
+		sc := sign.Scheme{Options: s.Signing, Secrets: s.Secrets(now)}
+		schemes = append(schemes, sc)
+		secrets = append(secrets, sc.Secrets...)
+	}
+	return schemes, secrets
 }
 
 // prepareJobs loads the endpoints and events of a claimed batch, one

@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -62,15 +64,7 @@ func ValidateEndpoint(e *Endpoint, c Checks) error {
 	if err := checkTopics("subTopics", &e.SubTopics); err != nil {
 		return err
 	}
-	if err := e.Signing.Normalize(); err != nil {
-		return err
-	}
-	if h := http.CanonicalHeaderKey(e.Signing.Header); reservedHeaders[h] == setByHooks {
-		return FieldErrorf("signing.header", "header %s is set by hooks itself; choose another name", e.Signing.Header)
-	}
-	if e.Secret == "" {
-		e.Secret = NewSecret(e.Signing.Scheme)
-	} else if err := checkSecret(e.Signing.Scheme, e.Secret); err != nil {
+	if err := checkSigning(e); err != nil {
 		return err
 	}
 	if err := e.Envelope.normalize(c.Template); err != nil {
@@ -138,14 +132,19 @@ func checkHeaders(e *Endpoint, prefix string) error {
 	if len(e.Headers) > MaxHeaders {
 		return FieldErrorf("headers", "at most %d headers", MaxHeaders)
 	}
+	signatureHeaders := map[string]bool{}
+	for _, s := range e.Schemes() {
+		if s.Header != "" {
+			signatureHeaders[http.CanonicalHeaderKey(s.Header)] = true
+		}
+	}
 	headers := make(map[string]string, len(e.Headers))
 	for k, v := range e.Headers {
 		ck := http.CanonicalHeaderKey(strings.TrimSpace(k))
 		if !ValidHeaderName(ck) {
 			return FieldErrorf("headers", "%q is not a valid header name", k)
 		}
-		if reservedHeaders[ck] != 0 || strings.HasPrefix(ck, http.CanonicalHeaderKey(prefix)) ||
-			(e.Signing.Header != "" && ck == http.CanonicalHeaderKey(e.Signing.Header)) {
+		if reservedHeaders[ck] != 0 || strings.HasPrefix(ck, http.CanonicalHeaderKey(prefix)) || signatureHeaders[ck] {
 			return FieldErrorf("headers", "header %s is set by hooks itself", ck)
 		}
 		if len(v) > MaxHeaderValue || strings.ContainsAny(v, "\r\n\x00") {
@@ -157,17 +156,80 @@ func checkHeaders(e *Endpoint, prefix string) error {
 	return nil
 }
 
-func checkSecret(scheme, secret string) error {
-	if len(secret) > 1024 || strings.ContainsAny(secret, "\r\n\x00") {
-		return FieldErrorf("secret", "secret must be one line of at most 1024 bytes")
+// checkSigning normalizes every signing scheme of e, generates the secrets
+// that are missing and checks the rest. With one scheme, errors name
+// signing.<option> and secret, as the API's object form does; with several
+// they name signing[i].<option> and signing[i].secret (secret for the
+// first, which the API's secret field sets).
+func checkSigning(e *Endpoint) error {
+	schemes := e.Schemes()
+	if len(schemes) > MaxSigningSchemes {
+		return FieldErrorf("signing", "at most %d signing schemes", MaxSigningSchemes)
 	}
-	if scheme == SchemeStandard {
+	path := func(i int) string {
+		if len(schemes) == 1 {
+			return "signing"
+		}
+		return fmt.Sprintf("signing[%d]", i)
+	}
+	headers := map[string]int{} // canonical header → index of the scheme that writes it
+	for i := range schemes {
+		s := &schemes[i]
+		if err := s.Normalize(); err != nil {
+			var de *Error
+			if errors.As(err, &de) && len(schemes) > 1 {
+				de.Field = path(i) + strings.TrimPrefix(de.Field, "signing")
+			}
+			return err
+		}
+		h := http.CanonicalHeaderKey(s.Header)
+		if reservedHeaders[h] == setByHooks {
+			return FieldErrorf(path(i)+".header", "header %s is set by hooks itself; choose another name", s.Header)
+		}
+		// Standard Webhooks v1 and v1a share one webhook-signature header,
+		// as the specification allows; every other pair must not collide.
+		switch s.Scheme {
+		case SchemeStandard, SchemeStandardV1a:
+			h = "Webhook-Signature " + s.Scheme
+		case SchemeJWT:
+			h = "Authorization"
+		}
+		if j, dup := headers[h]; dup {
+			return FieldErrorf(path(i), "%s already signs with %s; each scheme may write its header once", path(j), strings.TrimPrefix(h, "Webhook-Signature "))
+		}
+		headers[h] = i
+		field := path(i) + ".secret"
+		if i == 0 {
+			field = "secret"
+		}
+		if s.Secret == "" {
+			s.Secret = NewSecret(s.Scheme)
+		} else if err := checkSecret(field, s.Scheme, s.Secret); err != nil {
+			return err
+		}
+	}
+	e.SetSchemes(schemes)
+	return nil
+}
+
+func checkSecret(field, scheme, secret string) error {
+	if len(secret) > 1024 || strings.ContainsAny(secret, "\r\n\x00") {
+		return FieldErrorf(field, "secret must be one line of at most 1024 bytes")
+	}
+	switch scheme {
+	case SchemeStandard:
 		key, err := DecodeStandardSecret(secret)
 		if err != nil || !strings.HasPrefix(secret, "whsec_") || len(key) < 24 || len(key) > 64 {
-			return FieldErrorf("secret", "a Standard Webhooks secret is whsec_ followed by base64 of 24-64 random bytes; leave it empty to generate one")
+			return FieldErrorf(field, "a Standard Webhooks secret is whsec_ followed by base64 of 24-64 random bytes; leave it empty to generate one")
 		}
-	} else if len(secret) < 8 {
-		return FieldErrorf("secret", "secret must be at least 8 characters")
+	case SchemeStandardV1a:
+		if _, err := V1aPrivateKey(secret); err != nil {
+			return FieldErrorf(field, "a Standard Webhooks v1a private key is whsk_ followed by base64 of a 32-byte Ed25519 seed; leave it empty to generate one")
+		}
+	default:
+		if len(secret) < 8 {
+			return FieldErrorf(field, "secret must be at least 8 characters")
+		}
 	}
 	return nil
 }
@@ -178,6 +240,8 @@ func (s *Signing) Normalize() error {
 	switch s.Scheme {
 	case "", SchemeStandard:
 		s.Scheme = SchemeStandard
+		s.Header, s.Encoding, s.Prefix = "", "", ""
+	case SchemeStandardV1a:
 		s.Header, s.Encoding, s.Prefix = "", "", ""
 	case SchemeHMAC:
 		if s.Header == "" {
@@ -198,7 +262,7 @@ func (s *Signing) Normalize() error {
 	case SchemeJWT:
 		s.Header, s.Encoding, s.Prefix = "", "", ""
 	default:
-		return FieldErrorf("signing.scheme", "unknown scheme %q (want standard-webhooks, hmac-sha256, shared-secret or jwt)", s.Scheme)
+		return FieldErrorf("signing.scheme", "unknown scheme %q (want standard-webhooks, standard-webhooks-v1a, hmac-sha256, shared-secret or jwt)", s.Scheme)
 	}
 	if s.Header != "" && !ValidHeaderName(s.Header) {
 		return FieldErrorf("signing.header", "%q is not a valid header name", s.Header)

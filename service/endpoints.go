@@ -157,8 +157,11 @@ func (s *Service) RevealCredentials(ctx context.Context, a Actor, id string) (*d
 	return e, nil
 }
 
-// RotateSecret gives a's endpoint id a new secret (newSecret, or a
-// generated one) and keeps the old one signing for grace.
+// RotateSecret gives every signing scheme of a's endpoint id a new secret
+// (newSecret, or a generated one; newSecret only with one scheme). Where
+// the scheme can carry two signatures (Standard Webhooks v1 and v1a) the
+// old secret keeps signing for grace; elsewhere it stops at once, and
+// Rotations says so.
 func (s *Service) RotateSecret(ctx context.Context, a Actor, id, newSecret string, grace time.Duration) (*domain.Endpoint, error) {
 	if grace < 0 || grace > MaxSecretGrace {
 		return nil, domain.FieldErrorf("graceSeconds", "graceSeconds must be between 0 and 604800 (7 days)")
@@ -167,20 +170,69 @@ func (s *Service) RotateSecret(ctx context.Context, a Actor, id, newSecret strin
 	if err != nil {
 		return nil, err
 	}
-	old := e.Secret
-	e.Secret = newSecret
+	schemes := e.Schemes()
+	if newSecret != "" && len(schemes) > 1 {
+		return nil, domain.FieldErrorf("secret", "this webhook signs with %d schemes: leave secret empty and hooks generates a new secret for each", len(schemes))
+	}
+	old := make([]string, len(schemes))
+	for i := range schemes {
+		old[i] = schemes[i].Secret
+		schemes[i].Secret = "" // validation generates a new one
+	}
+	schemes[0].Secret = newSecret
+	e.SetSchemes(schemes)
 	if err := domain.ValidateEndpoint(e, s.engine.Checks()); err != nil {
 		return nil, err
 	}
-	e.PreviousSecret, e.PreviousSecretUntil = "", time.Time{}
-	if grace > 0 {
-		e.PreviousSecret, e.PreviousSecretUntil = old, s.now().Add(grace).UTC()
+	schemes = e.Schemes()
+	until := s.now().Add(grace).UTC()
+	for i := range schemes {
+		sc := &schemes[i]
+		sc.PreviousSecret, sc.PreviousSecretUntil = "", time.Time{}
+		if grace > 0 && domain.KeepsPreviousSecret(sc.Scheme) {
+			sc.PreviousSecret, sc.PreviousSecretUntil = old[i], until
+		}
 	}
+	e.SetSchemes(schemes)
 	if err := s.db.UpdateEndpoint(ctx, e); err != nil {
 		return nil, err
 	}
 	s.audit(ctx, a, AuditSecretRotated, e.ID)
 	return e, nil
+}
+
+// Rotation says what a rotation did to one scheme's secret.
+type Rotation struct {
+	Scheme string
+	// Name and Value are what may be shown of the new secret: "secret" and
+	// the secret, or "publicKey" and the public key of a v1a private key.
+	Name, Value string
+	// PreviousValidUntil is when the old secret stops signing; zero when
+	// it stopped at once, and Note then says why.
+	PreviousValidUntil time.Time
+	Note               string
+}
+
+// Rotations describes, per signing scheme, the endpoint that RotateSecret
+// returned.
+func Rotations(e *domain.Endpoint) []Rotation {
+	var out []Rotation
+	for _, sc := range e.Schemes() {
+		r := Rotation{Scheme: sc.Scheme}
+		r.Name, r.Value = sc.Shown()
+		switch {
+		case sc.PreviousSecret != "":
+			r.PreviousValidUntil = sc.PreviousSecretUntil
+		case sc.Scheme == domain.SchemeJWT:
+			r.Note = "The old secret stopped working now; the jwt scheme signs with the tenant's signing keys, not with this secret."
+		case domain.KeepsPreviousSecret(sc.Scheme):
+			r.Note = "The old secret stopped working now: no grace period was asked for."
+		default:
+			r.Note = "The old secret stopped working now: this scheme carries one signature."
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // TestEndpoint sends a signed ping to a's endpoint id now (Test URL).

@@ -46,7 +46,7 @@ func endpointFieldLabel(column, id string) string { return "endpoints." + column
 func signingKeyLabel(id string) string { return "signing_keys.private_key:" + id }
 
 // WithMasterKey makes the DB encrypt secrets at rest — endpoint signing
-// secrets, endpoint extra headers and metadata, and JWT private keys — with
+// secrets (those of every scheme), endpoint extra headers and metadata, and JWT private keys — with
 // AES-256-GCM under key, which must be
 // MasterKeySize bytes. Open refuses a key that does not decrypt the secrets
 // already stored, and encrypts any stored before a key was used.
@@ -196,15 +196,15 @@ func (db *DB) checkMasterKey(ctx context.Context) error {
 // sealStoredSecrets encrypts the secrets that a database written without a
 // master key holds in the clear.
 func (db *DB) sealStoredSecrets(ctx context.Context, tx *sql.Tx) error {
-	type row struct{ id, secret, previous string }
-	rows, err := tx.QueryContext(ctx, `SELECT id, secret, previous_secret FROM endpoints`)
+	type row struct{ id, secret, previous, signing string }
+	rows, err := tx.QueryContext(ctx, `SELECT id, secret, previous_secret, signing FROM endpoints`)
 	if err != nil {
 		return wrapDBError(err, "read endpoint secrets")
 	}
 	var endpoints []row
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.id, &r.secret, &r.previous); err != nil {
+		if err := rows.Scan(&r.id, &r.secret, &r.previous, &r.signing); err != nil {
 			rows.Close()
 			return wrapDBError(err, "read endpoint secrets")
 		}
@@ -218,8 +218,12 @@ func (db *DB) sealStoredSecrets(ctx context.Context, tx *sql.Tx) error {
 		if strings.HasPrefix(r.secret, sealedPrefix) || strings.HasPrefix(r.previous, sealedPrefix) {
 			return ErrWrongMasterKey // sealed under a key whose check value is gone
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET secret = ?, previous_secret = ? WHERE id = ?`,
-			db.sealString(r.secret, endpointSecretLabel(r.id, false)), db.sealString(r.previous, endpointSecretLabel(r.id, true)), r.id); err != nil {
+		signing, err := db.sealSigningColumn(r.id, r.signing)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET secret = ?, previous_secret = ?, signing = ? WHERE id = ?`,
+			db.sealString(r.secret, endpointSecretLabel(r.id, false)), db.sealString(r.previous, endpointSecretLabel(r.id, true)), signing, r.id); err != nil {
 			return wrapDBError(err, "encrypt endpoint secret")
 		}
 	}

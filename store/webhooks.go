@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hooks/domain"
+	"strings"
 	"time"
 )
 
@@ -177,11 +178,14 @@ func (db *DB) scanEndpoint(row rowScanner) (*domain.Endpoint, error) {
 	for _, f := range []struct {
 		src string
 		dst any
-	}{{topics, &w.Topics}, {subTopics, &w.SubTopics}, {signing, &w.Signing}, {headers, &w.Headers},
+	}{{topics, &w.Topics}, {subTopics, &w.SubTopics}, {headers, &w.Headers},
 		{envelope, &w.Envelope}, {retry, &w.Retry}, {metadata, &w.Metadata}} {
 		if err := json.Unmarshal([]byte(f.src), f.dst); err != nil {
 			return nil, fmt.Errorf("webhook %s: decode column: %w", w.ID, err)
 		}
+	}
+	if err := db.decodeSigning(w, signing); err != nil {
+		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
 	}
 	w.DisabledAt, w.PreviousSecretUntil = fromNullMS(disabledAt), fromNullMS(prevUntil)
 	w.Timeout = time.Duration(timeoutMS) * time.Millisecond
@@ -207,7 +211,7 @@ func (db *DB) endpointValues(w *domain.Endpoint) ([]any, error) {
 		w.Metadata = map[string]string{}
 	}
 	return []any{w.ID, w.TenantID, w.Name, w.URL, jsonText(w.Topics), jsonText(w.SubTopics), w.Enabled, w.DisabledReason,
-		nullMS(w.DisabledAt), jsonText(w.Signing), db.sealString(w.Secret, endpointSecretLabel(w.ID, false)),
+		nullMS(w.DisabledAt), db.encodeSigning(w), db.sealString(w.Secret, endpointSecretLabel(w.ID, false)),
 		db.sealString(w.PreviousSecret, endpointSecretLabel(w.ID, true)), nullMS(w.PreviousSecretUntil),
 		db.sealString(jsonText(w.Headers), endpointFieldLabel("headers", w.ID)), jsonText(w.Envelope), jsonText(w.Retry),
 		w.Timeout.Milliseconds(), w.RateLimit, db.sealString(jsonText(w.Metadata), endpointFieldLabel("metadata", w.ID)),
@@ -220,4 +224,96 @@ func jsonText(v any) string {
 		panic(fmt.Sprintf("store: marshal %T: %v", v, err)) // only plain types reach here
 	}
 	return string(b)
+}
+
+// storedScheme is one element of the signing column when an endpoint has
+// several schemes: the first element's secrets are in the secret columns,
+// the others' here, each sealed under the master key like those columns.
+type storedScheme struct {
+	domain.Signing
+	Secret              string `json:"secret,omitempty"`
+	PreviousSecret      string `json:"previousSecret,omitempty"`
+	PreviousSecretUntil int64  `json:"previousSecretUntil,omitempty"` // unix ms
+}
+
+// signingSecretLabel is the label of the secret of w's scheme i (i >= 1)
+// in the signing column.
+func signingSecretLabel(id string, i int, previous bool) string {
+	if previous {
+		return fmt.Sprintf("endpoints.signing[%d].previous_secret:%s", i, id)
+	}
+	return fmt.Sprintf("endpoints.signing[%d].secret:%s", i, id)
+}
+
+// encodeSigning returns the signing column of w: one scheme's options as an
+// object, as hooks has always stored it, or a list when there are several.
+func (db *DB) encodeSigning(w *domain.Endpoint) string {
+	if len(w.AlsoSigning) == 0 {
+		return jsonText(w.Signing)
+	}
+	list := []storedScheme{{Signing: w.Signing}}
+	for i, s := range w.AlsoSigning {
+		st := storedScheme{Signing: s.Signing, Secret: db.sealString(s.Secret, signingSecretLabel(w.ID, i+1, false)),
+			PreviousSecret: db.sealString(s.PreviousSecret, signingSecretLabel(w.ID, i+1, true))}
+		if !s.PreviousSecretUntil.IsZero() {
+			st.PreviousSecretUntil = ms(s.PreviousSecretUntil)
+		}
+		list = append(list, st)
+	}
+	return jsonText(list)
+}
+
+// decodeSigning reads a signing column written by encodeSigning into w.
+func (db *DB) decodeSigning(w *domain.Endpoint, column string) error {
+	if !strings.HasPrefix(column, "[") {
+		if err := json.Unmarshal([]byte(column), &w.Signing); err != nil {
+			return fmt.Errorf("decode signing: %w", err)
+		}
+		return nil
+	}
+	var list []storedScheme
+	if err := json.Unmarshal([]byte(column), &list); err != nil {
+		return fmt.Errorf("decode signing: %w", err)
+	}
+	if len(list) == 0 {
+		return errors.New("decode signing: no scheme")
+	}
+	w.Signing = list[0].Signing
+	w.AlsoSigning = make([]domain.SchemeSecrets, 0, len(list)-1)
+	for i, st := range list[1:] {
+		s := domain.SchemeSecrets{Signing: st.Signing}
+		var err error
+		if s.Secret, err = db.openString(st.Secret, signingSecretLabel(w.ID, i+1, false)); err != nil {
+			return err
+		}
+		if s.PreviousSecret, err = db.openString(st.PreviousSecret, signingSecretLabel(w.ID, i+1, true)); err != nil {
+			return err
+		}
+		if st.PreviousSecretUntil != 0 {
+			s.PreviousSecretUntil = fromMS(st.PreviousSecretUntil)
+		}
+		w.AlsoSigning = append(w.AlsoSigning, s)
+	}
+	return nil
+}
+
+// sealSigningColumn seals the secrets of a signing column that a database
+// without a master key holds in the clear; a column with one scheme holds
+// none and is returned as it is.
+func (db *DB) sealSigningColumn(id, column string) (string, error) {
+	if !strings.HasPrefix(column, "[") {
+		return column, nil
+	}
+	var list []storedScheme
+	if err := json.Unmarshal([]byte(column), &list); err != nil {
+		return "", fmt.Errorf("webhook %s: decode signing: %w", id, err)
+	}
+	for i := 1; i < len(list); i++ {
+		if strings.HasPrefix(list[i].Secret, sealedPrefix) || strings.HasPrefix(list[i].PreviousSecret, sealedPrefix) {
+			return "", ErrWrongMasterKey
+		}
+		list[i].Secret = db.sealString(list[i].Secret, signingSecretLabel(id, i, false))
+		list[i].PreviousSecret = db.sealString(list[i].PreviousSecret, signingSecretLabel(id, i, true))
+	}
+	return jsonText(list), nil
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"hooks/domain"
 	"hooks/service"
@@ -19,7 +20,7 @@ type webhookJSON struct {
 	IsEnabled      bool               `json:"isEnabled"`
 	DisabledReason string             `json:"disabledReason,omitempty"`
 	DisabledAt     *time.Time         `json:"disabledAt,omitempty"`
-	Signing        domain.Signing     `json:"signing"`
+	Signing        signingJSON        `json:"signing"`
 	Headers        map[string]string  `json:"headers"` // values masked: GET …/credentials reveals them
 	Envelope       domain.Envelope    `json:"envelope"`
 	Retry          domain.RetryPolicy `json:"retry"`
@@ -28,18 +29,91 @@ type webhookJSON struct {
 	Metadata       map[string]string  `json:"metadata"` // values masked, as headers
 	CreatedAt      time.Time          `json:"createdAt"`
 	UpdatedAt      time.Time          `json:"updatedAt"`
-	Secret         string             `json:"secret,omitempty"` // on create only
+	// On create only: the secret (or, for v1a, the public key) with one
+	// scheme, or each scheme's with several, as GET …/secret answers.
+	Secret    string       `json:"secret,omitempty"`
+	PublicKey string       `json:"publicKey,omitempty"`
+	Secrets   []secretJSON `json:"secrets,omitempty"`
+}
+
+// signingJSON is an endpoint's signing schemes, as the API shows and takes
+// them: an object when there is one, as the API always answered, and a
+// list when there are several. Input may use either form.
+type signingJSON []domain.Signing
+
+func (s signingJSON) MarshalJSON() ([]byte, error) {
+	if len(s) == 1 {
+		return json.Marshal(s[0])
+	}
+	return json.Marshal([]domain.Signing(s))
+}
+
+func (s *signingJSON) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("[")) {
+		var list []domain.Signing
+		if err := dec.Decode(&list); err != nil {
+			return domain.FieldErrorf("signing", "signing must be a scheme object or a list of them: %v", err)
+		}
+		if len(list) == 0 {
+			return domain.FieldErrorf("signing", "signing needs at least one scheme")
+		}
+		*s = list
+		return nil
+	}
+	var one domain.Signing
+	if err := dec.Decode(&one); err != nil {
+		return domain.FieldErrorf("signing", "signing must be a scheme object or a list of them: %v", err)
+	}
+	*s = signingJSON{one}
+	return nil
+}
+
+// secretJSON is one scheme's secret, or its public key for v1a.
+type secretJSON struct {
+	Scheme    string `json:"scheme"`
+	Secret    string `json:"secret,omitempty"`
+	PublicKey string `json:"publicKey,omitempty"`
+}
+
+// secretsAnswer is what GET …/secret answers, and what create adds:
+// {"secret"} or {"publicKey"} for one scheme, {"secrets":[…]} for several.
+func secretsAnswer(w *domain.Endpoint) (secret, publicKey string, secrets []secretJSON) {
+	schemes := w.Schemes()
+	for _, sc := range schemes {
+		name, value := sc.Shown()
+		sj := secretJSON{Scheme: sc.Scheme}
+		if name == "publicKey" {
+			sj.PublicKey = value
+		} else {
+			sj.Secret = value
+		}
+		secrets = append(secrets, sj)
+	}
+	if len(schemes) == 1 {
+		return secrets[0].Secret, secrets[0].PublicKey, nil
+	}
+	return "", "", secrets
 }
 
 func toWebhookJSON(w *domain.Endpoint) webhookJSON {
 	out := webhookJSON{
 		ID: w.ID, Name: w.Name, URL: w.URL, Events: w.Topics, SubTopics: w.SubTopics, IsEnabled: w.Enabled,
-		DisabledReason: w.DisabledReason, Signing: w.Signing, Headers: maskValues(w.Headers), Envelope: w.Envelope, Retry: w.Retry,
+		DisabledReason: w.DisabledReason, Signing: webhookSigning(w), Headers: maskValues(w.Headers), Envelope: w.Envelope, Retry: w.Retry,
 		TimeoutSeconds: int(w.Timeout / time.Second), RateLimit: w.RateLimit, Metadata: maskValues(w.Metadata),
 		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
 	}
 	if !w.DisabledAt.IsZero() {
 		out.DisabledAt = &w.DisabledAt
+	}
+	return out
+}
+
+func webhookSigning(w *domain.Endpoint) signingJSON {
+	out := signingJSON{w.Signing}
+	for _, s := range w.AlsoSigning {
+		out = append(out, s.Signing)
 	}
 	return out
 }
@@ -73,7 +147,7 @@ type webhookInput struct {
 	Events         *[]string           `json:"events"`
 	SubTopics      *[]string           `json:"subTopics"`
 	IsEnabled      *bool               `json:"isEnabled"`
-	Signing        *domain.Signing     `json:"signing"`
+	Signing        *signingJSON        `json:"signing"`
 	Secret         *string             `json:"secret"`
 	Headers        *map[string]string  `json:"headers"`
 	Envelope       *envelopeInput      `json:"envelope"`
@@ -105,11 +179,7 @@ func (in *webhookInput) apply(w *domain.Endpoint, svc *service.Service) error {
 		svc.SetEnabled(w, *in.IsEnabled)
 	}
 	if in.Signing != nil {
-		if in.Signing.Scheme != w.Signing.Scheme && in.Secret == nil && w.ID != "" {
-			// Standard Webhooks secrets and the others have different shapes.
-			w.Secret = ""
-		}
-		w.Signing = *in.Signing
+		setSigning(w, *in.Signing, in.Secret != nil)
 	}
 	if in.Headers != nil {
 		h, err := unmaskValues("headers", *in.Headers, w.Headers, true)
@@ -143,6 +213,35 @@ func (in *webhookInput) apply(w *domain.Endpoint, svc *service.Service) error {
 	return nil
 }
 
+// setSigning gives w the schemes of list. A scheme that w already had
+// keeps its secrets (the first of that name, in order), so that adding
+// Standard Webhooks beside a legacy HMAC header leaves the HMAC secret as
+// receivers know it; a new scheme gets a new secret on validation, since
+// secrets of different schemes have different shapes. keepFirst keeps the
+// first scheme's secret as the request set it.
+func setSigning(w *domain.Endpoint, list []domain.Signing, keepFirst bool) {
+	old := w.Schemes()
+	used := make([]bool, len(old))
+	schemes := make([]domain.SchemeSecrets, len(list))
+	for i, opts := range list {
+		schemes[i].Signing = opts
+		if opts.Scheme == "" {
+			opts.Scheme = domain.SchemeStandard
+		}
+		for j, o := range old {
+			if !used[j] && o.Scheme == opts.Scheme && w.ID != "" {
+				used[j] = true
+				schemes[i].Secret, schemes[i].PreviousSecret, schemes[i].PreviousSecretUntil = o.Secret, o.PreviousSecret, o.PreviousSecretUntil
+				break
+			}
+		}
+	}
+	if keepFirst {
+		schemes[0].Secret = w.Secret
+	}
+	w.SetSchemes(schemes)
+}
+
 func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var in webhookInput
 	if err := decodeJSON(r, &in); err != nil {
@@ -162,7 +261,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, c *caller
 		return err
 	}
 	out := toWebhookJSON(hook)
-	out.Secret = hook.Secret
+	out.Secret, out.PublicKey, out.Secrets = secretsAnswer(hook)
 	w.Header().Set("Location", "/api/v1/webhooks/"+hook.ID)
 	writeJSON(w, http.StatusCreated, out)
 	return nil
@@ -222,8 +321,26 @@ func (s *Server) getWebhookSecret(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"secret": hook.Secret})
+	secret, publicKey, secrets := secretsAnswer(hook)
+	switch {
+	case secrets != nil:
+		writeJSON(w, http.StatusOK, map[string]any{"secrets": secrets})
+	case publicKey != "":
+		writeJSON(w, http.StatusOK, map[string]string{"publicKey": publicKey})
+	default:
+		writeJSON(w, http.StatusOK, map[string]string{"secret": secret})
+	}
 	return nil
+}
+
+// rotationJSON says what a rotation did to one scheme's secret.
+type rotationJSON struct {
+	Scheme                  string     `json:"scheme,omitempty"` // with several schemes
+	Secret                  string     `json:"secret,omitempty"`
+	PublicKey               string     `json:"publicKey,omitempty"`
+	PreviousSecretValid     bool       `json:"previousSecretValid"`
+	PreviousSecretExpiresAt *time.Time `json:"previousSecretExpiresAt,omitempty"`
+	Note                    string     `json:"note,omitempty"`
 }
 
 func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -244,11 +361,25 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"secret": hook.Secret}
-	if hook.PreviousSecret != "" {
-		out["previousSecretExpiresAt"] = hook.PreviousSecretUntil
+	var out []rotationJSON
+	for _, r := range service.Rotations(hook) {
+		rj := rotationJSON{Scheme: r.Scheme, PreviousSecretValid: !r.PreviousValidUntil.IsZero(), Note: r.Note}
+		if r.Name == "publicKey" {
+			rj.PublicKey = r.Value
+		} else {
+			rj.Secret = r.Value
+		}
+		if rj.PreviousSecretValid {
+			rj.PreviousSecretExpiresAt = &r.PreviousValidUntil
+		}
+		out = append(out, rj)
 	}
-	writeJSON(w, http.StatusOK, out)
+	if len(out) == 1 {
+		out[0].Scheme = ""
+		writeJSON(w, http.StatusOK, out[0])
+		return nil
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"secrets": out})
 	return nil
 }
 

@@ -1,9 +1,11 @@
 // Package sign turns a delivery's body into the headers that a receiver
 // checks: one Signer type per scheme that hooks reproduces (Standard
-// Webhooks, HMAC-SHA256 in hex or base64, a shared secret header, and JWT).
+// Webhooks v1 and v1a, HMAC-SHA256 in hex or base64, a shared secret header,
+// and JWT), and NewAll, which runs several on one request.
 package sign
 
 import (
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -14,6 +16,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -48,6 +51,9 @@ func New(opts domain.Signing, secrets []string) (Signer, error) {
 	switch opts.Scheme {
 	case "", domain.SchemeStandard:
 		return NewStandard(secrets)
+	case domain.SchemeStandardV1a:
+		s := &Standard{}
+		return s, s.addV1a(secrets)
 	case domain.SchemeHMAC:
 		return &HMAC{header: http.CanonicalHeaderKey(opts.Header), prefix: opts.Prefix, base64: opts.Encoding == "base64", key: []byte(secrets[0])}, nil
 	case domain.SchemeSharedSecret:
@@ -56,24 +62,111 @@ func New(opts domain.Signing, secrets []string) (Signer, error) {
 	return nil, fmt.Errorf("%w: scheme %q needs its own constructor", ErrInvalidOptions, opts.Scheme)
 }
 
+// Scheme is one signing scheme of an endpoint with the secrets it signs
+// with now, the current one first.
+type Scheme struct {
+	Options domain.Signing
+	Secrets []string
+}
+
+// NewAll returns one signer that adds the headers of every scheme to a
+// request, in order. Standard Webhooks v1 and v1a share one signer, so that
+// their signatures go in one webhook-signature header, space separated, as
+// the specification allows. jwt is the caller's JWT signer, needed only when
+// a scheme is jwt.
+func NewAll(schemes []Scheme, jwt Signer) (Signer, error) {
+	var all Multi
+	var std *Standard
+	for _, sc := range schemes {
+		switch sc.Options.Scheme {
+		case domain.SchemeJWT:
+			if jwt == nil {
+				return nil, fmt.Errorf("%w: the jwt scheme needs a JWT signer", ErrInvalidOptions)
+			}
+			all = append(all, jwt)
+			continue
+		case "", domain.SchemeStandard, domain.SchemeStandardV1a:
+			if len(sc.Secrets) == 0 || sc.Secrets[0] == "" {
+				return nil, fmt.Errorf("%w: no secret", ErrInvalidOptions)
+			}
+			if std == nil {
+				std = &Standard{}
+				all = append(all, std)
+			}
+			var err error
+			if sc.Options.Scheme == domain.SchemeStandardV1a {
+				err = std.addV1a(sc.Secrets)
+			} else {
+				err = std.addV1(sc.Secrets)
+			}
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		s, err := New(sc.Options, sc.Secrets)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, s)
+	}
+	if len(all) == 1 {
+		return all[0], nil
+	}
+	return all, nil
+}
+
+// Multi runs several signers on one request, in order.
+type Multi []Signer
+
+// Sign implements Signer.
+func (ms Multi) Sign(h http.Header, body []byte, m Meta) error {
+	for _, s := range ms {
+		if err := s.Sign(h, body, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Standard signs as Standard Webhooks does: webhook-id, webhook-timestamp and
-// webhook-signature "v1,<base64 HMAC-SHA256(key, id.timestamp.body)>", one
+// webhook-signature "v1,<base64 HMAC-SHA256(key, id.timestamp.body)>" and,
+// for v1a, "v1a,<base64 Ed25519 signature of id.timestamp.body>", one
 // signature per valid secret, space separated.
 type Standard struct {
-	keys [][]byte
+	keys   [][]byte
+	edKeys []ed25519.PrivateKey
+	buf    sync.Pool // *[]byte holding id.timestamp.body for Ed25519
 }
 
 // NewStandard decodes "whsec_<base64>" secrets into a Standard signer.
 func NewStandard(secrets []string) (*Standard, error) {
 	s := &Standard{}
+	return s, s.addV1(secrets)
+}
+
+func (s *Standard) addV1(secrets []string) error {
 	for _, secret := range secrets {
 		key, err := domain.DecodeStandardSecret(secret)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+			return fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 		}
 		s.keys = append(s.keys, key)
 	}
-	return s, nil
+	return nil
+}
+
+// addV1a decodes "whsk_<base64>" private keys. The key is expanded here,
+// once, rather than on every signature.
+func (s *Standard) addV1a(secrets []string) error {
+	for _, secret := range secrets {
+		key, err := domain.V1aPrivateKey(secret)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+		}
+		s.edKeys = append(s.edKeys, key)
+	}
+	return nil
 }
 
 // Sign implements Signer.
@@ -92,6 +185,30 @@ func (s *Standard) Sign(h http.Header, body []byte, m Meta) error {
 		}
 		sig.WriteString("v1,")
 		sig.WriteString(base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	}
+	if len(s.edKeys) > 0 {
+		// Ed25519 signs a message, not a stream: assemble id.timestamp.body
+		// in a pooled buffer rather than allocate one per attempt.
+		bp, _ := s.buf.Get().(*[]byte)
+		if bp == nil {
+			bp = new([]byte)
+		}
+		msg := append((*bp)[:0], m.DeliveryID...)
+		msg = append(msg, '.')
+		msg = append(msg, ts...)
+		msg = append(msg, '.')
+		msg = append(msg, body...)
+		for _, key := range s.edKeys {
+			if sig.Len() > 0 {
+				sig.WriteByte(' ')
+			}
+			sig.WriteString("v1a,")
+			sig.WriteString(base64.StdEncoding.EncodeToString(ed25519.Sign(key, msg)))
+		}
+		if cap(msg) <= 1<<20 { // a rare large body is not kept alive
+			*bp = msg
+			s.buf.Put(bp)
+		}
 	}
 	h["Webhook-Id"] = []string{m.DeliveryID}
 	h["Webhook-Timestamp"] = []string{ts}
