@@ -42,10 +42,12 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // TopField returns the top-level field of e.Field: "signing" for
-// "signing.encoding".
+// "signing.encoding" and for "signing[1].header".
 func (e *Error) TopField() string {
-	top, _, _ := strings.Cut(e.Field, ".")
-	return top
+	if i := strings.IndexAny(e.Field, ".["); i >= 0 {
+		return e.Field[:i]
+	}
+	return e.Field
 }
 
 // Errorf returns an *Error with code and a formatted, user-safe message.

@@ -121,3 +121,71 @@ func TestHMACSecretIsAnyLongEnoughLine(t *testing.T) {
 		t.Errorf("Signing = %+v, want the hmac defaults", e.Signing)
 	}
 }
+
+func TestValidateSeveralSchemesNamesTheSchemeAtFault(t *testing.T) {
+	also := func(s ...domain.Signing) func(*domain.Endpoint) {
+		return func(e *domain.Endpoint) {
+			for _, opts := range s {
+				e.AlsoSigning = append(e.AlsoSigning, domain.SchemeSecrets{Signing: opts})
+			}
+		}
+	}
+	hmac := domain.Signing{Scheme: domain.SchemeHMAC, Header: "X-Pepperi-Signature"}
+	tests := []struct {
+		name   string
+		change func(*domain.Endpoint)
+		field  string
+	}{
+		{"second scheme's header", also(domain.Signing{Scheme: domain.SchemeHMAC, Header: "Webhook-Id"}), "signing[1].header"},
+		{"second scheme's encoding", also(domain.Signing{Scheme: domain.SchemeHMAC, Encoding: "hex2"}), "signing[1].encoding"},
+		{"third scheme unknown", also(hmac, domain.Signing{Scheme: "md5"}), "signing[2].scheme"},
+		{"v1 twice", also(domain.Signing{Scheme: domain.SchemeStandard}), "signing[1]"},
+		{"one header twice", func(e *domain.Endpoint) {
+			e.Signing = hmac
+			also(domain.Signing{Scheme: domain.SchemeSharedSecret, Header: "x-pepperi-signature"})(e)
+		}, "signing[1]"},
+		{"too many", also(hmac, domain.Signing{Scheme: domain.SchemeStandardV1a}, domain.Signing{Scheme: domain.SchemeSharedSecret},
+			domain.Signing{Scheme: domain.SchemeJWT}), "signing"},
+		{"bad v1a key", func(e *domain.Endpoint) {
+			e.AlsoSigning = []domain.SchemeSecrets{{Signing: domain.Signing{Scheme: domain.SchemeStandardV1a}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}
+		}, "signing[1].secret"},
+		{"static header is a signature header", func(e *domain.Endpoint) {
+			also(hmac)(e)
+			e.Headers = map[string]string{"X-Pepperi-Signature": "x"}
+		}, "headers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := valid()
+			tt.change(e)
+			err := domain.ValidateEndpoint(e, checks)
+			var de *domain.Error
+			if !errors.As(err, &de) || de.Code != domain.EINVALID || de.Field != tt.field || de.Message == "" {
+				t.Fatalf("ValidateEndpoint = %#v, want EINVALID on %q with a message", err, tt.field)
+			}
+		})
+	}
+}
+
+func TestValidateSeveralSchemesGivesEachItsSecret(t *testing.T) {
+	e := valid()
+	e.Signing = domain.Signing{Scheme: domain.SchemeHMAC, Header: "X-Pepperi-Signature"}
+	e.AlsoSigning = []domain.SchemeSecrets{{Signing: domain.Signing{Scheme: domain.SchemeStandard}},
+		{Signing: domain.Signing{Scheme: domain.SchemeStandardV1a}}}
+	if err := domain.ValidateEndpoint(e, checks); err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasPrefix(e.Secret, "whs") || e.Secret == "" {
+		t.Errorf("hmac secret %q", e.Secret)
+	}
+	if s := e.AlsoSigning[0].Secret; !strings.HasPrefix(s, "whsec_") {
+		t.Errorf("standard-webhooks secret %q, want whsec_…", s)
+	}
+	s := e.AlsoSigning[1]
+	if !strings.HasPrefix(s.Secret, "whsk_") {
+		t.Errorf("v1a secret %q, want whsk_…", s.Secret)
+	}
+	if name, pub := s.Shown(); name != "publicKey" || !strings.HasPrefix(pub, "whpk_") || strings.Contains(pub, s.Secret[5:]) {
+		t.Errorf("Shown() = %q, %q, want the whpk_ public key", name, pub)
+	}
+}

@@ -186,3 +186,58 @@ func TestSecretRevealAndRotationAreAudited(t *testing.T) {
 		t.Errorf("an 8-day grace = %v, want invalid", err)
 	}
 }
+
+// TestRotateKeepsThePreviousSecretOnlyWhereTheHeaderCarriesTwo: Standard
+// Webhooks v1 and v1a keep the old secret for the grace period; HMAC
+// switches at once and Rotations says so.
+func TestRotateKeepsThePreviousSecretOnlyWhereTheHeaderCarriesTwo(t *testing.T) {
+	f := newFixture(t)
+	now := time.Date(2026, 12, 4, 7, 0, 0, 0, time.UTC)
+	f.svc = New(f.db, f.engine, slog.New(slog.NewJSONHandler(f.log, nil)), WithClock(func() time.Time { return now }))
+	ctx := context.Background()
+	e := &domain.Endpoint{URL: "https://example.com/hook", Topics: []string{"*"}, Enabled: true,
+		Signing: domain.Signing{Scheme: domain.SchemeHMAC},
+		AlsoSigning: []domain.SchemeSecrets{{Signing: domain.Signing{Scheme: domain.SchemeStandard}},
+			{Signing: domain.Signing{Scheme: domain.SchemeStandardV1a}}}}
+	if err := f.svc.CreateEndpoint(ctx, f.a, e); err != nil {
+		t.Fatal(err)
+	}
+	before := e.Schemes()
+	if _, err := f.svc.RotateSecret(ctx, f.a, e.ID, "a-chosen-secret", time.Hour); err == nil {
+		t.Error("a chosen secret was accepted for three schemes")
+	}
+	got, err := f.svc.RotateSecret(ctx, f.a, e.ID, "", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := got.Schemes()
+	for i, s := range after {
+		if s.Secret == before[i].Secret {
+			t.Errorf("%s: secret not rotated", s.Scheme)
+		}
+	}
+	if after[0].PreviousSecret != "" || !after[0].PreviousSecretUntil.IsZero() {
+		t.Errorf("hmac kept its previous secret: %+v", after[0])
+	}
+	for _, s := range after[1:] {
+		if len(s.Secrets(now.Add(59*time.Minute))) != 2 || len(s.Secrets(now.Add(61*time.Minute))) != 1 {
+			t.Errorf("%s: previous secret %q until %v, want signing for one hour", s.Scheme, s.PreviousSecret, s.PreviousSecretUntil)
+		}
+	}
+	for i, s := range after {
+		if s.PreviousSecret != "" && s.PreviousSecret != before[i].Secret {
+			t.Errorf("%s: previous secret is not the old one", s.Scheme)
+		}
+	}
+	r := Rotations(got)
+	if r[0].Note == "" || !r[0].PreviousValidUntil.IsZero() || r[1].Note != "" || !r[1].PreviousValidUntil.Equal(now.Add(time.Hour)) {
+		t.Errorf("Rotations = %+v", r)
+	}
+	if r[2].Name != "publicKey" || !strings.HasPrefix(r[2].Value, "whpk_") {
+		t.Errorf("v1a rotation shows %s %q, want its public key", r[2].Name, r[2].Value)
+	}
+	stored, err := f.db.EndpointByID(ctx, f.a.TenantID, e.ID)
+	if err != nil || stored.AlsoSigning[1].PreviousSecret != before[2].Secret {
+		t.Errorf("stored: %+v, %v", stored, err)
+	}
+}

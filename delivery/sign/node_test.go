@@ -24,9 +24,16 @@ const ppsReceiverDir = "testdata/pps-receiver"
 // installing them).
 func startPPSReceiver(t *testing.T, issuer, tenant string) string {
 	t.Helper()
+	return startNodeReceiver(t, ppsReceiverDir, true, "ISSUER="+issuer, "TENANT="+tenant) + "/webhook"
+}
+
+// startNodeReceiver runs server.js in dir with env and returns the URL it
+// listens on. needModules says whether it needs npm packages.
+func startNodeReceiver(t *testing.T, dir string, needModules bool, env ...string) string {
+	t.Helper()
 	missing := func(why string) {
 		t.Helper()
-		msg := why + "; to run this test: npm ci --prefix delivery/sign/" + ppsReceiverDir
+		msg := why + "; to run this test: npm ci --prefix delivery/sign/" + dir
 		if os.Getenv("HOOKS_REQUIRE_NODE") == "1" {
 			t.Fatal(msg + " (HOOKS_REQUIRE_NODE=1 makes this a failure)")
 		}
@@ -36,14 +43,14 @@ func startPPSReceiver(t *testing.T, issuer, tenant string) string {
 	if err != nil {
 		missing("node is not installed")
 	}
-	if _, err := os.Stat(filepath.Join(ppsReceiverDir, "node_modules")); err != nil {
-		missing(ppsReceiverDir + "/node_modules is missing")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil && needModules {
+		missing(dir + "/node_modules is missing")
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, node, "server.js")
-	cmd.Dir = ppsReceiverDir
-	cmd.Env = append(os.Environ(), "PORT=0", "ISSUER="+issuer, "TENANT="+tenant)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "PORT=0"), env...)
 	cmd.Stderr = &testWriter{t: t}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -72,7 +79,7 @@ func startPPSReceiver(t *testing.T, issuer, tenant string) string {
 		if !ok {
 			t.Fatal("the Node receiver exited before listening")
 		}
-		return url + "/webhook"
+		return url
 	case <-time.After(30 * time.Second):
 		t.Fatal("the Node receiver did not start within 30s")
 	}

@@ -183,3 +183,28 @@ func TestV1aKeysMatchRFC8032(t *testing.T) {
 		t.Error("the test verifier refuses RFC 8032's test 1")
 	}
 }
+
+// TestV1aAcceptedByNodeReceiver: Node's crypto.verify (OpenSSL's Ed25519)
+// accepts hooks' v1a signatures, beside a v1 one and during a rotation, and
+// refuses a changed body. The receiver is testdata/v1a-receiver/server.js,
+// the README's snippet.
+func TestV1aAcceptedByNodeReceiver(t *testing.T) {
+	current, previous := domain.NewSecret(domain.SchemeStandardV1a), domain.NewSecret(domain.SchemeStandardV1a)
+	s, err := NewAll([]Scheme{
+		{Options: domain.Signing{Scheme: domain.SchemeStandard}, Secrets: []string{standardSecret}},
+		{Options: domain.Signing{Scheme: domain.SchemeStandardV1a}, Secrets: []string{current, previous}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{current, previous} {
+		url := startNodeReceiver(t, "testdata/v1a-receiver", false, "PUBLIC_KEY="+publicKey(t, secret))
+		h := signHeaders(t, s, standardBody, Meta{DeliveryID: "dlv_node", Timestamp: time.Now()})
+		if code, _ := post(t, url, h, standardBody); code != http.StatusNoContent {
+			t.Errorf("receiver with key %s… answered %d, want 204", secret[:9], code)
+		}
+		if code, _ := post(t, url, h, standardBody+" "); code != http.StatusUnauthorized {
+			t.Errorf("receiver answered %d to a changed body, want 401", code)
+		}
+	}
+}
