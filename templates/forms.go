@@ -19,6 +19,8 @@ func WebhookFormFromValues(v url.Values) WebhookForm {
 		SignatureHeader: strings.TrimSpace(v.Get("signing_header")),
 		Encoding:        v.Get("signing_encoding"),
 		Prefix:          v.Get("signing_prefix"),
+		AlsoScheme:      v.Get("signing_also"),
+		AlsoHeader:      strings.TrimSpace(v.Get("signing_also_header")),
 		Secret:          v.Get("secret"),
 		SecretEntered:   v.Get("secret") != "",
 		HeaderPrefix:    strings.TrimSpace(v.Get("header_prefix")),

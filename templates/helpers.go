@@ -207,10 +207,15 @@ func fieldAttrs(errs FieldErrors, name string, hasHint bool) templ.Attributes {
 	return a
 }
 
+// SchemeLabel is how pages and messages name a signing scheme.
+func SchemeLabel(s string) string { return schemeLabel(s) }
+
 func schemeLabel(s string) string {
 	switch s {
 	case SchemeStandard, "":
 		return "Standard Webhooks"
+	case SchemeStandardV1a:
+		return "Standard Webhooks v1a (Ed25519)"
 	case SchemeHMAC:
 		return "HMAC-SHA256"
 	case SchemeSharedSecret:
@@ -249,6 +254,30 @@ func triggerLabel(t string) string {
 		return "Attempt"
 	}
 	return t
+}
+
+// secretValueID is the id of the secret card's value for scheme index i:
+// "secret-value" for the first, as it always was.
+func secretValueID(i int) string {
+	if i == 0 {
+		return "secret-value"
+	}
+	return "secret-value-" + strconv.Itoa(i)
+}
+
+// revealURL is where the reveal form of scheme index i posts.
+func revealURL(id string, i int) string {
+	if i == 0 {
+		return "/webhooks/" + id + "/secret/reveal"
+	}
+	return "/webhooks/" + id + "/secret/reveal?scheme=" + strconv.Itoa(i)
+}
+
+func rotateConfirm(switchesAtOnce bool) string {
+	if switchesAtOnce {
+		return "Rotate the signing secrets? HMAC and shared-secret headers switch to the new secret now; Standard Webhooks receivers have 24 hours."
+	}
+	return "Rotate the signing secret? Receivers must switch to the new secret within 24 hours."
 }
 
 // secretMask is what the secret card shows instead of the secret.

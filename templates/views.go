@@ -122,6 +122,7 @@ type Header struct {
 // (the same names as delivery/sign).
 const (
 	SchemeStandard     = "standard-webhooks"
+	SchemeStandardV1a  = "standard-webhooks-v1a"
 	SchemeHMAC         = "hmac-sha256"
 	SchemeSharedSecret = "shared-secret"
 	SchemeJWT          = "jwt"
@@ -254,6 +255,14 @@ type WebhookForm struct {
 	SignatureHeader string // [signing_header] hmac-sha256 and shared-secret
 	Encoding        string // [signing_encoding] "hex" or "base64" (hmac-sha256)
 	Prefix          string // [signing_prefix] e.g. "sha256=" (hmac-sha256)
+	// AlsoScheme [signing_also] is a second scheme that signs the same
+	// requests ("" for none); AlsoHeader [signing_also_header] its header,
+	// for hmac-sha256 (hex) and shared-secret.
+	AlsoScheme string
+	AlsoHeader string
+	// MoreSchemes counts the schemes past the second, set through the API:
+	// the form keeps them as they are.
+	MoreSchemes int
 	// Secret [secret] is never rendered back; SecretEntered says one was
 	// typed, so the form can ask for it again after a validation error.
 	Secret        string
@@ -299,6 +308,7 @@ type WebhookView struct {
 	Encoding        string
 	Prefix          string
 	HeaderPrefix    string
+	Also            []SigningView // the schemes past the first
 
 	Envelope string // "raw", "standard" or "template"
 	Template string
@@ -326,9 +336,30 @@ type WebhookView struct {
 // after an explicit reveal.
 type SecretView struct {
 	Revealed string // the current secret; empty shows a mask
+	// PublicKey is set for Standard Webhooks v1a, whose private key never
+	// leaves hooks: the card shows the public key instead.
+	PublicKey string
 	// PreviousExpiresAt is when the secret replaced by the last rotation stops
 	// being used; zero hides the note.
 	PreviousExpiresAt time.Time
+	// Also are the secrets of the schemes past the first, in order.
+	Also []SecretView
+	// Index is the scheme's place in the endpoint's list (0 for the first),
+	// Scheme and Header what it is: the reveal form names the index.
+	Index  int
+	Scheme string
+	Header string
+	// SwitchesAtOnce says that a rotation replaces some scheme's secret at
+	// once (HMAC, shared secret: their header holds one signature).
+	SwitchesAtOnce bool
+}
+
+// SigningView is one signing scheme beyond an endpoint's first, for display.
+type SigningView struct {
+	Scheme   string // one of the Scheme* constants
+	Header   string
+	Encoding string
+	Prefix   string
 }
 
 // TestResult is the outcome of POST /webhooks/{id}/test. Its JSON form is what

@@ -66,6 +66,10 @@ func (s *Server) webhookToForm(h *domain.Endpoint) templates.WebhookForm {
 	if f.Encoding == "" {
 		f.Encoding = "hex"
 	}
+	if len(h.AlsoSigning) > 0 {
+		f.AlsoScheme, f.AlsoHeader = h.AlsoSigning[0].Scheme, h.AlsoSigning[0].Header
+		f.MoreSchemes = len(h.AlsoSigning) - 1
+	}
 	f.RetryInterval = "30"
 	if h.Retry.IntervalSeconds > 0 {
 		f.RetryInterval = strconv.Itoa(h.Retry.IntervalSeconds)
@@ -95,21 +99,38 @@ func (s *Server) applyWebhookForm(f templates.WebhookForm, h *domain.Endpoint) t
 	h.Name, h.URL = f.Name, f.URL
 	h.Topics, h.SubTopics = templates.SplitList(f.Events), templates.SplitList(f.SubTopics)
 	s.svc.SetEnabled(h, f.Enabled)
-	if f.Scheme != h.Signing.Scheme && h.ID != "" && f.Secret == "" {
-		// Standard Webhooks secrets and the others have different shapes:
-		// a new scheme gets a new generated secret.
-		h.Secret = ""
-	}
-	if f.Secret != "" {
-		h.Secret = strings.TrimSpace(f.Secret)
-	}
-	h.Signing = domain.Signing{Scheme: f.Scheme}
+	first := domain.Signing{Scheme: f.Scheme}
 	switch f.Scheme {
 	case templates.SchemeHMAC:
-		h.Signing.Header, h.Signing.Encoding, h.Signing.Prefix = f.SignatureHeader, f.Encoding, f.Prefix
+		first.Header, first.Encoding, first.Prefix = f.SignatureHeader, f.Encoding, f.Prefix
 	case templates.SchemeSharedSecret:
-		h.Signing.Header = f.SignatureHeader
+		first.Header = f.SignatureHeader
 	}
+	list := []domain.Signing{first}
+	if f.AlsoScheme != "" {
+		second := domain.Signing{Scheme: f.AlsoScheme}
+		switch {
+		case len(h.AlsoSigning) > 0 && h.AlsoSigning[0].Scheme == f.AlsoScheme &&
+			strings.EqualFold(h.AlsoSigning[0].Header, f.AlsoHeader):
+			// Unchanged: keep the options the form doesn't show (an HMAC
+			// prefix or base64 encoding set through the API).
+			second = h.AlsoSigning[0].Signing
+		case f.AlsoScheme == templates.SchemeHMAC || f.AlsoScheme == templates.SchemeSharedSecret:
+			second.Header = f.AlsoHeader
+		}
+		list = append(list, second)
+	}
+	if len(h.AlsoSigning) > 1 && f.AlsoScheme != "" {
+		// Schemes past the second came through the API; the form keeps them.
+		for _, a := range h.AlsoSigning[1:] {
+			list = append(list, a.Signing)
+		}
+	}
+	secret := strings.TrimSpace(f.Secret)
+	if secret != "" {
+		h.Secret = secret
+	}
+	setSigning(h, list, secret != "")
 	if f.HeaderPrefix != "" && !strings.EqualFold(f.HeaderPrefix, s.headerPrefix()) {
 		errs["header_prefix"] = "The metadata header prefix is set for the whole server (hooks serve --header-prefix); this server uses " + s.headerPrefix() + "."
 	}
@@ -174,6 +195,14 @@ var formFields = map[string]string{
 	"signing.header":        "signing_header",
 	"signing.encoding":      "signing_encoding",
 	"signing.prefix":        "signing_prefix",
+	"signing[0].scheme":     "signing_scheme",
+	"signing[0].header":     "signing_header",
+	"signing[0].encoding":   "signing_encoding",
+	"signing[0].prefix":     "signing_prefix",
+	"signing[1]":            "signing_also",
+	"signing[1].scheme":     "signing_also",
+	"signing[1].header":     "signing_also_header",
+	"signing[1].secret":     "signing_also",
 	"envelope.type":         "envelope",
 	"envelope.template":     "template",
 	"retry.schedule":        "retry_schedule",

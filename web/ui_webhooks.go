@@ -95,8 +95,9 @@ func (s *Server) webhookPage(w http.ResponseWriter, r *http.Request, c *uiReques
 // webhookReveal is what an admin's Reveal asked the webhook page to show
 // in clear.
 type webhookReveal struct {
-	secret      string // the signing secret
-	credentials bool   // the extra header and metadata values
+	secret      string // the signing secret of scheme index
+	index       int
+	credentials bool // the extra header and metadata values
 }
 
 // renderWebhookDetail shows the endpoint page, with a test result or what
@@ -118,12 +119,39 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 		return err
 	}
 	v := templates.WebhookDetailPage{Page: s.page(r, c, h.Name, templates.NavWebhooks), Webhook: s.webhookView(h, health[h.ID], reveal.credentials),
-		Secret: templates.SecretView{Revealed: reveal.secret}, Test: test, Deliveries: deliveryRows(ds, map[string]*domain.Endpoint{h.ID: h})}
-	if h.PreviousSecret != "" && time.Now().Before(h.PreviousSecretUntil) {
-		v.Secret.PreviousExpiresAt = h.PreviousSecretUntil
-	}
+		Secret: secretView(h, reveal), Test: test, Deliveries: deliveryRows(ds, map[string]*domain.Endpoint{h.ID: h})}
 	s.render(w, r, http.StatusOK, templates.WebhookDetail(v))
 	return nil
+}
+
+// secretView is the secret card of h: one entry per scheme, the v1a ones
+// showing their public key, and the secret that reveal asked for in clear.
+func secretView(h *domain.Endpoint, reveal webhookReveal) templates.SecretView {
+	var out templates.SecretView
+	now := time.Now()
+	for i, sc := range h.Schemes() {
+		v := templates.SecretView{Index: i, Scheme: sc.Scheme, Header: sc.Header}
+		if name, value := sc.Shown(); name == "publicKey" {
+			v.PublicKey = value
+		}
+		if i == reveal.index && reveal.secret != "" {
+			v.Revealed = reveal.secret
+		}
+		if len(sc.Secrets(now)) > 1 {
+			v.PreviousExpiresAt = sc.PreviousSecretUntil
+		}
+		if !domain.KeepsPreviousSecret(sc.Scheme) && sc.Scheme != domain.SchemeJWT {
+			out.SwitchesAtOnce = true
+		}
+		if i == 0 {
+			switches := out.SwitchesAtOnce
+			out = v
+			out.SwitchesAtOnce = switches
+		} else {
+			out.Also = append(out.Also, v)
+		}
+	}
+	return out
 }
 
 // webhookView is h for display, its extra header and metadata values
@@ -140,6 +168,9 @@ func (s *Server) webhookView(h *domain.Endpoint, hl *healthStats, revealed bool)
 		MaxAttempts: h.Retry.MaxAttempts, RetryOnNon2xx: h.Retry.RetryOn == domain.RetryOnNon2xx,
 		Timeout: int(h.Timeout / time.Second), RateLimit: h.RateLimit, Headers: sortedPairs(headers),
 		Metadata: sortedPairs(metadata), CredentialsRevealed: revealed, CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt}
+	for _, a := range h.AlsoSigning {
+		v.Also = append(v.Also, templates.SigningView{Scheme: a.Scheme, Header: a.Header, Encoding: a.Encoding, Prefix: a.Prefix})
+	}
 	if v.RetrySchedule != domain.ScheduleFixed {
 		v.RetryInterval = 5 // the exponential schedule's first delay
 	}
@@ -285,11 +316,19 @@ func (s *Server) revealSecretForm(w http.ResponseWriter, r *http.Request, c *uiR
 	if err != nil {
 		return err
 	}
+	// ?scheme=i reveals the secret of the endpoint's scheme i; a v1a
+	// scheme shows its public key only: its private key never leaves hooks.
+	schemes := h.Schemes()
+	i, err := strconv.Atoi(r.URL.Query().Get("scheme"))
+	if err != nil || i < 0 || i >= len(schemes) {
+		i = 0
+	}
+	_, value := schemes[i].Shown()
 	if wantsJSON(r) {
-		writeJSON(w, http.StatusOK, map[string]string{"secret": h.Secret})
+		writeJSON(w, http.StatusOK, map[string]string{"secret": value})
 		return nil
 	}
-	return s.renderWebhookDetail(w, r, c, nil, webhookReveal{secret: h.Secret})
+	return s.renderWebhookDetail(w, r, c, nil, webhookReveal{secret: value, index: i})
 }
 
 func (s *Server) rotateSecretForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
@@ -297,8 +336,36 @@ func (s *Server) rotateSecretForm(w http.ResponseWriter, r *http.Request, c *uiR
 	if err != nil {
 		return err
 	}
-	s.redirectFlash(w, r, c, c.path("/webhooks/"+h.ID), templates.FlashSuccess, "Secret rotated. The previous secret keeps working for 24 hours.")
+	s.redirectFlash(w, r, c, c.path("/webhooks/"+h.ID), templates.FlashSuccess, rotationFlash(service.Rotations(h)))
 	return nil
+}
+
+// rotationFlash says what a rotation did: which old secrets keep signing
+// for the grace period and which stopped at once.
+func rotationFlash(rs []service.Rotation) string {
+	var kept, stopped []string
+	for _, r := range rs {
+		if r.Scheme == domain.SchemeJWT {
+			continue
+		}
+		if r.PreviousValidUntil.IsZero() {
+			stopped = append(stopped, templates.SchemeLabel(r.Scheme))
+		} else {
+			kept = append(kept, templates.SchemeLabel(r.Scheme))
+		}
+	}
+	switch {
+	case len(stopped) == 0 && len(kept) <= 1:
+		return "Secret rotated. The previous secret keeps working for 24 hours."
+	case len(stopped) == 0:
+		return "Secrets rotated. The previous secrets keep working for 24 hours."
+	case len(kept) == 0 && len(stopped) == 1:
+		return "Secret rotated. The old secret stopped working now: this scheme carries one signature."
+	case len(kept) == 0:
+		return "Secrets rotated. The old secrets stopped working now: these schemes carry one signature."
+	}
+	return "Secrets rotated. " + strings.Join(kept, ", ") + " keeps the previous secret for 24 hours; the old " +
+		strings.Join(stopped, ", ") + " secret stopped working now: that scheme carries one signature."
 }
 
 func (s *Server) recoverPage(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
