@@ -71,7 +71,7 @@ func TestUIWebhookFormAddsASecondScheme(t *testing.T) {
 	}
 
 	c.post("/webhooks/"+id+"/secret/rotate", nil).want(t, http.StatusSeeOther, "/webhooks/"+id)
-	flash := c.get("/webhooks/"+id).doc.Find(".flash").Text()
+	flash := c.get("/webhooks/" + id).doc.Find(".flash").Text()
 	if !strings.Contains(flash, "stopped working now") || !strings.Contains(flash, "24 hours") {
 		t.Errorf("rotation flash = %q, want what kept and what stopped", flash)
 	}
@@ -79,7 +79,7 @@ func TestUIWebhookFormAddsASecondScheme(t *testing.T) {
 	form.Set("signing_also", "")
 	c.post("/webhooks/"+id, form).want(t, http.StatusSeeOther, "/webhooks/"+id)
 	c.post("/webhooks/"+id+"/secret/rotate", nil).want(t, http.StatusSeeOther, "/webhooks/"+id)
-	flash = c.get("/webhooks/"+id).doc.Find(".flash").Text()
+	flash = c.get("/webhooks/" + id).doc.Find(".flash").Text()
 	if !strings.Contains(flash, "The old secret stopped working now: this scheme carries one signature") {
 		t.Errorf("HMAC rotation flash = %q", flash)
 	}
