@@ -61,7 +61,7 @@ func Endpoints(ctx context.Context, args []string, stdout, stderr io.Writer, ver
 		fs.StringVar(&events, "events", "", "comma-separated topics it receives: exact, prefix/* or * (required)")
 		fs.StringVar(&subTopics, "sub-topics", "", "comma-separated sub-topics to narrow to")
 		fs.StringVar(&in.Name, "name", "", "a name to recognise it by")
-		fs.StringVar(&scheme, "scheme", "", "standard-webhooks (default), hmac-sha256, shared-secret or jwt")
+		fs.StringVar(&scheme, "scheme", "", "standard-webhooks (default), standard-webhooks-v1a, hmac-sha256, shared-secret or jwt")
 		fs.StringVar(&header, "header", "", "hmac-sha256/shared-secret: the header that carries the signature or secret")
 		fs.StringVar(&encoding, "encoding", "", "hmac-sha256: hex or base64")
 		fs.StringVar(&prefix, "prefix", "", "hmac-sha256: text before the signature, e.g. sha256=")
@@ -89,6 +89,11 @@ func Endpoints(ctx context.Context, args []string, stdout, stderr io.Writer, ver
 			return writeJSON(stdout, w)
 		}
 		fmt.Fprintf(stdout, "✔ endpoint %s created for %s (%s)\n", w.ID, strings.Join(w.Events, ","), w.Signing.Scheme)
+		if w.PublicKey != "" {
+			// v1a: the private key stays in hooks; receivers verify with this.
+			fmt.Fprintf(stdout, "public key: %s\n", w.PublicKey)
+			return nil
+		}
 		fmt.Fprintf(stdout, "secret: %s\n", w.Secret)
 		fmt.Fprintf(stderr, "keep the secret: your receiver verifies signatures with it (it stays readable at GET /api/v1/webhooks/%s/secret)\n", w.ID)
 		return nil

@@ -58,7 +58,8 @@ type Webhook struct {
 	Metadata       map[string]string `json:"metadata,omitempty"`
 	CreatedAt      time.Time         `json:"createdAt"`
 	UpdatedAt      time.Time         `json:"updatedAt"`
-	Secret         string            `json:"secret,omitempty"` // in the answer to create only
+	Secret         string            `json:"secret,omitempty"`    // in the answer to create only
+	PublicKey      string            `json:"publicKey,omitempty"` // instead of Secret for standard-webhooks-v1a
 }
 
 // Signing is an endpoint's signing scheme and options. The API answers a
