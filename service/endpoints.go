@@ -261,6 +261,7 @@ func cloneEndpoint(e *domain.Endpoint) *domain.Endpoint {
 	c := *e
 	c.Topics, c.SubTopics = slices.Clone(e.Topics), slices.Clone(e.SubTopics)
 	c.Headers, c.Metadata = maps.Clone(e.Headers), maps.Clone(e.Metadata)
+	c.AlsoSigning = slices.Clone(e.AlsoSigning)
 	return &c
 }
 
@@ -279,8 +280,8 @@ func changedFields(before, after *domain.Endpoint) []string {
 	field("events", !slices.Equal(before.Topics, after.Topics))
 	field("subTopics", !slices.Equal(before.SubTopics, after.SubTopics))
 	field("isEnabled", before.Enabled != after.Enabled)
-	field("signing", before.Signing != after.Signing)
-	field("secret", before.Secret != after.Secret)
+	field("signing", !slices.EqualFunc(before.Schemes(), after.Schemes(), func(a, b domain.SchemeSecrets) bool { return a.Signing == b.Signing }))
+	field("secret", !slices.EqualFunc(before.Schemes(), after.Schemes(), func(a, b domain.SchemeSecrets) bool { return a.Secret == b.Secret }))
 	field("headers", !maps.Equal(before.Headers, after.Headers))
 	field("envelope", before.Envelope != after.Envelope)
 	field("retry", before.Retry != after.Retry)
