@@ -91,11 +91,13 @@ var publishRoutes = map[string]bool{
 	"POST /api/v1/events/batch": true,
 }
 
-// secretRoutes answer a GET with credentials in clear: a read-scope key,
-// meant for dashboards and support tools, gets no secrets.
-var secretRoutes = map[string]bool{
+// adminReads are the GETs a read-scope key, meant for dashboards and
+// support tools, may not make: they answer with credentials in clear, or
+// list the API keys, which only an admin key manages.
+var adminReads = map[string]bool{
 	"GET /api/v1/webhooks/{id}/secret":      true,
 	"GET /api/v1/webhooks/{id}/credentials": true,
+	"GET /api/v1/api-keys":                  true,
 }
 
 // checkScope reports, as EFORBIDDEN, a route that a key of scope may not
@@ -107,12 +109,12 @@ func checkScope(scope, pattern string) error {
 		return nil
 	case scope == domain.ScopePublish && publishRoutes[pattern]:
 		return nil
-	case scope == domain.ScopeRead && method == http.MethodGet && !secretRoutes[pattern]:
+	case scope == domain.ScopeRead && method == http.MethodGet && !adminReads[pattern]:
 		return nil
 	case scope == domain.ScopePublish:
 		return domain.Errorf(domain.EFORBIDDEN, "this API key's scope is publish: it may only post events (POST /api/v1/events and /api/v1/events/batch)")
 	case scope == domain.ScopeRead:
-		return domain.Errorf(domain.EFORBIDDEN, "this API key's scope is read: it may only GET, and not secrets")
+		return domain.Errorf(domain.EFORBIDDEN, "this API key's scope is read: it may only GET, and not secrets or API keys")
 	}
 	return domain.Errorf(domain.EFORBIDDEN, "this API key has an unknown scope %q", scope)
 }

@@ -51,7 +51,7 @@ var apiMatrix = map[string]apiRouteCase{
 	"GET /api/v1/deliveries/{id}":              {ok: 200, scoped: true, read: true},
 	"POST /api/v1/deliveries/{id}/redeliver":   {ok: 202, scoped: true},
 	"POST /api/v1/portal/sessions":             {body: map[string]string{"role": "viewer"}, ok: 201},
-	"GET /api/v1/api-keys":                     {ok: 200, read: true},
+	"GET /api/v1/api-keys":                     {ok: 200},
 	"POST /api/v1/api-keys":                    {body: map[string]string{"name": "producer", "scope": "publish"}, ok: 201},
 	"DELETE /api/v1/api-keys/{id}":             {ok: 204, scoped: true},
 	"GET /api/v1/audit-log":                    {ok: 200, read: true},
