@@ -113,7 +113,7 @@ func storeWorstValues(t *testing.T, dir string) (deliveryID, eventID string) {
 	}
 	w := &domain.Endpoint{TenantID: domain.DefaultTenant, Name: "hostile", URL: "https://receiver.example/hook", Topics: []string{"orders/placed"},
 		Enabled: true, Signing: domain.Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-		Envelope: domain.Envelope{Type: "raw"}, Retry: domain.RetryPolicy{Schedule: "exponential", MaxAttempts: 1, RetryOn: "5xx"},
+		Envelope: domain.Envelope{Type: "raw"}, Retry: domain.RetryPolicy{Schedule: "exponential", MaxAttempts: 1, RetryOn: domain.RetryOnPreset("5xx")},
 		Timeout: 5 * time.Second}
 	if err := db.CreateEndpoint(ctx, w); err != nil {
 		t.Fatal(err)

@@ -32,7 +32,7 @@ func migrateSource(t *testing.T) (path string, w *domain.Endpoint, apiKey string
 	defer db.Close()
 	w = &domain.Endpoint{TenantID: domain.DefaultTenant, Name: "w", URL: "https://example.com/hook", Topics: []string{"*"}, Enabled: true,
 		Signing: domain.Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-		Envelope: domain.Envelope{Type: "raw"}, Retry: domain.RetryPolicy{Schedule: "exponential", MaxAttempts: 3, RetryOn: "5xx"},
+		Envelope: domain.Envelope{Type: "raw"}, Retry: domain.RetryPolicy{Schedule: "exponential", MaxAttempts: 3, RetryOn: domain.RetryOnPreset("5xx")},
 		Timeout: 5 * time.Second, Headers: map[string]string{"X-Api-Key": "hk_migrated_header_value"},
 		Metadata: map[string]string{"api_key": "ak_migrated_metadata_value"}}
 	if err := db.CreateEndpoint(ctx, w); err != nil {

@@ -302,7 +302,7 @@ func (e *Engine) pollOnce(ctx context.Context, a *domain.Attempt, p *prepared, d
 	req.Header = h
 	a.RequestHeaders = p.redact.headers(h)
 
-	resp := e.exchange(req, a, w.Timeout)
+	resp, _ := e.exchange(req, a, w.Timeout)
 	switch {
 	case resp == nil || a.Error != "":
 		return ans, false

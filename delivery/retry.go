@@ -30,9 +30,23 @@ func retryDelay(p domain.RetryPolicy, n int, rnd func() float64) time.Duration {
 }
 
 // retryable reports whether a failed attempt should be retried under p.
-// statusCode is 0 when no response arrived (network error or timeout).
-func retryable(p domain.RetryPolicy, statusCode int) bool {
-	if p.RetryOn == domain.RetryOnNon2xx || statusCode == 0 {
+// statusCode is 0 when no response arrived; timedOut then tells a timeout
+// from another network error (refused, reset, DNS, TLS). The presets:
+// 5xx retries no answer, 408, 429 and 5xx; non-2xx every failure. A list
+// retries what one of its tokens matches.
+func retryable(p domain.RetryPolicy, statusCode int, timedOut bool) bool {
+	r := p.RetryOn
+	if r.IsList() {
+		for _, s := range r.Tokens {
+			// Stored lists were validated; a token that no longer parses
+			// matches nothing rather than stopping the delivery.
+			if t, err := domain.ParseRetryToken(s); err == nil && t.Matches(statusCode, timedOut) {
+				return true
+			}
+		}
+		return false
+	}
+	if r.Preset == domain.RetryOnNon2xx || statusCode == 0 {
 		return true
 	}
 	return statusCode == http.StatusRequestTimeout || statusCode == http.StatusTooManyRequests || statusCode >= 500

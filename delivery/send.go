@@ -221,7 +221,7 @@ func (e *Engine) attempt(ctx context.Context, j *job) store.Outcome {
 		// Manual, recover and test attempts are one-offs: the user sees the
 		// result and decides what to do next.
 		o.Status = domain.StatusFailed
-	case d.AttemptCount+1 < w.Retry.MaxAttempts && retryable(w.Retry, res.attempt.StatusCode):
+	case d.AttemptCount+1 < w.Retry.MaxAttempts && retryable(w.Retry, res.attempt.StatusCode, res.timedOut):
 		o.Status = domain.StatusRetrying
 		delay := retryDelay(w.Retry, d.AttemptCount+1, e.cfg.Rand)
 		if ra, ok := parseRetryAfter(res.retryAfter, res.attempt.StartedAt); ok && ra > delay {
@@ -242,6 +242,7 @@ type sendResult struct {
 	attempt    *domain.Attempt
 	ok         bool
 	final      bool // failed in a way that no retry can change
+	timedOut   bool // no answer within the endpoint's timeout (retryOn's "timeout", not "network")
 	retryAfter string
 	callback   *asyncCallback // a 2xx answer's AsyncCallback
 }
@@ -274,6 +275,7 @@ func (e *Engine) send(ctx context.Context, j *job) sendResult {
 		body, err = e.render(ctx, p.envelope, &scope)
 		if err != nil && ctx.Err() != nil {
 			a.Error = describeSendError(ctx.Err(), w.Timeout)
+			res.timedOut = isTimeout(ctx.Err())
 			return res
 		}
 		if err != nil {
@@ -318,8 +320,9 @@ func (e *Engine) send(ctx context.Context, j *job) sendResult {
 	req.Header = h
 	a.RequestHeaders = p.redact.headers(h)
 
-	resp := e.exchange(req, a, w.Timeout)
+	resp, timedOut := e.exchange(req, a, w.Timeout)
 	if resp == nil {
+		res.timedOut = timedOut
 		return res
 	}
 	res.retryAfter = resp.Header.Get("Retry-After")
@@ -366,14 +369,15 @@ func (e *Engine) render(ctx context.Context, env *envelope.Envelope, s *envelope
 
 // exchange sends req and records on a what came back: status, headers,
 // the body capped at MaxResponseBytes, the duration and any transport error.
-// It returns the response, its body read and closed, or nil when none came.
-func (e *Engine) exchange(req *http.Request, a *domain.Attempt, timeout time.Duration) *http.Response {
+// It returns the response, its body read and closed, or nil when none came
+// and then whether that was for want of time.
+func (e *Engine) exchange(req *http.Request, a *domain.Attempt, timeout time.Duration) (*http.Response, bool) {
 	start := time.Now()
 	resp, err := e.cfg.Client.Do(req)
 	if err != nil {
 		a.Duration = time.Since(start)
 		a.Error = describeSendError(err, timeout)
-		return nil
+		return nil, isTimeout(err)
 	}
 	limit := int64(e.cfg.MaxResponseBytes)
 	a.ResponseBody, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
@@ -387,7 +391,15 @@ func (e *Engine) exchange(req *http.Request, a *domain.Attempt, timeout time.Dur
 	if err != nil {
 		a.Error = "read response: " + describeSendError(err, timeout)
 	}
-	return resp
+	return resp, false
+}
+
+// isTimeout reports whether a client error means the time ran out (the
+// endpoint's timeout, or a dial or TLS deadline) rather than the network
+// failing otherwise.
+func isTimeout(err error) bool {
+	var netErr net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout())
 }
 
 // logHost returns the host[:port] of a webhook URL, for logs.
@@ -401,9 +413,8 @@ func logHost(raw string) string {
 
 // describeSendError turns a client error into a line an operator can act on.
 func describeSendError(err error, timeout time.Duration) string {
-	var netErr net.Error
 	switch {
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
+	case isTimeout(err):
 		return fmt.Sprintf("timed out after %s (connection and response)", timeout)
 	case errors.Is(err, context.Canceled):
 		return "cancelled: hooks is shutting down"

@@ -174,7 +174,7 @@ const (
 	ScheduleFixed       = "fixed"
 )
 
-// What a retry policy retries.
+// What a retry policy retries: the two presets, set as a string.
 const (
 	RetryOn5xx    = "5xx"     // network errors, timeouts, 408, 429 and 5xx
 	RetryOnNon2xx = "non-2xx" // every failed attempt
@@ -182,10 +182,10 @@ const (
 
 // RetryPolicy says which failed attempts are retried, and when.
 type RetryPolicy struct {
-	Schedule        string `json:"schedule"`                  // exponential or fixed
-	IntervalSeconds int    `json:"intervalSeconds,omitempty"` // for fixed
-	MaxAttempts     int    `json:"maxAttempts"`
-	RetryOn         string `json:"retryOn"` // 5xx or non-2xx
+	Schedule        string  `json:"schedule"`                  // exponential or fixed
+	IntervalSeconds int     `json:"intervalSeconds,omitempty"` // for fixed
+	MaxAttempts     int     `json:"maxAttempts"`
+	RetryOn         RetryOn `json:"retryOn"`
 }
 
 // ExponentialDelays is the default schedule after each failed attempt:
@@ -196,7 +196,7 @@ var ExponentialDelays = [...]time.Duration{
 
 // DefaultRetryPolicy is what an endpoint gets when it names none.
 func DefaultRetryPolicy() RetryPolicy {
-	return RetryPolicy{Schedule: ScheduleExponential, MaxAttempts: len(ExponentialDelays) + 1, RetryOn: RetryOn5xx}
+	return RetryPolicy{Schedule: ScheduleExponential, MaxAttempts: len(ExponentialDelays) + 1, RetryOn: RetryOnPreset(RetryOn5xx)}
 }
 
 // NewSecret returns a new random secret in the shape scheme expects:

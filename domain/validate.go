@@ -358,9 +358,6 @@ func (p *RetryPolicy) Normalize() error {
 	if p.Schedule == "" {
 		p.Schedule = def.Schedule
 	}
-	if p.RetryOn == "" {
-		p.RetryOn = def.RetryOn
-	}
 	switch p.Schedule {
 	case ScheduleExponential:
 		p.IntervalSeconds = 0
@@ -371,8 +368,8 @@ func (p *RetryPolicy) Normalize() error {
 	default:
 		return FieldErrorf("retry.schedule", "schedule must be exponential or fixed, not %q", p.Schedule)
 	}
-	if p.RetryOn != RetryOn5xx && p.RetryOn != RetryOnNon2xx {
-		return FieldErrorf("retry.retryOn", "retryOn must be 5xx or non-2xx, not %q", p.RetryOn)
+	if err := p.RetryOn.normalize(); err != nil {
+		return err
 	}
 	if p.MaxAttempts == 0 {
 		p.MaxAttempts = def.MaxAttempts

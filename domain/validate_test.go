@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -55,7 +56,7 @@ func TestValidateEndpointNamesTheInputAtFault(t *testing.T) {
 		{"template", func(e *domain.Endpoint) { e.Envelope = domain.Envelope{Type: domain.EnvelopeTemplate, Template: "bad"} }, "envelope.template"},
 		{"schedule", func(e *domain.Endpoint) { e.Retry.Schedule = "hourly" }, "retry.schedule"},
 		{"interval", func(e *domain.Endpoint) { e.Retry.Schedule = domain.ScheduleFixed }, "retry.intervalSeconds"},
-		{"retryOn", func(e *domain.Endpoint) { e.Retry.RetryOn = "4xx" }, "retry.retryOn"},
+		{"retryOn", func(e *domain.Endpoint) { e.Retry.RetryOn = domain.RetryOnPreset("4xx") }, "retry.retryOn"},
 		{"max attempts", func(e *domain.Endpoint) { e.Retry.MaxAttempts = domain.MaxAttemptsLimit + 1 }, "retry.maxAttempts"},
 		{"timeout", func(e *domain.Endpoint) { e.Timeout = time.Minute }, "timeoutSeconds"},
 		{"rate limit", func(e *domain.Endpoint) { e.RateLimit = -1 }, "rateLimit"},
@@ -95,7 +96,7 @@ func TestValidateEndpointFillsDefaults(t *testing.T) {
 		t.Errorf("signing %+v secret %q, want Standard Webhooks with a whsec_ secret", e.Signing, e.Secret)
 	case e.Envelope.Type != domain.EnvelopeRaw || e.Timeout != domain.DefaultTimeout:
 		t.Errorf("envelope %+v timeout %v, want raw and the default", e.Envelope, e.Timeout)
-	case e.Retry != domain.DefaultRetryPolicy():
+	case !reflect.DeepEqual(e.Retry, domain.DefaultRetryPolicy()):
 		t.Errorf("Retry = %+v, want the default policy", e.Retry)
 	case e.Headers["X-Api-Key"] != "k":
 		t.Errorf("Headers = %v, want canonical names", e.Headers)

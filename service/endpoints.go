@@ -284,7 +284,7 @@ func changedFields(before, after *domain.Endpoint) []string {
 	field("secret", !slices.EqualFunc(before.Schemes(), after.Schemes(), func(a, b domain.SchemeSecrets) bool { return a.Secret == b.Secret }))
 	field("headers", !maps.Equal(before.Headers, after.Headers))
 	field("envelope", before.Envelope != after.Envelope)
-	field("retry", before.Retry != after.Retry)
+	field("retry", !before.Retry.Equal(after.Retry))
 	field("timeoutSeconds", before.Timeout != after.Timeout)
 	field("rateLimit", before.RateLimit != after.RateLimit)
 	field("metadata", !maps.Equal(before.Metadata, after.Metadata))

@@ -52,7 +52,7 @@ func populateForCopy(t *testing.T, db *DB) copyFixture {
 			SubTopics: []string{"product:adv/*"}, Enabled: true, Signing: domain.Signing{Scheme: "hmac-hex", Header: "X-Pepperi-Signature", Prefix: "sha256="},
 			Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", PreviousSecret: "old " + tenant, PreviousSecretUntil: time.Now().Add(time.Hour),
 			Headers: map[string]string{"X-Extra": "1"}, Envelope: domain.Envelope{Type: "raw"},
-			Retry: domain.RetryPolicy{Schedule: "exponential", MaxAttempts: 3, RetryOn: "5xx"}, Timeout: 5 * time.Second,
+			Retry: domain.RetryPolicy{Schedule: "exponential", MaxAttempts: 3, RetryOn: domain.RetryOnPreset("5xx")}, Timeout: 5 * time.Second,
 			Metadata: map[string]string{"api_key": "ak"}}
 		if err := db.CreateEndpoint(ctx, w); err != nil {
 			t.Fatal(err)

@@ -16,7 +16,7 @@ func createTestWebhook(t testing.TB, db *DB, topics ...string) *domain.Endpoint 
 	t.Helper()
 	w := &domain.Endpoint{TenantID: domain.DefaultTenant, Name: "w", URL: "https://example.com/hook", Topics: topics, Enabled: true,
 		Signing: domain.Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-		Envelope: domain.Envelope{Type: "raw"}, Retry: domain.RetryPolicy{Schedule: "exponential", MaxAttempts: 3, RetryOn: "5xx"},
+		Envelope: domain.Envelope{Type: "raw"}, Retry: domain.RetryPolicy{Schedule: "exponential", MaxAttempts: 3, RetryOn: domain.RetryOnPreset("5xx")},
 		Timeout: 5 * time.Second}
 	if err := db.CreateEndpoint(context.Background(), w); err != nil {
 		t.Fatal(err)

@@ -30,6 +30,7 @@ func WebhookFormFromValues(v url.Values) WebhookForm {
 		RetryInterval:   strings.TrimSpace(v.Get("retry_interval")),
 		MaxAttempts:     strings.TrimSpace(v.Get("max_attempts")),
 		RetryOn:         v.Get("retry_on"),
+		RetryTokens:     strings.TrimSpace(v.Get("retry_on_tokens")),
 		Timeout:         strings.TrimSpace(v.Get("timeout")),
 		RateLimit:       strings.TrimSpace(v.Get("rate_limit")),
 		Headers:         v.Get("headers"),

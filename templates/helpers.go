@@ -387,8 +387,11 @@ func retrySummary(w WebhookView) string {
 	return attempts + ", exponential backoff from " + FormatSeconds(w.RetryInterval)
 }
 
-func retryOnSummary(non2xx bool) string {
-	if non2xx {
+func retryOnSummary(w WebhookView) string {
+	if len(w.RetryTokens) > 0 {
+		return "Retries on " + strings.Join(w.RetryTokens, ", ")
+	}
+	if w.RetryOnNon2xx {
 		return "Retries on any non-2xx answer"
 	}
 	return "Retries on network errors, timeouts, 408, 429 and 5xx"

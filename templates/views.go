@@ -275,7 +275,8 @@ type WebhookForm struct {
 	RetrySchedule string // [retry_schedule] "exponential" or "fixed"
 	RetryInterval string // [retry_interval] seconds
 	MaxAttempts   string // [max_attempts]
-	RetryOn       string // [retry_on] "default" (network, timeout, 408, 429, 5xx) or "non2xx"
+	RetryOn       string // [retry_on] "default" (network, timeout, 408, 429, 5xx), "non2xx" or "custom"
+	RetryTokens   string // [retry_on_tokens] with "custom": tokens such as "403, 5xx, timeout, network"
 	Timeout       string // [timeout] seconds, 1–30
 	RateLimit     string // [rate_limit] requests per second; empty = unlimited
 	Headers       string // [headers] "Name: value" per line
@@ -317,9 +318,11 @@ type WebhookView struct {
 	RetryInterval int    // seconds
 	MaxAttempts   int
 	RetryOnNon2xx bool
-	Timeout       int      // seconds
-	RateLimit     int      // per second; 0 = unlimited
-	Headers       []Header // values masked unless CredentialsRevealed
+	RetryTokens   []string  // the retryOn list, when set as one (RetryOnNon2xx is then false)
+	PausedUntil   time.Time // the receiver asked for a pause (429/503 with Retry-After) until then
+	Timeout       int       // seconds
+	RateLimit     int       // per second; 0 = unlimited
+	Headers       []Header  // values masked unless CredentialsRevealed
 	Metadata      []Header
 	// CredentialsRevealed is set on the answer of an admin's
 	// POST /webhooks/{id}/credentials/reveal: Headers and Metadata are in clear.

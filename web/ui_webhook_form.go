@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"hooks/domain"
 	"hooks/service"
@@ -74,7 +75,10 @@ func (s *Server) webhookToForm(h *domain.Endpoint) templates.WebhookForm {
 	if h.Retry.IntervalSeconds > 0 {
 		f.RetryInterval = strconv.Itoa(h.Retry.IntervalSeconds)
 	}
-	if h.Retry.RetryOn == domain.RetryOnNon2xx {
+	switch {
+	case h.Retry.RetryOn.IsList():
+		f.RetryOn, f.RetryTokens = "custom", strings.Join(h.Retry.RetryOn.Tokens, ", ")
+	case h.Retry.RetryOn.Preset == domain.RetryOnNon2xx:
 		f.RetryOn = "non2xx"
 	}
 	if h.RateLimit > 0 {
@@ -150,9 +154,13 @@ func (s *Server) applyWebhookForm(f templates.WebhookForm, h *domain.Endpoint) t
 		}
 		*dst = n
 	}
-	h.Retry = domain.RetryPolicy{Schedule: f.RetrySchedule, RetryOn: domain.RetryOn5xx}
-	if f.RetryOn == "non2xx" {
-		h.Retry.RetryOn = domain.RetryOnNon2xx
+	h.Retry = domain.RetryPolicy{Schedule: f.RetrySchedule, RetryOn: domain.RetryOnPreset(domain.RetryOn5xx)}
+	switch f.RetryOn {
+	case "non2xx":
+		h.Retry.RetryOn = domain.RetryOnPreset(domain.RetryOnNon2xx)
+	case "custom":
+		// Validation checks each token and names retry.retryOn.
+		h.Retry.RetryOn = domain.RetryOnTokens(strings.FieldsFunc(f.RetryTokens, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })...)
 	}
 	if f.RetrySchedule == domain.ScheduleFixed {
 		number("retry_interval", f.RetryInterval, &h.Retry.IntervalSeconds, 1, 7*24*3600, 0)

@@ -165,7 +165,7 @@ func (s *Server) webhookView(h *domain.Endpoint, hl *healthStats, revealed bool)
 		DisabledReason: autoDisabledReason(h), DisabledAt: h.DisabledAt, Scheme: h.Signing.Scheme, SignatureHeader: h.Signing.Header,
 		Encoding: h.Signing.Encoding, Prefix: h.Signing.Prefix, HeaderPrefix: s.headerPrefix(), Envelope: h.Envelope.Type,
 		Template: h.Envelope.Template, RetrySchedule: h.Retry.Schedule, RetryInterval: h.Retry.IntervalSeconds,
-		MaxAttempts: h.Retry.MaxAttempts, RetryOnNon2xx: h.Retry.RetryOn == domain.RetryOnNon2xx,
+		MaxAttempts: h.Retry.MaxAttempts, RetryOnNon2xx: h.Retry.RetryOn.Preset == domain.RetryOnNon2xx, RetryTokens: h.Retry.RetryOn.Tokens,
 		Timeout: int(h.Timeout / time.Second), RateLimit: h.RateLimit, Headers: sortedPairs(headers),
 		Metadata: sortedPairs(metadata), CredentialsRevealed: revealed, CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt}
 	for _, a := range h.AlsoSigning {

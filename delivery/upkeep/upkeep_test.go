@@ -29,7 +29,7 @@ func newWebhook(t *testing.T, db *store.DB, topics ...string) *domain.Endpoint {
 	t.Helper()
 	w := &domain.Endpoint{TenantID: domain.DefaultTenant, Name: topics[0], URL: "https://example.com/" + topics[0], Topics: topics,
 		Enabled: true, Signing: domain.Signing{Scheme: "standard-webhooks"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-		Retry: domain.RetryPolicy{Schedule: "exponential", MaxAttempts: 1, RetryOn: "5xx"}, Timeout: 5 * time.Second}
+		Retry: domain.RetryPolicy{Schedule: "exponential", MaxAttempts: 1, RetryOn: domain.RetryOnPreset("5xx")}, Timeout: 5 * time.Second}
 	if err := db.CreateEndpoint(context.Background(), w); err != nil {
 		t.Fatal(err)
 	}
