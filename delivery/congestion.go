@@ -164,6 +164,8 @@ func (q *endpointQueue) congestedLocked(now time.Time) bool {
 // or older deliveries of the endpoint are parked (j would overtake them).
 func (e *Engine) holdLocked(q *endpointQueue, id string, j *job, now time.Time) bool {
 	switch {
+	case now.Before(q.heldUntil):
+		delete(q.inbound, j.delivery.ID) // the receiver asked for a pause: wait it out parked
 	case q.inbound[j.delivery.ID]:
 		delete(q.inbound, j.delivery.ID) // unparked, in order: its turn
 		return false
@@ -202,7 +204,8 @@ func (e *Engine) trimLocked(now time.Time) {
 // wantsUnparkLocked reports whether q has parked deliveries and room for
 // them: its queue has run short and moves.
 func (e *Engine) wantsUnparkLocked(q *endpointQueue, now time.Time) bool {
-	return q.parked > 0 && len(q.waiting)+len(q.inbound) <= e.queueTargetLocked(q)/2 && !q.congestedLocked(now)
+	return q.parked > 0 && len(q.waiting)+len(q.inbound) <= e.queueTargetLocked(q)/2 && !q.congestedLocked(now) &&
+		!now.Before(q.heldUntil)
 }
 
 // finishedLocked notes that an attempt to q's endpoint ended, and asks for
@@ -225,14 +228,28 @@ func (e *Engine) parkAndUnpark(ctx context.Context) {
 	e.sampleRatesLocked(now)
 	e.trimLocked(now)
 	// Also catch endpoints that went idle before their deliveries were
-	// parked: no attempt will finish to ask for them.
+	// parked, or whose receiver's pause is over: no attempt will finish to
+	// ask for them.
 	for id, q := range e.endpoints {
+		if !q.heldUntil.IsZero() && !now.Before(q.heldUntil) {
+			q.heldUntil = time.Time{}
+		}
 		if e.wantsUnparkLocked(q, now) {
 			e.toUnpark[id] = true
 		}
 	}
 	toPark, toUnpark := e.toPark, e.toUnpark
 	e.toPark, e.toUnpark = map[string][]*job{}, map[string]bool{}
+	// A paused endpoint's deliveries stay parked past its pause; it is the
+	// unpark at the pause's end that brings them back, in order.
+	parkUntil := make(map[string]time.Time, len(toPark))
+	for id := range toPark {
+		until := now
+		if h := e.endpointLocked(id).heldUntil; h.After(now) {
+			until = h
+		}
+		parkUntil[id] = until.Add(parkLease)
+	}
 	e.mu.Unlock()
 
 	for id, jobs := range toPark {
@@ -242,7 +259,7 @@ func (e *Engine) parkAndUnpark(ctx context.Context) {
 		}
 		// On failure the claims simply expire and the deliveries fall due
 		// again: parking saves memory, it never decides an outcome.
-		err := e.db.ParkDeliveries(ctx, id, e.parkOwner(id), ids, now.Add(parkLease))
+		err := e.db.ParkDeliveries(ctx, id, e.parkOwner(id), ids, parkUntil[id])
 		if err != nil {
 			e.log.Error("park deliveries of a congested endpoint", "webhook", id, "count", len(ids), "err", err)
 		}

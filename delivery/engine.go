@@ -115,7 +115,10 @@ type Engine struct {
 	endpoints map[string]*endpointQueue // per-endpoint concurrency
 	toPark    map[string][]*job         // by endpoint: to hand back to the database (congestion.go)
 	toUnpark  map[string]bool           // endpoints whose parked deliveries to bring back
+	toPause   map[string]pause          // by delivery: pauses to record after its outcome (signals.go)
 	space     chan struct{}             // signalled when claimed drops
+
+	pausing atomic.Int32 // len(toPause), read by the writer without the lock
 }
 
 // endpointQueue holds an endpoint's claimed jobs beyond its concurrency cap,
@@ -134,6 +137,9 @@ type endpointQueue struct {
 	failing     int             // attempts failed in a row (no answer, 408, 429, 5xx)
 	pausedUntil time.Time       // a failing endpoint's next attempt starts no sooner
 	resume      *time.Timer     // starts the next attempt when the pause is over
+	// Receiver signals (signals.go).
+	heldUntil time.Time // the receiver asked for a pause until then: its deliveries are parked
+	gone      bool      // the receiver answered 410 Gone: what is left is cancelled
 }
 
 // New returns an engine that delivers the deliveries stored in db.
@@ -149,6 +155,7 @@ func New(db *store.DB, cfg Config) *Engine {
 		endpoints:    map[string]*endpointQueue{},
 		toPark:       map[string][]*job{},
 		toUnpark:     map[string]bool{},
+		toPause:      map[string]pause{},
 		space:        make(chan struct{}, 1),
 	}
 }
@@ -318,6 +325,11 @@ func (e *Engine) claimBatch(ctx context.Context, limit int) (int, error) {
 func (e *Engine) enqueueLocked(j *job) {
 	id, now := j.delivery.EndpointID, e.cfg.Now()
 	q := e.endpointLocked(id)
+	if j.webhook != nil && j.webhook.PausedUntil.After(q.heldUntil) && now.Before(j.webhook.PausedUntil) {
+		// Paused by the receiver, as another process or this one before a
+		// restart saw: the pause holds here too.
+		q.heldUntil = j.webhook.PausedUntil
+	}
 	if e.holdLocked(q, id, j, now) {
 		return
 	}
@@ -331,6 +343,9 @@ func (e *Engine) enqueueLocked(j *job) {
 // startLocked hands q's waiting deliveries to the workers while its
 // endpoint has a free slot and is not pausing (congestion.go).
 func (e *Engine) startLocked(q *endpointQueue, id string, now time.Time) {
+	if e.holdingLocked(q, id, now) {
+		return
+	}
 	for len(q.waiting) > 0 && q.active < e.slotsLocked(q) {
 		if now.Before(q.pausedUntil) {
 			e.resumeLaterLocked(q, id, now)
@@ -339,13 +354,17 @@ func (e *Engine) startLocked(q *endpointQueue, id string, now time.Time) {
 		next := q.waiting[0]
 		q.waiting[0] = nil
 		q.waiting = q.waiting[1:]
+		if q.gone {
+			next.prep, next.cancel = nil, "the endpoint is disabled"
+		}
 		q.active++
 		e.jobs <- next // never blocks: the channel holds maxClaimed jobs
 	}
 }
 
-// finished frees j's endpoint slot and starts the endpoint's next job.
-func (e *Engine) finished(j *job, h health) {
+// finished frees j's endpoint slot and starts the endpoint's next job,
+// unless the receiver's signal s says otherwise.
+func (e *Engine) finished(j *job, h health, s signal) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	id, now := j.delivery.EndpointID, e.cfg.Now()
@@ -354,6 +373,7 @@ func (e *Engine) finished(j *job, h health) {
 	q.progress = now
 	q.finishes++
 	e.healthLocked(q, h, now)
+	e.signalLocked(q, j, s)
 	if !e.closing {
 		e.startLocked(q, id, now)
 	}
@@ -366,7 +386,7 @@ func (e *Engine) finished(j *job, h health) {
 func (e *Engine) work(ctx, sendCtx context.Context) {
 	for j := range e.jobs {
 		if ctx.Err() != nil {
-			e.finished(j, unknown)
+			e.finished(j, unknown, signal{})
 			e.release(1)
 			continue
 		}
@@ -375,7 +395,11 @@ func (e *Engine) work(ctx, sendCtx context.Context) {
 		if sendCtx.Err() != nil {
 			h = unknown // cut off by shutdown, not by the receiver
 		}
-		e.finished(j, h)
+		s := e.signalOf(o)
+		e.finished(j, h, s)
+		if s.gone {
+			e.disableGone(context.WithoutCancel(sendCtx), j, o.Attempt)
+		}
 		if sendCtx.Err() != nil && o.Attempt != nil && o.Attempt.StatusCode == 0 {
 			// Cut off by shutdown: not the receiver's fault, so leave the
 			// lease to be released and the attempt to be made again.
@@ -422,6 +446,9 @@ func (e *Engine) writeOutcomes() {
 			}
 		}
 		e.record(batch)
+		if e.pausing.Load() > 0 {
+			e.recordPauses(batch)
+		}
 		e.release(len(batch))
 	}
 }

@@ -217,6 +217,10 @@ func (e *Engine) attempt(ctx context.Context, j *job) store.Outcome {
 	case res.final:
 		// Nothing was sent, and trying again would fail the same way.
 		o.Status = domain.StatusFailed
+	case res.attempt.StatusCode == http.StatusGone:
+		// The receiver asked not to be sent more: the endpoint is
+		// disabled (signals.go), and this delivery fails for good.
+		o.Status = domain.StatusFailed
 	case d.NextTrigger != domain.TriggerScheduled:
 		// Manual, recover and test attempts are one-offs: the user sees the
 		// result and decides what to do next.

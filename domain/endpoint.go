@@ -21,6 +21,10 @@ type Endpoint struct {
 	Enabled        bool
 	DisabledReason string
 	DisabledAt     time.Time
+	// PausedUntil is when the pause that the receiver asked for (429 or
+	// 503 with Retry-After) ends; no delivery is attempted before. Zero,
+	// or in the past, when it is not paused. Only the engine sets it.
+	PausedUntil time.Time
 	// Signing is the endpoint's first signing scheme; Secret,
 	// PreviousSecret and PreviousSecretUntil are its secrets.
 	Signing Signing

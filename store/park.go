@@ -44,6 +44,38 @@ func (db *DB) ParkDeliveries(ctx context.Context, endpointID, owner string, ids 
 	})
 }
 
+// PauseEndpoint records that endpointID's receiver asked for a pause until
+// until (429 or 503 with Retry-After) and parks, under owner and until
+// parkUntil, every delivery of it that would fall due before the pause
+// ends and that no process is about to send: those not claimed, and those
+// owner has parked already (their lease is extended). Deliveries that a
+// process has claimed are its engine's to park. New deliveries are held
+// the same way, as for parking, and UnparkDeliveries brings them all
+// back, oldest first, when the engine sees the pause end. It returns how
+// many deliveries it parked.
+func (db *DB) PauseEndpoint(ctx context.Context, endpointID, owner string, until, parkUntil time.Time) (int, error) {
+	n := 0
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET paused_until = ? WHERE id = ?`, ms(until), endpointID); err != nil {
+			return wrapDBError(err, "pause endpoint")
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_owner = ?, next_attempt_at = ?
+			WHERE endpoint_id = ? AND status IN ('pending', 'retrying') AND next_attempt_at <= ?
+				AND (lease_owner IS NULL OR lease_owner = ?)`,
+			owner, ms(parkUntil), endpointID, ms(until), owner)
+		if err != nil {
+			return wrapDBError(err, "park the deliveries of a paused endpoint")
+		}
+		m, _ := res.RowsAffected()
+		n = int(m)
+		_, err = tx.ExecContext(ctx, `INSERT INTO endpoint_holds (endpoint_id, lease_owner, held_until) VALUES (?, ?, ?)
+			ON CONFLICT (endpoint_id) DO UPDATE SET lease_owner = excluded.lease_owner, held_until = excluded.held_until`,
+			endpointID, owner, ms(parkUntil))
+		return wrapDBError(err, "hold endpoint")
+	})
+	return n, err
+}
+
 // UnparkDeliveries makes up to limit deliveries of endpointID parked by
 // owner due at once, the oldest first, and returns their ids. An unparked
 // delivery is due from when it was created, so it goes ahead of deliveries

@@ -15,6 +15,10 @@ const endpointColumns = `id, tenant_id, name, url, topics, sub_topics, enabled, 
 	signing, secret, previous_secret, previous_secret_until, headers, envelope, retry, timeout_ms, rate_limit,
 	metadata, created_at, updated_at`
 
+// endpointReadColumns are what reads scan: endpointColumns and the
+// receiver's pause, which only PauseEndpoint writes (park.go).
+const endpointReadColumns = endpointColumns + `, paused_until`
+
 // CreateEndpoint stores w as a new endpoint, setting its id and times.
 func (db *DB) CreateEndpoint(ctx context.Context, w *domain.Endpoint) error {
 	if _, err := db.TenantByID(ctx, w.TenantID); err != nil {
@@ -68,7 +72,7 @@ func (db *DB) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
 
 // EndpointByID returns the tenant's endpoint id, or ENOTFOUND.
 func (db *DB) EndpointByID(ctx context.Context, tenantID, id string) (*domain.Endpoint, error) {
-	row := db.read.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE id = ? AND tenant_id = ?`, id, tenantID)
+	row := db.read.QueryRowContext(ctx, `SELECT `+endpointReadColumns+` FROM endpoints WHERE id = ? AND tenant_id = ?`, id, tenantID)
 	w, err := db.scanEndpoint(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, domain.Errorf(domain.ENOTFOUND, "webhook %s not found", id)
@@ -83,7 +87,7 @@ func (db *DB) EndpointsByIDs(ctx context.Context, ids []string) (map[string]*dom
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := db.query(ctx, db.read, `SELECT `+endpointColumns+` FROM endpoints WHERE id IN (`+db.sql.idList+`)`, jsonText(ids))
+	rows, err := db.query(ctx, db.read, `SELECT `+endpointReadColumns+` FROM endpoints WHERE id IN (`+db.sql.idList+`)`, jsonText(ids))
 	if err != nil {
 		return nil, wrapDBError(err, "read webhooks")
 	}
@@ -104,7 +108,7 @@ func (db *DB) Endpoints(ctx context.Context, tenantID, cursor string, limit int)
 	if cursor == "" {
 		cursor = "~" // after every id: ids are ASCII letters, digits and _
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+	rows, err := db.read.QueryContext(ctx, `SELECT `+endpointReadColumns+` FROM endpoints WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
 		tenantID, cursor, limit+1)
 	if err != nil {
 		return nil, "", wrapDBError(err, "list webhooks")
@@ -158,11 +162,11 @@ type rowScanner interface{ Scan(dest ...any) error }
 func (db *DB) scanEndpoint(row rowScanner) (*domain.Endpoint, error) {
 	w := &domain.Endpoint{}
 	var topics, subTopics, signing, headers, envelope, retry, metadata string
-	var disabledAt, prevUntil sql.NullInt64
+	var disabledAt, prevUntil, pausedUntil sql.NullInt64
 	var timeoutMS, createdAt, updatedAt int64
 	err := row.Scan(&w.ID, &w.TenantID, &w.Name, &w.URL, &topics, &subTopics, &w.Enabled, &w.DisabledReason, &disabledAt,
 		&signing, &w.Secret, &w.PreviousSecret, &prevUntil, &headers, &envelope, &retry, &timeoutMS, &w.RateLimit,
-		&metadata, &createdAt, &updatedAt)
+		&metadata, &createdAt, &updatedAt, &pausedUntil)
 	if err != nil {
 		return nil, wrapDBError(err, "scan webhook")
 	}
@@ -187,7 +191,7 @@ func (db *DB) scanEndpoint(row rowScanner) (*domain.Endpoint, error) {
 	if err := db.decodeSigning(w, signing); err != nil {
 		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
 	}
-	w.DisabledAt, w.PreviousSecretUntil = fromNullMS(disabledAt), fromNullMS(prevUntil)
+	w.DisabledAt, w.PreviousSecretUntil, w.PausedUntil = fromNullMS(disabledAt), fromNullMS(prevUntil), fromNullMS(pausedUntil)
 	w.Timeout = time.Duration(timeoutMS) * time.Millisecond
 	w.CreatedAt, w.UpdatedAt = fromMS(createdAt), fromMS(updatedAt)
 	return w, nil

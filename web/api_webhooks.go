@@ -20,6 +20,7 @@ type webhookJSON struct {
 	IsEnabled      bool               `json:"isEnabled"`
 	DisabledReason string             `json:"disabledReason,omitempty"`
 	DisabledAt     *time.Time         `json:"disabledAt,omitempty"`
+	PausedUntil    *time.Time         `json:"pausedUntil,omitempty"` // the receiver asked for a pause (429/503 with Retry-After)
 	Signing        signingJSON        `json:"signing"`
 	Headers        map[string]string  `json:"headers"` // values masked: GET …/credentials reveals them
 	Envelope       domain.Envelope    `json:"envelope"`
@@ -106,6 +107,9 @@ func toWebhookJSON(w *domain.Endpoint) webhookJSON {
 	}
 	if !w.DisabledAt.IsZero() {
 		out.DisabledAt = &w.DisabledAt
+	}
+	if w.PausedUntil.After(time.Now()) {
+		out.PausedUntil = &w.PausedUntil
 	}
 	return out
 }

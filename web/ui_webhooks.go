@@ -174,6 +174,9 @@ func (s *Server) webhookView(h *domain.Endpoint, hl *healthStats, revealed bool)
 	if v.RetrySchedule != domain.ScheduleFixed {
 		v.RetryInterval = 5 // the exponential schedule's first delay
 	}
+	if h.PausedUntil.After(time.Now()) {
+		v.PausedUntil = h.PausedUntil
+	}
 	if hl != nil {
 		v.SuccessRate, v.Attempts, v.LastAttemptAt = hl.rate(), hl.attempts, hl.lastAt
 	}

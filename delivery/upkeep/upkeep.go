@@ -150,17 +150,12 @@ func (u *Upkeep) DisableFailing(ctx context.Context) error {
 			reason = fmt.Sprintf("disabled automatically: every delivery since %s failed (%s)",
 				f.FailingSince.Format(time.RFC3339), roundDays(now.Sub(f.FailingSince)))
 		}
-		// The event goes first: if hooks stops in between, the next run
-		// finds the endpoint still failing and the idempotency key keeps
-		// the event from being sent twice.
-		payload := map[string]any{
-			"webhookId": f.ID, "name": f.Name, "url": f.URL, "reason": reason, "disabledAt": now,
-			"failingSince": f.FailingSince, "firstFailedDeliveryId": f.FirstFailure,
-		}
-		if err := u.emit(ctx, f.TenantID, TopicEndpointDisabled, f.ID, "endpoint.disabled:"+f.ID+":"+f.FirstFailure, payload); err != nil {
-			return err
-		}
-		if err := u.db.DisableEndpoint(ctx, f.TenantID, f.ID, reason); err != nil {
+		err := Disable(ctx, u.db, Disabling{
+			TenantID: f.TenantID, WebhookID: f.ID, Name: f.Name, URL: f.URL, Reason: reason, At: now,
+			Key:   "endpoint.disabled:" + f.ID + ":" + f.FirstFailure,
+			Extra: map[string]any{"failingSince": f.FailingSince, "firstFailedDeliveryId": f.FirstFailure},
+		})
+		if err != nil {
 			return err
 		}
 		u.log.Warn("endpoint disabled", "webhook", f.ID, "tenant", f.TenantID, "reason", reason)
@@ -169,6 +164,32 @@ func (u *Upkeep) DisableFailing(ctx context.Context) error {
 		u.cfg.Wake()
 	}
 	return nil
+}
+
+// Disabling is an endpoint that hooks disables by itself, and why: its
+// failures (DisableFailing) or its receiver asking for no more (a 410 Gone,
+// seen by the engine).
+type Disabling struct {
+	TenantID, WebhookID, Name, URL string
+	Reason                         string    // shown in the UI and API, and sent in the event
+	At                             time.Time // when
+	Key                            string    // the event's idempotency key: one per cause
+	Extra                          map[string]any
+}
+
+// Disable disables an endpoint and announces it with an endpoint.disabled
+// event carrying webhookId, name, url, reason, disabledAt and d.Extra.
+// The event goes first: if hooks stops in between, the cause is seen
+// again and the idempotency key keeps the event from being sent twice.
+func Disable(ctx context.Context, db *store.DB, d Disabling) error {
+	payload := map[string]any{"webhookId": d.WebhookID, "name": d.Name, "url": d.URL, "reason": d.Reason, "disabledAt": d.At}
+	for k, v := range d.Extra {
+		payload[k] = v
+	}
+	if err := emit(ctx, db, d.TenantID, TopicEndpointDisabled, d.WebhookID, d.Key, payload); err != nil {
+		return err
+	}
+	return db.DisableEndpoint(ctx, d.TenantID, d.WebhookID, d.Reason)
 }
 
 func roundDays(d time.Duration) string {
@@ -268,12 +289,12 @@ func event(tenantID, topic, subTopic, key string, payload any) (*domain.Event, e
 	return &domain.Event{TenantID: tenantID, Topic: topic, SubTopic: subTopic, Payload: data, IdempotencyKey: key}, nil
 }
 
-func (u *Upkeep) emit(ctx context.Context, tenantID, topic, subTopic, key string, payload any) error {
+func emit(ctx context.Context, db *store.DB, tenantID, topic, subTopic, key string, payload any) error {
 	ev, err := event(tenantID, topic, subTopic, key, payload)
 	if err != nil {
 		return err
 	}
-	_, err = u.db.CreateEvents(ctx, []*domain.Event{ev})
+	_, err = db.CreateEvents(ctx, []*domain.Event{ev})
 	return err
 }
 
