@@ -74,17 +74,24 @@ func (r *RetryOn) UnmarshalJSON(b []byte) error {
 	case len(b) > 0 && b[0] == '[':
 		var tokens []string
 		if err := json.Unmarshal(b, &tokens); err != nil {
-			return fmt.Errorf("retryOn must be a string or a list of strings: %w", err)
+			return retryOnTypeError(err)
 		}
 		*r = RetryOnTokens(tokens...)
 		return nil
 	}
 	var p string
 	if err := json.Unmarshal(b, &p); err != nil {
-		return fmt.Errorf("retryOn must be a string or a list of strings: %w", err)
+		return retryOnTypeError(err)
 	}
 	*r = RetryOn{Preset: p}
 	return nil
+}
+
+// retryOnTypeError is the error for a retryOn of the wrong JSON type,
+// naming the field as validation does so that the API reports it alike.
+func retryOnTypeError(err error) error {
+	return &Error{Code: EINVALID, Field: "retry.retryOn", Err: err,
+		Message: `retryOn must be "5xx", "non-2xx" or a list of tokens such as ["403","5xx","timeout","network"]`}
 }
 
 // Tokens of a retryOn list besides status codes and classes.
