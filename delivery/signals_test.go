@@ -281,3 +281,51 @@ func TestRetryAfterPausesTheWholeEndpoint(t *testing.T) {
 		})
 	}
 }
+
+// TestRetryOnTellsTimeoutFromNetwork runs the retryOn tokens "timeout" and
+// "network" against a receiver that hangs past the endpoint's timeout and
+// an address where nothing listens: each retries only its own kind.
+func TestRetryOnTellsTimeoutFromNetwork(t *testing.T) {
+	r := newSignalRig(t)
+	hung := make(chan struct{})
+	hang := newReceiver(t, func(w http.ResponseWriter, n int) { <-hung })
+	defer close(hung)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close() // its port now refuses connections
+
+	cases := []struct {
+		url, token, want string
+	}{
+		{hang.URL, "timeout", domain.StatusRetrying},
+		{hang.URL, "network", domain.StatusFailed},
+		{closed.URL, "network", domain.StatusRetrying},
+		{closed.URL, "timeout", domain.StatusFailed},
+	}
+	hooks := make([]*domain.Endpoint, len(cases))
+	for i, c := range cases {
+		w := &domain.Endpoint{TenantID: domain.DefaultTenant, URL: c.url, Topics: []string{"*"}, Enabled: true, Timeout: time.Second,
+			Retry: domain.RetryPolicy{MaxAttempts: 2, RetryOn: domain.RetryOnTokens(c.token)}}
+		if err := r.engine.ValidateWebhook(w); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.db.CreateEndpoint(r.ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		hooks[i] = w
+	}
+	r.run()
+	r.post(`{}`)
+	for i, c := range cases {
+		var got *domain.Delivery
+		waitFor(t, 10*time.Second, "the first attempt of "+c.token+" at "+c.url, func() bool {
+			ds, _ := r.deliveriesOf(hooks[i])
+			if len(ds) == 1 && ds[0].AttemptCount == 1 {
+				got = ds[0]
+			}
+			return got != nil
+		})
+		if got.Status != c.want {
+			t.Errorf("retryOn [%q], %s: delivery %s after the first attempt, want %s", c.token, map[bool]string{true: "no answer in time", false: "connection refused"}[c.url == hang.URL], got.Status, c.want)
+		}
+	}
+}
