@@ -351,4 +351,16 @@
     });
   });
   $$("[data-js-text]").forEach(function (el) { el.textContent = el.getAttribute("data-js-text"); });
+
+  // ---------- Settings tabs: on a phone the bar scrolls sideways; show the
+  // current tab (Audit log, the last, would start out of sight). ----------
+  var tabs = $(".settings-tabs"), current = $(".settings-tab.active");
+  function showCurrentTab() {
+    var end = current.getBoundingClientRect().right - tabs.getBoundingClientRect().right;
+    if (end > 0) tabs.scrollLeft += end + 16;
+  }
+  if (tabs && current) {
+    showCurrentTab();
+    window.addEventListener("resize", showCurrentTab);
+  }
 })();

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -47,11 +49,9 @@ func (db *DB) InsertAuditRecord(ctx context.Context, r *AuditRecord) error {
 	return wrapDBError(err, "store audit record")
 }
 
-// AuditRecords returns a page of audit records, newest first, and the next
-// page's cursor (keyset on the id, as Deliveries).
-func (db *DB) AuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord, string, error) {
-	var where []string
-	var args []any
+// conditions returns the WHERE conditions and their arguments for f's
+// filters (not its cursor), shared by the page and the newer-page queries.
+func (f AuditFilter) conditions() (where []string, args []any) {
 	add := func(cond string, arg any) {
 		where = append(where, cond)
 		args = append(args, arg)
@@ -74,8 +74,22 @@ func (db *DB) AuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord, s
 	if !f.To.IsZero() {
 		add("a.id < ?", domain.TimeBoundID(domain.PrefixAudit, f.To))
 	}
+	return where, args
+}
+
+func whereClause(where []string) string {
+	if len(where) == 0 {
+		return ""
+	}
+	return ` WHERE ` + strings.Join(where, " AND ")
+}
+
+// AuditRecords returns a page of audit records, newest first, and the next
+// page's cursor (keyset on the id, as Deliveries).
+func (db *DB) AuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord, string, error) {
+	where, args := f.conditions()
 	if f.Cursor != "" {
-		add("a.id < ?", f.Cursor)
+		where, args = append(where, "a.id < ?"), append(args, f.Cursor)
 	}
 	if f.Limit <= 0 {
 		f.Limit = 50
@@ -84,10 +98,7 @@ func (db *DB) AuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord, s
 	q := `SELECT a.id, a.at, a.tenant_id, a.actor_id, a.actor_kind, a.action,
 		a.object_type, a.object_id, a.client_addr, a.detail, COALESCE(u.email, k.name, '')
 		FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN api_keys k ON k.id = a.actor_id`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	rows, err := db.read.QueryContext(ctx, q+` ORDER BY a.id DESC LIMIT ?`, args...)
+	rows, err := db.read.QueryContext(ctx, q+whereClause(where)+` ORDER BY a.id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, "", wrapDBError(err, "list audit records")
 	}
@@ -112,6 +123,30 @@ func (db *DB) AuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord, s
 		next = out[f.Limit-1].ID
 	}
 	return out, next, nil
+}
+
+// AuditNewerCursor returns the cursor of the page of records before the
+// one f.Cursor starts (NewestPage when that is the first page), as
+// DeliveriesNewerCursor does for deliveries.
+func (db *DB) AuditNewerCursor(ctx context.Context, f AuditFilter) (string, error) {
+	if f.Cursor == "" || f.Cursor == NewestPage {
+		return "", nil
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	where, args := f.conditions()
+	where, args = append(where, "a.id >= ?"), append(args, f.Cursor, f.Limit)
+	var id string
+	err := db.read.QueryRowContext(ctx, `SELECT a.id FROM audit_log a`+whereClause(where)+
+		` ORDER BY a.id LIMIT 1 OFFSET ?`, args...).Scan(&id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return NewestPage, nil
+	case err != nil:
+		return "", wrapDBError(err, "read newer audit page")
+	}
+	return id, nil
 }
 
 // PurgeAuditBefore deletes up to limit audit records made before cutoff,

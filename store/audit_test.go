@@ -85,6 +85,13 @@ func TestAuditRecordsFilterPageAndNameTheActor(t *testing.T) {
 	for pages := 0; ; pages++ {
 		page, next := list(f)
 		paged = append(paged, page...)
+		newer, err := db.AuditNewerCursor(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[int]string{0: "", 1: NewestPage, 2: ids[6]}[pages]; newer != want {
+			t.Errorf("page %d: newer cursor %q, want %q", pages+1, newer, want)
+		}
 		if next == "" {
 			if pages != 2 {
 				t.Errorf("%d pages, want 3", pages+1)

@@ -41,6 +41,7 @@ func (s *Server) uiRoutes() {
 	page("GET /events/{id}", accessRead, s.eventPage)
 	s.userRoutes(page)
 	s.apiKeyRoutes(page)
+	s.auditRoutes(page)
 	s.portalRoutes()
 
 	s.mux.Handle("GET /static/", securityHeaders(static.Handler()))

@@ -68,12 +68,14 @@ var uiMatrix = map[string]uiExpect{
 	"GET /settings/api-keys":              {302, 403, 200, 200},
 	"POST /settings/api-keys":             {302, 403, 200, 200}, // shows the new key
 	"POST /settings/api-keys/{id}/revoke": {302, 403, 404, 303},
-	"GET /account":                        {302, 200, 200, 200},
-	"POST /account/password":              {302, 303, 303, 303},
-	"GET /invite":                         {403, 403, 403, 403}, // no valid token
-	"POST /invite":                        {403, 403, 403, 403},
-	"GET /reset-password":                 {403, 403, 403, 403},
-	"POST /reset-password":                {403, 403, 403, 403},
+	// Audit log: any admin; one bound to a tenant sees that tenant's records.
+	"GET /settings/audit-log": {302, 403, 200, 200},
+	"GET /account":            {302, 200, 200, 200},
+	"POST /account/password":  {302, 303, 303, 303},
+	"GET /invite":             {403, 403, 403, 403}, // no valid token
+	"POST /invite":            {403, 403, 403, 403},
+	"GET /reset-password":     {403, 403, 403, 403},
+	"POST /reset-password":    {403, 403, 403, 403},
 }
 
 func TestUIAuthorizationMatrix(t *testing.T) {

@@ -267,6 +267,11 @@ func TestBrowserFirstAdminToRedeliver(t *testing.T) {
 	b.shot("api-key-created")
 	b.do("list the keys", chromedp.Navigate(s.http.URL+"/settings/api-keys"), chromedp.WaitVisible("#keys-table"))
 	b.shot("api-keys")
+	b.do("read who did what", chromedp.Navigate(s.http.URL+"/settings/audit-log"), chromedp.WaitVisible("#audit-table"))
+	if n := eval[int](b, `document.querySelectorAll("#audit-table tbody tr").length`); n < 6 {
+		t.Errorf("the audit log shows %d records of the walk", n)
+	}
+	b.shot("audit-log")
 	b.checkConsole("end")
 	// Last, since the browser logs the 404 of the document as a console error.
 	b.do("a page that does not exist", chromedp.Navigate(s.http.URL+"/webhooks/wbh_nope"), chromedp.WaitVisible(".error-code"))
