@@ -71,8 +71,11 @@ func TestBrowserPortalFromLinkToRedeliver(t *testing.T) {
 
 	b.do("open the delivery log", chromedp.Click(`.portal-nav a[href="/portal/deliveries"]`),
 		chromedp.WaitVisible(`a[href="/portal/deliveries/`+dlv+`"]`), chromedp.WaitVisible(".chart-card"))
+	// The unfiltered page shows the same link: mark its body, then wait for
+	// the link on a page without the mark, or the check races the navigation.
+	b.waitFor("mark the unfiltered page", `(document.body.dataset.before = "1") === "1"`)
 	b.do("filter by status", chromedp.SetValue("#f-status", "succeeded"), chromedp.Click(".filter-actions button[type=submit]"),
-		chromedp.WaitVisible(`a[href="/portal/deliveries/`+dlv+`"]`))
+		chromedp.WaitVisible(`body:not([data-before]) a[href="/portal/deliveries/`+dlv+`"]`))
 	if !strings.Contains(b.location(), "status=succeeded") {
 		t.Fatalf("the filter did not apply: %s", b.location())
 	}
