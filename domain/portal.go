@@ -3,6 +3,7 @@ package domain
 import (
 	"net/url"
 	"regexp"
+	"time"
 )
 
 // Customer-portal roles: an admin may change the tenant's endpoints and see
@@ -11,6 +12,11 @@ const (
 	PortalAdmin  = "admin"
 	PortalViewer = "viewer"
 )
+
+// PortalSessionLifetime is how long a portal session lasts from the link's
+// use, whatever the activity: the product mints a new link each time its
+// customer opens Settings → Webhooks.
+const PortalSessionLifetime = 12 * time.Hour
 
 // PortalBrand is the customer portal in the product's clothes: the name
 // its pages show, an accent colour and a logo. Empty fields mean "not set".

@@ -83,3 +83,27 @@ func (db *DB) PortalSessionByID(ctx context.Context, id string) (*PortalSession,
 	}
 	return p, nil
 }
+
+// EndPortalSession deletes a portal session, so that its cookie opens
+// nothing any more wherever it was copied to. Its audit records keep its id.
+func (db *DB) EndPortalSession(ctx context.Context, id string) error {
+	if _, err := db.write.ExecContext(ctx, `DELETE FROM portal_sessions WHERE id = ?`, id); err != nil {
+		return wrapDBError(err, "end portal session")
+	}
+	return nil
+}
+
+// PurgePortalSessions deletes up to limit portal links and sessions that can
+// no longer open anything at now: links never used and past their expiry,
+// and sessions begun more than lifetime ago. It returns how many went.
+func (db *DB) PurgePortalSessions(ctx context.Context, now time.Time, lifetime time.Duration, limit int) (int, error) {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM portal_sessions WHERE id IN (
+		SELECT id FROM portal_sessions
+		WHERE (used_at IS NULL AND expires_at <= ?) OR used_at <= ?
+		ORDER BY id LIMIT ?)`, ms(now), ms(now.Add(-lifetime)), limit)
+	if err != nil {
+		return 0, wrapDBError(err, "purge portal sessions")
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

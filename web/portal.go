@@ -27,11 +27,6 @@ import (
 
 const portalPrefix = "/portal"
 
-// PortalSessionLifetime is how long a portal session lasts from the link's
-// use, whatever the activity: the product mints a new link each time its
-// customer opens Settings → Webhooks. (Link lifetimes: service.CreatePortalLink.)
-const PortalSessionLifetime = 12 * time.Hour
-
 // PortalConfig is the customer portal's part of Config.
 type PortalConfig struct {
 	// FrameAncestors is the CSP frame-ancestors source list of portal
@@ -105,6 +100,7 @@ func (s *Server) portalRoutes() {
 	}))
 	handle("GET /portal/{token}", http.HandlerFunc(s.redeemPortalLink))
 	handle("GET /portal/theme.css", http.HandlerFunc(s.portalTheme))
+	handle("POST /portal/sign-out", s.guard(accessSelf, s.portalRequest, s.portalSignedOut, s.portalSignOut))
 	s.mux.Handle("/portal/", framedHeaders(s.cfg.Portal.csp(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := s.portalRequest(r)
 		if err != nil || c == nil {
@@ -140,7 +136,7 @@ func portalCookieName(o *sessions.Options) string {
 // keys.
 func (s *Server) newPortalCookieStore(authKey, encKey []byte) *sessions.CookieStore {
 	cs := sessions.NewCookieStore(authKey, encKey)
-	cs.Options = &sessions.Options{Path: portalPrefix, MaxAge: int(PortalSessionLifetime / time.Second), HttpOnly: true,
+	cs.Options = &sessions.Options{Path: portalPrefix, MaxAge: int(domain.PortalSessionLifetime / time.Second), HttpOnly: true,
 		Secure: s.ui.secure, SameSite: http.SameSiteLaxMode}
 	if s.cfg.Portal.framed() {
 		// Inside the product's iframe the portal is a third party: only a
@@ -154,7 +150,7 @@ func (s *Server) newPortalCookieStore(authKey, encKey []byte) *sessions.CookieSt
 }
 
 // portalRequest is the request's portal session, or nil when it has none
-// (no cookie, a session past PortalSessionLifetime, a tenant gone).
+// (no cookie, a session past domain.PortalSessionLifetime, a tenant gone).
 func (s *Server) portalRequest(r *http.Request) (*uiRequest, error) {
 	cs, err := s.portalCookieStore(r.Context())
 	if err != nil {
@@ -175,7 +171,7 @@ func (s *Server) portalRequest(r *http.Request) (*uiRequest, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ps.UsedAt.IsZero() || time.Since(ps.UsedAt) > PortalSessionLifetime {
+	if ps.UsedAt.IsZero() || time.Since(ps.UsedAt) > domain.PortalSessionLifetime {
 		return nil, nil
 	}
 	t, err := s.db.TenantByID(r.Context(), ps.TenantID)
@@ -247,6 +243,24 @@ func (s *Server) redeemPortalLink(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("portal link used", "portal_session", ps.ID, "tenant", ps.TenantID, "role", ps.Role,
 		"client", clientAddr(r, s.cfg.TrustedProxies).String())
 	http.Redirect(w, r, portalPrefix+"/webhooks", http.StatusSeeOther)
+}
+
+// portalSignOut ends the request's portal session: its row goes, so the
+// cookie opens nothing wherever it was copied to, and the cookie is dropped.
+func (s *Server) portalSignOut(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
+	if err := s.db.EndPortalSession(r.Context(), c.portal.session.ID); err != nil {
+		return err
+	}
+	clear(c.sess.Values)
+	c.sess.Options.MaxAge = -1
+	if err := c.sess.Save(r, w); err != nil {
+		return err
+	}
+	s.log.Info("portal session ended", "portal_session", c.portal.session.ID, "tenant", c.portal.session.TenantID)
+	c.portal.session = nil
+	s.renderPortalGone(w, r, c, http.StatusOK, "You are signed out",
+		"Open Webhooks again from "+c.portal.productName()+" to come back.")
+	return nil
 }
 
 // portalTheme is the accent colour of the request's tenant (or the

@@ -45,6 +45,7 @@ var portalMatrix = map[string]portalExpect{
 	"GET /portal/deliveries":                        {401, 200, 200, 200},
 	"GET /portal/deliveries/{id}":                   {401, 200, 404, 200},
 	"POST /portal/deliveries/{id}/redeliver":        {401, 403, 404, 303},
+	"POST /portal/sign-out":                         {401, 200, 200, 200}, // last: it ends the session
 }
 
 // TestPortalAuthorizationMatrix sends every portal route from each kind of

@@ -252,3 +252,31 @@ func TestPortalBranding(t *testing.T) {
 		t.Errorf("server-wide branding missing: %q", pageText(r.doc))
 	}
 }
+
+// TestPortalSignOutEndsTheSessionEverywhere signs out from the portal bar
+// and replays the old cookie, as a copy of it kept elsewhere would be.
+func TestPortalSignOutEndsTheSessionEverywhere(t *testing.T) {
+	s := newTestServer(t, uiDev)
+	c := portalClient(t, s, domain.DefaultTenant, domain.PortalAdmin)
+	page := c.get("/portal/webhooks")
+	page.want(t, http.StatusOK, "")
+	if page.doc.Find(`form[action="/portal/sign-out"] button`).Length() != 1 {
+		t.Fatal("the portal bar has no sign-out button")
+	}
+	base, _ := url.Parse(s.http.URL + "/portal/")
+	kept := c.hc.Jar.Cookies(base)
+	if len(kept) == 0 {
+		t.Fatal("no portal cookie after the link")
+	}
+
+	out := c.do("POST", "/portal/sign-out", url.Values{})
+	out.want(t, http.StatusOK, "")
+	if !strings.Contains(pageText(out.doc), "You are signed out") {
+		t.Errorf("sign-out page: %q", pageText(out.doc))
+	}
+	c.get("/portal/webhooks").want(t, http.StatusUnauthorized, "")
+
+	replay := newUIClient(t, s)
+	replay.hc.Jar.SetCookies(base, kept)
+	replay.get("/portal/webhooks").want(t, http.StatusUnauthorized, "")
+}

@@ -114,6 +114,9 @@ func (u *Upkeep) AddJobs(s *jobs.Scheduler) error {
 	if err := s.Add("orphaned-parks", OrphanCheckEvery, u.ReleaseOrphanedParks); err != nil {
 		return err
 	}
+	if err := s.Add("portal-sessions", PurgeEvery, u.PurgePortalSessions); err != nil {
+		return err
+	}
 	if u.cfg.Retention > 0 {
 		return s.Add("retention", PurgeEvery, u.Purge)
 	}
@@ -311,6 +314,15 @@ func (u *Upkeep) Purge(ctx context.Context) error {
 		return err
 	}
 	return u.purge(ctx, "audit records", cutoff, u.db.PurgeAuditBefore)
+}
+
+// PurgePortalSessions deletes the customer-portal links and sessions that
+// can no longer open anything, whatever the retention setting: they hold
+// token hashes, not history.
+func (u *Upkeep) PurgePortalSessions(ctx context.Context) error {
+	return u.purge(ctx, "portal sessions", u.cfg.Now(), func(ctx context.Context, now time.Time, limit int) (int, error) {
+		return u.db.PurgePortalSessions(ctx, now, domain.PortalSessionLifetime, limit)
+	})
 }
 
 // purge calls batch until it deletes fewer than PurgeBatch rows, pausing
