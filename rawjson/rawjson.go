@@ -537,3 +537,37 @@ func hex4(b []byte, i int) (rune, bool) {
 	}
 	return r, true
 }
+
+// WalkStructure calls visit for every byte of s outside string literals,
+// with its index and the nesting depth there: an opening bracket counts as
+// inside what it opens, a closing one as outside what it closes (never
+// below 0). It treats s as JSON text without checking it, so that callers
+// can measure or cut a document in one pass that allocates nothing.
+func WalkStructure[S ~string | ~[]byte](s S, visit func(i int, c byte, depth int)) {
+	depth := 0
+	inString, escaped := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth = max(depth-1, 0)
+		}
+		visit(i, c, depth)
+	}
+}

@@ -2,6 +2,7 @@ package rawjson
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -187,6 +188,27 @@ func BenchmarkEncodingJSONValid(b *testing.B) {
 	for b.Loop() {
 		if !json.Valid(benchDoc) {
 			b.Fatal("invalid")
+		}
+	}
+}
+
+func TestWalkStructure(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		// each visited byte as c@depth
+		{`{"a":[1,{"b":"}]\","}]}`, `{@1 :@1 [@2 1@2 ,@2 {@3 :@3 }@2 ]@1 }@0`},
+		{` [ ] `, ` @0 [@1  @1 ]@0  @0`},
+		{`]]`, `]@0 ]@0`},
+		{`"unterminated {`, ``},
+	} {
+		var got []string
+		WalkStructure(tc.in, func(i int, c byte, depth int) {
+			if tc.in[i] != c {
+				t.Errorf("%q: index %d is %q, visit got %q", tc.in, i, tc.in[i], c)
+			}
+			got = append(got, fmt.Sprintf("%c@%d", c, depth))
+		})
+		if s := strings.Join(got, " "); s != tc.want {
+			t.Errorf("%q: visited %q, want %q", tc.in, s, tc.want)
 		}
 	}
 }

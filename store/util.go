@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/json"
 	"net/http"
+
+	"hooks/rawjson"
 )
 
 func decodeHeader(s string) http.Header {
@@ -19,37 +21,15 @@ func decodeHeaderLines(s string, limit int) (h http.Header, omitted int) {
 	// One pass without allocation finds where the limit-th member ends
 	// (headerJSON writes an object of arrays of strings) and counts the
 	// members after it; only the start is decoded.
-	depth, members, cut := 0, 0, -1
-	inString, escaped := false, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inString = true
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-		case ',':
-			if depth == 1 {
-				members++
-				if members == limit {
-					cut = i
-				}
+	members, cut := 0, -1
+	rawjson.WalkStructure(s, func(i int, c byte, depth int) {
+		if c == ',' && depth == 1 {
+			members++
+			if members == limit {
+				cut = i
 			}
 		}
-	}
+	})
 	if cut < 0 {
 		return decodeHeader(s), 0
 	}

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/a-h/templ"
+
+	"hooks/rawjson"
 )
 
 // Pages show stored values that someone else chose: event data posted with
@@ -95,42 +97,21 @@ func PrettyJSON(s string) (string, bool) {
 // colon gains a space. Whitespace between tokens is not counted, as Indent
 // drops it. s need not be valid; the numbers are then meaningless.
 func jsonShape(s string) (depth, indented int) {
-	d := 0
-	inString, escaped := false, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if inString {
-			indented++
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		}
+	space, added := 0, 0
+	rawjson.WalkStructure(s, func(_ int, c byte, d int) {
 		switch c {
 		case ' ', '\t', '\n', '\r':
-			continue
-		case '"':
-			inString = true
+			space++
 		case '{', '[':
-			d++
 			depth = max(depth, d)
-			indented += 1 + 2*d
-		case '}', ']':
-			d = max(d-1, 0)
-			indented += 1 + 2*d
-		case ',':
-			indented += 1 + 2*d
+			added += 1 + 2*d
+		case '}', ']', ',':
+			added += 1 + 2*d
 		case ':':
-			indented++
+			added++
 		}
-		indented++
-	}
-	return depth, indented
+	})
+	return depth, len(s) - space + added
 }
 
 // pageBudget is what a page may still show of stored values, in
