@@ -45,6 +45,25 @@ type OneTimeLink struct {
 	ExpiresAt time.Time
 }
 
+func (l OneTimeLink) title() string {
+	if l.Reset {
+		return "Password-reset link for " + l.Email
+	}
+	return "Invite link for " + l.Email
+}
+
+// ShownOnce is a value hooks shows once and never again (a new API key,
+// an invite link): a card with its title, the value ready to copy, and
+// the component's children as the hint below.
+type ShownOnce struct {
+	ID      string // the card's element id
+	Icon    string
+	Title   string
+	ValueID string // the input's element id, which the copy button copies
+	Label   string // the input's accessible name
+	Value   string
+}
+
 // UserPage is GET /settings/users/{id}: role and tenant binding
 // (POST /settings/users/{id}: role, tenant), disable or enable, a reset
 // link (POST …/reset-link, which shows Link) and delete.
