@@ -2,9 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"strings"
 	"time"
 
 	"hooks/domain"
@@ -49,56 +46,29 @@ func (db *DB) InsertAuditRecord(ctx context.Context, r *AuditRecord) error {
 	return wrapDBError(err, "store audit record")
 }
 
-// conditions returns the WHERE conditions and their arguments for f's
-// filters (not its cursor), shared by the page and the newer-page queries.
-func (f AuditFilter) conditions() (where []string, args []any) {
-	add := func(cond string, arg any) {
-		where = append(where, cond)
-		args = append(args, arg)
-	}
-	if f.TenantID != "" {
-		add("a.tenant_id = ?", f.TenantID)
-	}
-	if f.ActorID != "" {
-		add("a.actor_id = ?", f.ActorID)
-	}
-	if f.ObjectID != "" {
-		add("a.object_id = ?", f.ObjectID)
-	}
-	if f.Action != "" {
-		add("a.action = ?", f.Action)
-	}
-	if !f.From.IsZero() {
-		add("a.id >= ?", domain.TimeBoundID(domain.PrefixAudit, f.From))
-	}
-	if !f.To.IsZero() {
-		add("a.id < ?", domain.TimeBoundID(domain.PrefixAudit, f.To))
-	}
-	return where, args
-}
-
-func whereClause(where []string) string {
-	if len(where) == 0 {
-		return ""
-	}
-	return ` WHERE ` + strings.Join(where, " AND ")
+// list is the keyset list of the records f selects, with the name of
+// each actor that still exists.
+func (f AuditFilter) list() keyset {
+	k := keyset{from: "audit_log a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN api_keys k ON k.id = a.actor_id", id: "a.id"}
+	k.filter(f.TenantID != "", "a.tenant_id = ?", f.TenantID)
+	k.filter(f.ActorID != "", "a.actor_id = ?", f.ActorID)
+	k.filter(f.ObjectID != "", "a.object_id = ?", f.ObjectID)
+	k.filter(f.Action != "", "a.action = ?", f.Action)
+	k.filter(!f.From.IsZero(), "a.id >= ?", domain.TimeBoundID(domain.PrefixAudit, f.From))
+	k.filter(!f.To.IsZero(), "a.id < ?", domain.TimeBoundID(domain.PrefixAudit, f.To))
+	return k
 }
 
 // AuditRecords returns a page of audit records, newest first, and the next
 // page's cursor (keyset on the id, as Deliveries).
 func (db *DB) AuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord, string, error) {
-	where, args := f.conditions()
-	if f.Cursor != "" {
-		where, args = append(where, "a.id < ?"), append(args, f.Cursor)
-	}
 	if f.Limit <= 0 {
-		f.Limit = 50
+		f.Limit = defaultPageSize
 	}
-	args = append(args, f.Limit+1)
-	q := `SELECT a.id, a.at, a.tenant_id, a.actor_id, a.actor_kind, a.action,
-		a.object_type, a.object_id, a.client_addr, a.detail, COALESCE(u.email, k.name, '')
-		FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN api_keys k ON k.id = a.actor_id`
-	rows, err := db.read.QueryContext(ctx, q+whereClause(where)+` ORDER BY a.id DESC LIMIT ?`, args...)
+	k := f.list()
+	query, args := k.page(`a.id, a.at, a.tenant_id, a.actor_id, a.actor_kind, a.action,
+		a.object_type, a.object_id, a.client_addr, a.detail, COALESCE(u.email, k.name, '')`, f.Cursor, f.Limit)
+	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, "", wrapDBError(err, "list audit records")
 	}
@@ -117,11 +87,7 @@ func (db *DB) AuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord, s
 	if err := rows.Err(); err != nil {
 		return nil, "", wrapDBError(err, "list audit records")
 	}
-	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		next = out[f.Limit-1].ID
-	}
+	out, next := cutPage(out, f.Limit, func(r AuditRecord) string { return r.ID })
 	return out, next, nil
 }
 
@@ -129,24 +95,10 @@ func (db *DB) AuditRecords(ctx context.Context, f AuditFilter) ([]AuditRecord, s
 // one f.Cursor starts (NewestPage when that is the first page), as
 // DeliveriesNewerCursor does for deliveries.
 func (db *DB) AuditNewerCursor(ctx context.Context, f AuditFilter) (string, error) {
-	if f.Cursor == "" || f.Cursor == NewestPage {
-		return "", nil
-	}
 	if f.Limit <= 0 {
-		f.Limit = 50
+		f.Limit = defaultPageSize
 	}
-	where, args := f.conditions()
-	where, args = append(where, "a.id >= ?"), append(args, f.Cursor, f.Limit)
-	var id string
-	err := db.read.QueryRowContext(ctx, `SELECT a.id FROM audit_log a`+whereClause(where)+
-		` ORDER BY a.id LIMIT 1 OFFSET ?`, args...).Scan(&id)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return NewestPage, nil
-	case err != nil:
-		return "", wrapDBError(err, "read newer audit page")
-	}
-	return id, nil
+	return db.newerCursor(ctx, f.list(), f.Cursor, f.Limit)
 }
 
 // PurgeAuditBefore deletes up to limit audit records made before cutoff,

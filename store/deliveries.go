@@ -4,9 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"hooks/domain"
-	"strings"
 	"time"
+
+	"hooks/domain"
 )
 
 // AttemptBounds is how much of a delivery's attempts LatestAttempts reads.
@@ -66,50 +66,29 @@ type DeliveryFilter struct {
 	Limit      int
 }
 
-// conditions returns the WHERE conditions and their arguments for f's
-// filters (not its cursor), shared by the page and the newer-page queries.
-// Time ranges become id ranges, since ids are ULIDs.
-func (f DeliveryFilter) conditions() (where []string, args []any) {
-	add := func(cond string, arg any) {
-		where = append(where, cond)
-		args = append(args, arg)
-	}
-	add("tenant_id = ?", f.TenantID)
-	if f.EndpointID != "" {
-		add("endpoint_id = ?", f.EndpointID)
-	}
-	if f.EventID != "" {
-		add("event_id = ?", f.EventID)
-	}
-	if f.Status != "" {
-		add("status = ?", f.Status)
-	}
-	if f.Topic != "" {
-		add("topic = ?", f.Topic)
-	}
-	if !f.From.IsZero() {
-		add("id >= ?", domain.TimeBoundID(domain.PrefixDelivery, f.From))
-	}
-	if !f.To.IsZero() {
-		add("id < ?", domain.TimeBoundID(domain.PrefixDelivery, f.To))
-	}
-	return where, args
+// list is the keyset list of the deliveries f selects, shared by the page
+// and the newer-page queries.
+func (f DeliveryFilter) list() keyset {
+	k := keyset{from: "deliveries", id: "id"}
+	k.filter(true, "tenant_id = ?", f.TenantID)
+	k.filter(f.EndpointID != "", "endpoint_id = ?", f.EndpointID)
+	k.filter(f.EventID != "", "event_id = ?", f.EventID)
+	k.filter(f.Status != "", "status = ?", f.Status)
+	k.filter(f.Topic != "", "topic = ?", f.Topic)
+	k.filter(!f.From.IsZero(), "id >= ?", domain.TimeBoundID(domain.PrefixDelivery, f.From))
+	k.filter(!f.To.IsZero(), "id < ?", domain.TimeBoundID(domain.PrefixDelivery, f.To))
+	return k
 }
 
 // Deliveries returns a page of deliveries, newest first, and the next
-// page's cursor. Pages are keyset on the id (a ULID), and time ranges
-// become id ranges, so a page costs the same at row 10 or row 10 million.
+// page's cursor (keyset on the id: see keyset).
 func (db *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]*domain.Delivery, string, error) {
-	where, args := f.conditions()
-	if f.Cursor != "" {
-		where, args = append(where, "id < ?"), append(args, f.Cursor)
-	}
 	if f.Limit <= 0 {
-		f.Limit = 50
+		f.Limit = defaultPageSize
 	}
-	args = append(args, f.Limit+1)
-	rows, err := db.read.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY id DESC LIMIT ?`, args...)
+	k := f.list()
+	query, args := k.page(deliveryColumns, f.Cursor, f.Limit)
+	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, "", wrapDBError(err, "list deliveries")
 	}
@@ -117,11 +96,7 @@ func (db *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]*domain.Deliv
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		next = out[f.Limit-1].ID
-	}
+	out, next := cutPage(out, f.Limit, func(d *domain.Delivery) string { return d.ID })
 	return out, next, nil
 }
 

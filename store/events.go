@@ -68,6 +68,14 @@ type EventFilter struct {
 	NoPayload bool
 }
 
+// list is the keyset list of the events f selects.
+func (f EventFilter) list() keyset {
+	k := keyset{from: "events", id: "id"}
+	k.filter(true, "tenant_id = ?", f.TenantID)
+	k.filter(f.Topic != "", "topic = ?", f.Topic)
+	return k
+}
+
 // Events returns a page of the tenant's events, newest first, and the next
 // page's cursor ("" on the last page).
 func (db *DB) Events(ctx context.Context, f EventFilter) ([]*domain.Event, string, error) {
@@ -75,18 +83,11 @@ func (db *DB) Events(ctx context.Context, f EventFilter) ([]*domain.Event, strin
 	if f.NoPayload {
 		columns = eventColumnsNoPayload
 	}
-	query := `SELECT ` + columns + ` FROM events WHERE tenant_id = ?`
-	args := []any{f.TenantID}
-	if f.Topic != "" {
-		query += ` AND topic = ?`
-		args = append(args, f.Topic)
+	if f.Limit <= 0 {
+		f.Limit = defaultPageSize
 	}
-	if f.Cursor != "" {
-		query += ` AND id < ?`
-		args = append(args, f.Cursor)
-	}
-	query += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, f.Limit+1)
+	k := f.list()
+	query, args := k.page(columns, f.Cursor, f.Limit)
 	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, "", wrapDBError(err, "list events")
@@ -103,10 +104,6 @@ func (db *DB) Events(ctx context.Context, f EventFilter) ([]*domain.Event, strin
 	if err := rows.Err(); err != nil {
 		return nil, "", wrapDBError(err, "list events")
 	}
-	next := ""
-	if f.Limit > 0 && len(out) > f.Limit {
-		out = out[:f.Limit]
-		next = out[f.Limit-1].ID
-	}
+	out, next := cutPage(out, f.Limit, func(e *domain.Event) string { return e.ID })
 	return out, next, nil
 }

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"strings"
 	"time"
 )
 
@@ -109,53 +107,18 @@ func (db *DB) DeliveryStatusCounts(ctx context.Context, eventIDs []string) (map[
 	return out, wrapDBError(rows.Err(), "count deliveries by event")
 }
 
-// NewestPage is the cursor of the first (newest) page of a list, for links
-// back to it that must carry a cursor.
-const NewestPage = "newest"
-
 // DeliveriesNewerCursor returns the cursor of the page before the one that
-// f.Cursor starts (NewestPage when that is the first page), so the log can
-// link "← Newer" without OFFSET: it reads at most f.Limit+1 ids up the index.
+// f.Cursor starts (NewestPage when that is the first page): see newerCursor.
 func (db *DB) DeliveriesNewerCursor(ctx context.Context, f DeliveryFilter) (string, error) {
-	if f.Cursor == "" || f.Cursor == NewestPage {
-		return "", nil
-	}
 	if f.Limit <= 0 {
-		f.Limit = 50
+		f.Limit = defaultPageSize
 	}
-	// From needs no condition here: every id at or above the cursor is
-	// inside it already, but it is harmless and keeps one filter builder.
-	where, args := f.conditions()
-	where = append(where, "id >= ?")
-	args = append(args, f.Cursor)
-	args = append(args, f.Limit)
-	var id string
-	err := db.read.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY id LIMIT 1 OFFSET ?`, args...).Scan(&id)
-	switch {
-	case err == sql.ErrNoRows:
-		return NewestPage, nil
-	case err != nil:
-		return "", wrapDBError(err, "read newer page")
-	}
-	return id, nil
+	return db.newerCursor(ctx, f.list(), f.Cursor, f.Limit)
 }
 
 // EventsNewerCursor returns the cursor of the page of the tenant's events
 // before the one that cursor starts (NewestPage when that is the first
-// page), reading at most limit+1 ids up the events_by_tenant index.
+// page): see newerCursor.
 func (db *DB) EventsNewerCursor(ctx context.Context, tenantID, cursor string, limit int) (string, error) {
-	if cursor == "" || cursor == NewestPage {
-		return "", nil
-	}
-	var id string
-	err := db.read.QueryRowContext(ctx, `SELECT id FROM events WHERE tenant_id = ? AND id >= ? ORDER BY id LIMIT 1 OFFSET ?`,
-		tenantID, cursor, limit).Scan(&id)
-	switch {
-	case err == sql.ErrNoRows:
-		return NewestPage, nil
-	case err != nil:
-		return "", wrapDBError(err, "read newer page")
-	}
-	return id, nil
+	return db.newerCursor(ctx, EventFilter{TenantID: tenantID}.list(), cursor, limit)
 }
