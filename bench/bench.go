@@ -11,10 +11,12 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +38,8 @@ type Config struct {
 	HangEndpoints int           // extra endpoints that never answer (until Timeout)
 	Timeout       time.Duration // the endpoints' request timeout; 5 s (the default)
 	PayloadBytes  int           // size of each event's data; 1024
+	Signing       []string      // the signing schemes of every endpoint; nil = the server's default (standard-webhooks)
+	Filter        string        // a payload filter (JSON) every endpoint gets; "" = none
 	Batch         int           // events per API request: 1 = POST /api/v1/events, more = /events/batch
 	Concurrency   int           // API requests in flight; 32
 
@@ -73,6 +77,12 @@ func (c *Config) setDefaults() error {
 		c.Rate, c.Duration = 0, 0
 		per := c.Fanout + c.FailEndpoints + c.HangEndpoints
 		c.Events = (c.Backlog + per - 1) / per
+	}
+	if len(c.Signing) > 0 && !slices.Contains(c.Signing, "standard-webhooks") {
+		return errors.New("--signing must include standard-webhooks: the receiver checks that signature")
+	}
+	if c.Filter != "" && !json.Valid([]byte(c.Filter)) {
+		return errors.New("--filter must be a JSON object, e.g. '{\"data\":{\"seq\":{\"$gte\":0}}}'")
 	}
 	if c.Events < 0 || c.Rate < 0 || c.Duration < 0 {
 		return errors.New("--events, --rate and --duration can't be negative")
@@ -194,7 +204,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	api := newAPIClient(cfg.URL, cfg.Key, cfg.Concurrency+4)
 	topic := fmt.Sprintf("bench/run-%d", time.Now().UnixNano())
-	hooks, err := api.createWebhooks(ctx, rcv, topic, cfg.Timeout)
+	hooks, err := api.createWebhooks(ctx, rcv, topic, &cfg)
 	if srv == nil {
 		// A server of the user's: leave it as it was. (A temporary
 		// in-process database is simply removed.)

@@ -61,6 +61,25 @@ func TestRunKeepsHealthyEndpointsGoingBesideFailingAndHangingOnes(t *testing.T) 
 	}
 }
 
+// TestRunWithSeveralSigningSchemes checks that the receiver finds its
+// Standard Webhooks secret in the secret route's list and that every
+// checked signature holds beside the other schemes' headers.
+func TestRunWithSeveralSigningSchemes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server")
+	}
+	res, err := Run(context.Background(), Config{
+		DB: storetest.DSN(t), Events: 100, Fanout: 2, Concurrency: 4, Workers: 16, VerifyEvery: 1,
+		Signing: []string{"hmac-sha256", "standard-webhooks", "standard-webhooks-v1a"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Completed != res.Expected || res.BadSigs != 0 || res.Verified != res.Completed {
+		t.Errorf("completed %d of %d; %d signatures checked, %d bad", res.Completed, res.Expected, res.Verified, res.BadSigs)
+	}
+}
+
 func TestPayloadCarriesSendTimeAndSequence(t *testing.T) {
 	sent := time.Unix(1_700_000_000, 123456789)
 	p := makePayload(nil, sent, 42, 200)

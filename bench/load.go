@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -72,16 +73,27 @@ func (c *apiClient) do(ctx context.Context, method, path string, body any) (int,
 }
 
 // createWebhooks registers one endpoint per receiver path, subscribed to
-// topic, and gives the receiver their secrets. It returns the ids created
-// (also when it fails half way, so they can be deleted).
-func (c *apiClient) createWebhooks(ctx context.Context, rcv *receiver, topic string, timeout time.Duration) ([]string, error) {
+// topic, signed and filtered as cfg says, and gives the receiver their
+// Standard Webhooks secrets. It returns the ids created (also when it fails
+// half way, so they can be deleted).
+func (c *apiClient) createWebhooks(ctx context.Context, rcv *receiver, topic string, cfg *Config) ([]string, error) {
 	var ids []string
 	for i := range rcv.behave {
 		in := map[string]any{
 			"name":           fmt.Sprintf("bench endpoint %d", i),
 			"url":            fmt.Sprintf("%s/r/%d", rcv.url, i),
 			"events":         []string{topic},
-			"timeoutSeconds": int(timeout / time.Second),
+			"timeoutSeconds": int(cfg.Timeout / time.Second),
+		}
+		if len(cfg.Signing) > 0 {
+			schemes := make([]map[string]string, len(cfg.Signing))
+			for j, s := range cfg.Signing {
+				schemes[j] = map[string]string{"scheme": s}
+			}
+			in["signing"] = schemes
+		}
+		if cfg.Filter != "" {
+			in["filter"] = json.RawMessage(cfg.Filter)
 		}
 		status, body, err := c.do(ctx, http.MethodPost, "/api/v1/webhooks", in)
 		if err != nil {
@@ -91,16 +103,48 @@ func (c *apiClient) createWebhooks(ctx context.Context, rcv *receiver, topic str
 			return ids, fmt.Errorf("create webhook: %d %s (a server run with --url must allow loopback targets: hooks serve --dev)",
 				status, strings.TrimSpace(string(body)))
 		}
-		var out struct{ ID, Secret string }
+		var out struct{ ID string }
 		if err := json.Unmarshal(body, &out); err != nil {
 			return ids, fmt.Errorf("create webhook: %w", err)
 		}
 		ids = append(ids, out.ID)
-		if err := rcv.setSecret(i, out.Secret); err != nil {
+		secret, err := c.standardSecret(ctx, out.ID)
+		if err == nil {
+			err = rcv.setSecret(i, secret)
+		}
+		if err != nil {
 			return ids, fmt.Errorf("webhook %s: secret: %w", out.ID, err)
 		}
 	}
 	return ids, nil
+}
+
+// standardSecret reads the Standard Webhooks secret of webhook id, which
+// the secret route answers alone or, beside other schemes, in a list.
+func (c *apiClient) standardSecret(ctx context.Context, id string) (string, error) {
+	status, body, err := c.do(ctx, http.MethodGet, "/api/v1/webhooks/"+id+"/secret", nil)
+	if err != nil {
+		return "", err
+	}
+	if status != http.StatusOK {
+		return "", fmt.Errorf("%d %s", status, strings.TrimSpace(string(body)))
+	}
+	var out struct {
+		Secret  string
+		Secrets []struct{ Scheme, Secret string }
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return "", err
+	}
+	for _, s := range out.Secrets {
+		if s.Scheme == "standard-webhooks" {
+			return s.Secret, nil
+		}
+	}
+	if out.Secret == "" {
+		return "", errors.New("no standard-webhooks secret")
+	}
+	return out.Secret, nil
 }
 
 // deleteWebhooks removes the bench's endpoints, with their deliveries.

@@ -2,12 +2,13 @@ package bench
 
 import (
 	"fmt"
-	"hooks/store"
 	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"hooks/store"
 )
 
 // WriteTable prints the result as a two-column table.
@@ -51,6 +52,12 @@ func (r *Result) WriteTable(w io.Writer) error {
 			length = count(uint64(c.Events)) + " events"
 		}
 		row("load", "%s, %s, %s, %s, %d B payload, %d connections", length, endpoints, rate, how, c.PayloadBytes, c.Concurrency)
+	}
+	if len(c.Signing) > 0 {
+		row("signing", "%s on every endpoint", strings.Join(c.Signing, " + "))
+	}
+	if c.Filter != "" {
+		row("filter", "%s on every endpoint", c.Filter)
 	}
 	row("", "")
 

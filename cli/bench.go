@@ -5,13 +5,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"hooks/bench"
 	"io"
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
+
+	"hooks/bench"
 )
 
 func benchmark(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -31,6 +33,8 @@ func benchmark(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.IntVar(&c.HangEndpoints, "endpoints-hang", 0, "extra endpoints that never answer (each attempt waits for --timeout)")
 	fs.DurationVar(&c.Timeout, "timeout", 5*time.Second, "the endpoints' request timeout")
 	fs.IntVar(&c.PayloadBytes, "payload-bytes", 1024, "size of each event's data")
+	signing := fs.String("signing", "", "comma-separated signing schemes of every endpoint, e.g. standard-webhooks,hmac-sha256 (must include standard-webhooks; default: the server's)")
+	fs.StringVar(&c.Filter, "filter", "", `a payload filter every endpoint gets, e.g. '{"data":{"seq":{"$gte":0}}}' (bench events are {"t":…,"seq":…,"pad":"…"})`)
 	fs.IntVar(&c.Batch, "batch", 1, "events per API request: 1 posts to /api/v1/events, more to /api/v1/events/batch")
 	fs.IntVar(&c.Concurrency, "concurrency", 0, "API requests in flight (default 32, or 4 with --backlog)")
 	fs.IntVar(&c.Backlog, "backlog", 0, "backlog mode: queue this many deliveries with the receiver down, measure, then time the drain")
@@ -49,6 +53,9 @@ func benchmark(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "unexpected argument %q\n", fs.Arg(0))
 		return ErrUsage
+	}
+	if *signing != "" {
+		c.Signing = strings.Split(*signing, ",")
 	}
 	if (c.URL == "") != (c.Key == "") {
 		return errors.New("--url and --key go together")
