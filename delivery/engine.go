@@ -102,6 +102,8 @@ type Engine struct {
 	wake  chan struct{}
 	preps *prepCache
 
+	brokers *brokerPool // connections to broker destinations (brokers.go)
+
 	templateWork chan struct{} // a slot per template compile or render running (send.go)
 
 	running atomic.Bool // Run is between its start and its return
@@ -146,6 +148,7 @@ type endpointQueue struct {
 func New(db *store.DB, cfg Config) *Engine {
 	cfg.setDefaults()
 	return &Engine{
+		brokers:      newBrokerPool(brokerEnv{policy: cfg.Policy, maxBytes: cfg.MaxResponseBytes, log: cfg.Logger}, cfg.Now),
 		db:           db,
 		cfg:          cfg,
 		log:          cfg.Logger,
@@ -211,6 +214,9 @@ func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
 	// without this the dispatcher would find it only at its idle poll. It
 	// stops with ctx, as dispatch does.
 	go e.db.ListenForWork(ctx, e.Wake, func(err error) { e.log.Warn("new-work notifications", "err", err) })
+	go e.sweepBrokers(ctx)
+	// Broker connections close once every attempt is over and recorded.
+	defer e.brokers.closeAll()
 
 	e.dispatch(ctx)
 

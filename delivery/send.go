@@ -41,6 +41,7 @@ type job struct {
 // allocates no signers or templates.
 type prepared struct {
 	webhook  *domain.Endpoint
+	sender   Sender // HTTP, or a broker (sender.go)
 	signer   sign.Signer
 	envelope *envelope.Envelope
 	header   http.Header // static headers sent on every request
@@ -77,7 +78,7 @@ func (e *Engine) prepare(w *domain.Endpoint) (*prepared, error) {
 		old.secrets == secretCount(w, now) {
 		return old, nil
 	}
-	p := &prepared{webhook: w, header: http.Header{}, metaKeys: newMetaKeys(e.cfg.HeaderPrefix)}
+	p := &prepared{webhook: w, sender: e.newSender(w), header: http.Header{}, metaKeys: newMetaKeys(e.cfg.HeaderPrefix)}
 	schemes, secrets := signingSchemes(w, now)
 	p.secrets = len(secrets)
 	p.redact = newRedactor(w, secrets)
@@ -302,11 +303,6 @@ func (e *Engine) send(ctx context.Context, j *job) sendResult {
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
-	if err != nil {
-		a.Error = "build request: " + err.Error()
-		return res
-	}
 	h := p.header.Clone()
 	mk := &p.metaKeys
 	h[mk.topic] = []string{ev.Topic}
@@ -321,13 +317,24 @@ func (e *Engine) send(ctx context.Context, j *job) sendResult {
 		a.Error = "sign: " + err.Error()
 		return res
 	}
-	req.Header = h
 	a.RequestHeaders = p.redact.headers(h)
 
-	resp, timedOut := e.exchange(req, a, w.Timeout)
-	if resp == nil {
-		res.timedOut = timedOut
-		return res
+	start := time.Now()
+	resp := p.sender.Send(ctx, Message{DeliveryID: d.ID, Body: body, Header: h})
+	a.Duration = time.Since(start)
+	a.StatusCode, a.ResponseHeaders, a.ResponseBody, a.ResponseTruncated = resp.StatusCode, resp.Header, resp.Body, resp.Truncated
+	if resp.Err != nil {
+		msg := describeSendError(resp.Err, w.Timeout)
+		if !w.Destination.IsHTTP() {
+			msg = scrubCredentials(msg, &w.Destination)
+		}
+		if resp.StatusCode != 0 {
+			a.Error = "read response: " + msg
+		} else {
+			a.Error = msg
+			res.timedOut = isTimeout(resp.Err)
+			return res
+		}
 	}
 	res.retryAfter = resp.Header.Get("Retry-After")
 	switch {

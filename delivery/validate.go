@@ -13,7 +13,17 @@ import (
 // its network policy for target URLs, its envelope compiler and its
 // metadata header prefix.
 func (e *Engine) Checks() domain.Checks {
-	return domain.Checks{URL: e.checkURL, Template: checkTemplate, HeaderPrefix: e.cfg.HeaderPrefix}
+	return domain.Checks{URL: e.checkURL, Host: e.checkHost, Template: checkTemplate, HeaderPrefix: e.cfg.HeaderPrefix}
+}
+
+// checkHost vets a broker's host under the engine's network policy.
+func (e *Engine) checkHost(host string) error {
+	err := e.cfg.Policy.CheckHost(host)
+	var ue *netguard.URLError
+	if errors.As(err, &ue) {
+		return errors.New(ue.Reason)
+	}
+	return err
 }
 
 // checkURL vets a target URL under the engine's network policy.

@@ -12,10 +12,14 @@ import (
 // Endpoint is a URL that a tenant registered to receive events: what the
 // API and the UI call a webhook.
 type Endpoint struct {
-	ID             string
-	TenantID       string
-	Name           string
-	URL            string
+	ID       string
+	TenantID string
+	Name     string
+	// URL is where an HTTP destination posts to; for a broker destination,
+	// its Target (no credentials), set by validation.
+	URL string
+	// Destination selects the sender; its zero value is HTTP.
+	Destination    Destination
 	Topics         []string
 	SubTopics      []string
 	Enabled        bool

@@ -30,6 +30,9 @@ type Checks struct {
 	// URL vets a target URL and returns the form to store. Its error is
 	// shown to the user as it is, so it must be safe to show.
 	URL func(raw string) (string, error)
+	// Host vets the host of a broker address (destination.url, brokers)
+	// under the same policy. Its error is shown as it is.
+	Host func(host string) error
 	// Template compiles an envelope template. Its error is shown to the
 	// user as it is, so it must say what is wrong and where.
 	Template func(template string) error
@@ -46,11 +49,21 @@ func ValidateEndpoint(e *Endpoint, c Checks) error {
 	if len(e.Name) > 200 {
 		return FieldErrorf("name", "name is longer than 200 characters")
 	}
-	u, err := c.URL(strings.TrimSpace(e.URL))
-	if err != nil {
-		return &Error{Code: EINVALID, Field: "url", Message: err.Error(), Err: err}
+	if err := e.Destination.normalize(c.Host); err != nil {
+		return err
 	}
-	e.URL = u
+	if e.Destination.IsHTTP() {
+		u, err := c.URL(strings.TrimSpace(e.URL))
+		if err != nil {
+			return &Error{Code: EINVALID, Field: "url", Message: err.Error(), Err: err}
+		}
+		e.URL = u
+	} else {
+		// A broker destination's URL is its target, for display: never
+		// what the user typed, which could be an old HTTP URL.
+		e.URL = e.Destination.Target()
+	}
+	u := e.URL
 	if e.Name == "" {
 		e.Name = hostOf(u)
 	}

@@ -75,6 +75,7 @@ func (s *Service) UpdateEndpoint(ctx context.Context, a Actor, id string, change
 		changed = "nothing changed"
 	}
 	s.auditDetail(ctx, a, AuditWebhookUpdated, e.ID, changed)
+	s.engine.ForgetEndpoint(e.ID) // a broker connection of the old configuration closes
 	if e.Enabled {
 		s.engine.Wake()
 	}
@@ -130,6 +131,7 @@ func (s *Service) DeleteEndpoint(ctx context.Context, a Actor, id string) error 
 	if err := s.db.DeleteEndpoint(ctx, a.TenantID, id); err != nil {
 		return err
 	}
+	s.engine.ForgetEndpoint(id)
 	s.audit(ctx, a, AuditWebhookDeleted, id)
 	return nil
 }
@@ -262,6 +264,7 @@ func cloneEndpoint(e *domain.Endpoint) *domain.Endpoint {
 	c.Topics, c.SubTopics = slices.Clone(e.Topics), slices.Clone(e.SubTopics)
 	c.Headers, c.Metadata = maps.Clone(e.Headers), maps.Clone(e.Metadata)
 	c.AlsoSigning = slices.Clone(e.AlsoSigning)
+	c.Destination = e.Destination.Clone()
 	return &c
 }
 
@@ -277,6 +280,7 @@ func changedFields(before, after *domain.Endpoint) []string {
 	}
 	field("name", before.Name != after.Name)
 	field("url", before.URL != after.URL)
+	field("destination", !before.Destination.Equal(after.Destination))
 	field("events", !slices.Equal(before.Topics, after.Topics))
 	field("subTopics", !slices.Equal(before.SubTopics, after.SubTopics))
 	field("isEnabled", before.Enabled != after.Enabled)

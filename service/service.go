@@ -27,6 +27,9 @@ type Engine interface {
 	Checks() domain.Checks
 	// SendTest sends a signed ping to e now and reports what came back.
 	SendTest(ctx context.Context, e *domain.Endpoint) (*delivery.TestResult, error)
+	// ForgetEndpoint closes what the engine holds open for endpoint id
+	// (a broker connection), which was deleted or changed.
+	ForgetEndpoint(id string)
 }
 
 // Observer counts what the use cases did, for metrics. Nil counts nothing.

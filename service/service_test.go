@@ -22,6 +22,8 @@ type fakeEngine struct{ wakes atomic.Int32 }
 
 func (f *fakeEngine) Wake() { f.wakes.Add(1) }
 
+func (f *fakeEngine) ForgetEndpoint(string) {}
+
 func (f *fakeEngine) Checks() domain.Checks {
 	return domain.Checks{
 		URL: func(raw string) (string, error) {

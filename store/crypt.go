@@ -46,7 +46,8 @@ func endpointFieldLabel(column, id string) string { return "endpoints." + column
 func signingKeyLabel(id string) string { return "signing_keys.private_key:" + id }
 
 // WithMasterKey makes the DB encrypt secrets at rest — endpoint signing
-// secrets (those of every scheme), endpoint extra headers and metadata, and JWT private keys — with
+// secrets (those of every scheme), endpoint extra headers and metadata,
+// broker destinations (their URLs hold credentials), and JWT private keys — with
 // AES-256-GCM under key, which must be
 // MasterKeySize bytes. Open refuses a key that does not decrypt the secrets
 // already stored, and encrypts any stored before a key was used.
@@ -196,15 +197,15 @@ func (db *DB) checkMasterKey(ctx context.Context) error {
 // sealStoredSecrets encrypts the secrets that a database written without a
 // master key holds in the clear.
 func (db *DB) sealStoredSecrets(ctx context.Context, tx *sql.Tx) error {
-	type row struct{ id, secret, previous, signing string }
-	rows, err := tx.QueryContext(ctx, `SELECT id, secret, previous_secret, signing FROM endpoints`)
+	type row struct{ id, secret, previous, signing, destination string }
+	rows, err := tx.QueryContext(ctx, `SELECT id, secret, previous_secret, signing, destination FROM endpoints`)
 	if err != nil {
 		return wrapDBError(err, "read endpoint secrets")
 	}
 	var endpoints []row
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.id, &r.secret, &r.previous, &r.signing); err != nil {
+		if err := rows.Scan(&r.id, &r.secret, &r.previous, &r.signing, &r.destination); err != nil {
 			rows.Close()
 			return wrapDBError(err, "read endpoint secrets")
 		}
@@ -215,15 +216,16 @@ func (db *DB) sealStoredSecrets(ctx context.Context, tx *sql.Tx) error {
 		return wrapDBError(err, "read endpoint secrets")
 	}
 	for _, r := range endpoints {
-		if strings.HasPrefix(r.secret, sealedPrefix) || strings.HasPrefix(r.previous, sealedPrefix) {
+		if strings.HasPrefix(r.secret, sealedPrefix) || strings.HasPrefix(r.previous, sealedPrefix) || strings.HasPrefix(r.destination, sealedPrefix) {
 			return ErrWrongMasterKey // sealed under a key whose check value is gone
 		}
 		signing, err := db.sealSigningColumn(r.id, r.signing)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET secret = ?, previous_secret = ?, signing = ? WHERE id = ?`,
-			db.sealString(r.secret, endpointSecretLabel(r.id, false)), db.sealString(r.previous, endpointSecretLabel(r.id, true)), signing, r.id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET secret = ?, previous_secret = ?, signing = ?, destination = ? WHERE id = ?`,
+			db.sealString(r.secret, endpointSecretLabel(r.id, false)), db.sealString(r.previous, endpointSecretLabel(r.id, true)), signing,
+			db.sealString(r.destination, destinationLabel(r.id)), r.id); err != nil {
 			return wrapDBError(err, "encrypt endpoint secret")
 		}
 	}

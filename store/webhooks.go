@@ -13,7 +13,7 @@ import (
 
 const endpointColumns = `id, tenant_id, name, url, topics, sub_topics, enabled, disabled_reason, disabled_at,
 	signing, secret, previous_secret, previous_secret_until, headers, envelope, retry, timeout_ms, rate_limit,
-	metadata, created_at, updated_at`
+	metadata, created_at, updated_at, destination`
 
 // endpointReadColumns are what reads scan: endpointColumns and the
 // receiver's pause, which only PauseEndpoint writes (park.go).
@@ -31,7 +31,7 @@ func (db *DB) CreateEndpoint(ctx context.Context, w *domain.Endpoint) error {
 	if err != nil {
 		return err
 	}
-	_, err = db.write.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, cols...)
+	_, err = db.write.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, cols...)
 	return wrapDBError(err, "insert webhook")
 }
 
@@ -47,8 +47,8 @@ func (db *DB) UpdateEndpoint(ctx context.Context, w *domain.Endpoint) error {
 	args := append(cols[:19:19], cols[20:]...)
 	res, err := db.write.ExecContext(ctx, `UPDATE endpoints SET name=?3, url=?4, topics=?5, sub_topics=?6, enabled=?7,
 		disabled_reason=?8, disabled_at=?9, signing=?10, secret=?11, previous_secret=?12, previous_secret_until=?13,
-		headers=?14, envelope=?15, retry=?16, timeout_ms=?17, rate_limit=?18, metadata=?19, updated_at=?20
-		WHERE id=?1 AND tenant_id=?2`, args...)
+		headers=?14, envelope=?15, retry=?16, timeout_ms=?17, rate_limit=?18, metadata=?19, updated_at=?20,
+		destination=?21 WHERE id=?1 AND tenant_id=?2`, args...)
 	if err != nil {
 		return wrapDBError(err, "update webhook")
 	}
@@ -161,12 +161,12 @@ type rowScanner interface{ Scan(dest ...any) error }
 // extra headers and its metadata.
 func (db *DB) scanEndpoint(row rowScanner) (*domain.Endpoint, error) {
 	w := &domain.Endpoint{}
-	var topics, subTopics, signing, headers, envelope, retry, metadata string
+	var topics, subTopics, signing, headers, envelope, retry, metadata, destination string
 	var disabledAt, prevUntil, pausedUntil sql.NullInt64
 	var timeoutMS, createdAt, updatedAt int64
 	err := row.Scan(&w.ID, &w.TenantID, &w.Name, &w.URL, &topics, &subTopics, &w.Enabled, &w.DisabledReason, &disabledAt,
 		&signing, &w.Secret, &w.PreviousSecret, &prevUntil, &headers, &envelope, &retry, &timeoutMS, &w.RateLimit,
-		&metadata, &createdAt, &updatedAt, &pausedUntil)
+		&metadata, &createdAt, &updatedAt, &destination, &pausedUntil)
 	if err != nil {
 		return nil, wrapDBError(err, "scan webhook")
 	}
@@ -189,6 +189,9 @@ func (db *DB) scanEndpoint(row rowScanner) (*domain.Endpoint, error) {
 		}
 	}
 	if err := db.decodeSigning(w, signing); err != nil {
+		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
+	}
+	if err := db.decodeDestination(w, destination); err != nil {
 		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
 	}
 	w.DisabledAt, w.PreviousSecretUntil, w.PausedUntil = fromNullMS(disabledAt), fromNullMS(prevUntil), fromNullMS(pausedUntil)
@@ -219,7 +222,35 @@ func (db *DB) endpointValues(w *domain.Endpoint) ([]any, error) {
 		db.sealString(w.PreviousSecret, endpointSecretLabel(w.ID, true)), nullMS(w.PreviousSecretUntil),
 		db.sealString(jsonText(w.Headers), endpointFieldLabel("headers", w.ID)), jsonText(w.Envelope), jsonText(w.Retry),
 		w.Timeout.Milliseconds(), w.RateLimit, db.sealString(jsonText(w.Metadata), endpointFieldLabel("metadata", w.ID)),
-		ms(w.CreatedAt), ms(w.UpdatedAt)}, nil
+		ms(w.CreatedAt), ms(w.UpdatedAt), db.encodeDestination(w)}, nil
+}
+
+// destinationLabel is the label of an endpoint's sealed destination.
+func destinationLabel(id string) string { return "endpoints.destination:" + id }
+
+// encodeDestination returns the destination column of w: empty for HTTP,
+// else its JSON sealed whole, since a broker URL carries credentials.
+func (db *DB) encodeDestination(w *domain.Endpoint) string {
+	if w.Destination.IsHTTP() {
+		return ""
+	}
+	return db.sealString(jsonText(w.Destination), destinationLabel(w.ID))
+}
+
+// decodeDestination reads a destination column written by encodeDestination into w.
+func (db *DB) decodeDestination(w *domain.Endpoint, column string) error {
+	if column == "" {
+		w.Destination = domain.Destination{Type: domain.DestinationHTTP}
+		return nil
+	}
+	plain, err := db.openString(column, destinationLabel(w.ID))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal([]byte(plain), &w.Destination); err != nil {
+		return fmt.Errorf("decode destination: %w", err)
+	}
+	return nil
 }
 
 func jsonText(v any) string {

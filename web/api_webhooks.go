@@ -15,6 +15,7 @@ type webhookJSON struct {
 	ID             string             `json:"id"`
 	Name           string             `json:"name"`
 	URL            string             `json:"url"`
+	Destination    domain.Destination `json:"destination"` // url credentials masked
 	Events         []string           `json:"events"`
 	SubTopics      []string           `json:"subTopics"`
 	IsEnabled      bool               `json:"isEnabled"`
@@ -100,7 +101,7 @@ func secretsAnswer(w *domain.Endpoint) (secret, publicKey string, secrets []secr
 
 func toWebhookJSON(w *domain.Endpoint) webhookJSON {
 	out := webhookJSON{
-		ID: w.ID, Name: w.Name, URL: w.URL, Events: w.Topics, SubTopics: w.SubTopics, IsEnabled: w.Enabled,
+		ID: w.ID, Name: w.Name, URL: w.URL, Destination: w.Destination.Masked(), Events: w.Topics, SubTopics: w.SubTopics, IsEnabled: w.Enabled,
 		DisabledReason: w.DisabledReason, Signing: webhookSigning(w), Headers: maskValues(w.Headers), Envelope: w.Envelope, Retry: w.Retry,
 		TimeoutSeconds: int(w.Timeout / time.Second), RateLimit: w.RateLimit, Metadata: maskValues(w.Metadata),
 		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
@@ -148,6 +149,7 @@ func (e *envelopeInput) UnmarshalJSON(b []byte) error {
 type webhookInput struct {
 	Name           *string             `json:"name"`
 	URL            *string             `json:"url"`
+	Destination    *domain.Destination `json:"destination"`
 	Events         *[]string           `json:"events"`
 	SubTopics      *[]string           `json:"subTopics"`
 	IsEnabled      *bool               `json:"isEnabled"`
@@ -172,6 +174,15 @@ func (in *webhookInput) apply(w *domain.Endpoint, svc *service.Service) error {
 	}
 	set(&w.Name, in.Name)
 	set(&w.URL, in.URL)
+	if in.Destination != nil {
+		d := in.Destination.Clone()
+		u, err := domain.UnmaskURL(d.URL, w.Destination.URL)
+		if err != nil {
+			return err
+		}
+		d.URL = u
+		w.Destination = d
+	}
 	set(&w.Secret, in.Secret)
 	if in.Events != nil {
 		w.Topics = *in.Events
@@ -251,7 +262,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, c *caller
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if in.URL == nil {
+	if in.URL == nil && (in.Destination == nil || in.Destination.IsHTTP()) {
 		return domain.FieldErrorf("url", "url is required")
 	}
 	if in.Events == nil {

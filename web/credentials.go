@@ -78,8 +78,9 @@ func unmaskValues(field string, submitted, stored map[string]string, headers boo
 
 // credentialsJSON is the answer of GET /api/v1/webhooks/{id}/credentials.
 type credentialsJSON struct {
-	Headers  map[string]string `json:"headers"`
-	Metadata map[string]string `json:"metadata"`
+	Headers        map[string]string `json:"headers"`
+	Metadata       map[string]string `json:"metadata"`
+	DestinationURL string            `json:"destinationUrl,omitempty"` // a broker URL with its credentials
 }
 
 // getWebhookCredentials reveals an endpoint's extra header and metadata
@@ -91,7 +92,7 @@ func (s *Server) getWebhookCredentials(w http.ResponseWriter, r *http.Request, c
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, credentialsJSON{Headers: hook.Headers, Metadata: hook.Metadata})
+	writeJSON(w, http.StatusOK, credentialsJSON{Headers: hook.Headers, Metadata: hook.Metadata, DestinationURL: hook.Destination.URL})
 	return nil
 }
 
@@ -103,7 +104,7 @@ func (s *Server) revealCredentialsForm(w http.ResponseWriter, r *http.Request, c
 		return err
 	}
 	if wantsJSON(r) {
-		writeJSON(w, http.StatusOK, credentialsJSON{Headers: h.Headers, Metadata: h.Metadata})
+		writeJSON(w, http.StatusOK, credentialsJSON{Headers: h.Headers, Metadata: h.Metadata, DestinationURL: h.Destination.URL})
 		return nil
 	}
 	return s.renderWebhookDetail(w, r, c, nil, webhookReveal{credentials: true})

@@ -149,3 +149,17 @@ func (e *URLError) Unwrap() error { return ErrInvalidURL }
 func invalid(format string, args ...any) error {
 	return &URLError{Reason: fmt.Sprintf(format, args...)}
 }
+
+// CheckHost validates the host of a broker address (a host name or a
+// literal IP, without port or brackets) when a destination is saved, by
+// the rules CheckURL applies to a URL's host. As there, a host name is not
+// resolved: DialContext judges its addresses at connection time.
+func (p *Policy) CheckHost(host string) error {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return p.check("", ip)
+	}
+	if err := checkHostSyntax(host); err != nil {
+		return err
+	}
+	return p.checkHostName(host)
+}
