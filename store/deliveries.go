@@ -171,7 +171,17 @@ type Outcome struct {
 // that takes a few statements per batch rather than two per outcome
 // (rows.go).
 func (db *DB) RecordOutcomes(ctx context.Context, outcomes []Outcome) error {
-	updater, err := db.rowWriter(ctx, updateDeliveries)
+	// On SQLite each delivery gets a plain prepared UPDATE by primary key,
+	// run with Exec (see updateDeliverySQL); PostgreSQL takes many rows to
+	// a statement.
+	var updater *rowWriter
+	var updateOne *sql.Stmt
+	var err error
+	if db.sql.rowsPerStatement == 1 {
+		updateOne, err = db.prepared(ctx, db.write, updateDeliverySQL)
+	} else {
+		updater, err = db.rowWriter(ctx, updateDeliveries)
+	}
 	if err != nil {
 		return err
 	}
@@ -208,12 +218,17 @@ func (db *DB) RecordOutcomes(ctx context.Context, outcomes []Outcome) error {
 		// flight is not updated and not returned: there is nothing left to
 		// record its attempt against.
 		recorded := make(map[string]bool, len(outcomes))
-		err := updater.exec(ctx, tx, updates, func(rows *sql.Rows) error {
-			var id string
-			err := rows.Scan(&id)
-			recorded[id] = true
-			return err
-		})
+		var err error
+		if updateOne != nil {
+			err = updateEach(ctx, tx.StmtContext(ctx, updateOne), updates, recorded)
+		} else {
+			err = updater.exec(ctx, tx, updates, func(rows *sql.Rows) error {
+				var id string
+				err := rows.Scan(&id)
+				recorded[id] = true
+				return err
+			})
+		}
 		if err != nil {
 			return wrapDBError(err, "update deliveries")
 		}
@@ -243,6 +258,33 @@ func (db *DB) RecordOutcomes(ctx context.Context, outcomes []Outcome) error {
 		return nil
 	})
 }
+
+// updateEach runs updateDeliverySQL for each row of updates (rows of
+// updateDeliveries.width values) and marks in recorded the deliveries it
+// found.
+func updateEach(ctx context.Context, stmt *sql.Stmt, updates []any, recorded map[string]bool) error {
+	for w := updateDeliveries.width; len(updates) > 0; updates = updates[w:] {
+		res, err := stmt.ExecContext(ctx, updates[:w]...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n > 0 {
+			recorded[updates[0].(string)] = true
+		}
+	}
+	return nil
+}
+
+// updateDeliverySQL is updateDeliveries for one delivery on SQLite, taking
+// the same values in the same order (?3, whether an attempt was made, is
+// used twice). Run one row at a time through QueryContext, the UPDATE …
+// FROM (VALUES …) RETURNING form made RecordOutcomes cost 50 µs of CPU per
+// delivery in hooks bench at fan-out 10; with this it costs 34 µs.
+const updateDeliverySQL = `UPDATE deliveries SET status = ?2, attempt_count = attempt_count + ?3, next_attempt_at = ?4,
+	next_trigger = 'scheduled', lease_owner = NULL, last_status_code = CASE WHEN ?3 = 1 THEN ?5 ELSE last_status_code END,
+	updated_at = ?6 WHERE id = ?1`
 
 // The statements of RecordOutcomes. The casts type the VALUES columns for
 // PostgreSQL, which can't infer a bare parameter's type there; SQLite
