@@ -266,7 +266,9 @@ func TestCompileBounds(t *testing.T) {
 	}
 }
 
-func itoa(i int) string { return strings.TrimLeft(string([]byte{byte('0' + i/100), byte('0' + i/10%10), byte('0' + i%10)}), "0") }
+func itoa(i int) string {
+	return strings.TrimLeft(string([]byte{byte('0' + i/100), byte('0' + i/10%10), byte('0' + i%10)}), "0")
+}
 
 func TestStringIsCompact(t *testing.T) {
 	f, err := filter.Compile([]byte("{ \"topic\" : \"a\",\n \"data\": {\"x\": 1.50} }"))
