@@ -19,9 +19,13 @@ type Endpoint struct {
 	// its Target (no credentials), set by validation.
 	URL string
 	// Destination selects the sender; its zero value is HTTP.
-	Destination    Destination
-	Topics         []string
-	SubTopics      []string
+	Destination Destination
+	Topics      []string
+	SubTopics   []string
+	// Filter is a payload filter (package filter) as compact JSON text, ""
+	// for none: an event the endpoint subscribes to is delivered only if
+	// it matches.
+	Filter         string
 	Enabled        bool
 	DisabledReason string
 	DisabledAt     time.Time

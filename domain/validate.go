@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"hooks/domain/filter"
 	"net/http"
 	"net/url"
 	"strings"
@@ -75,6 +76,9 @@ func ValidateEndpoint(e *Endpoint, c Checks) error {
 		return FieldErrorf("events", "subscribe to at least one event topic (e.g. orders/placed, orders/* or *)")
 	}
 	if err := checkTopics("subTopics", &e.SubTopics); err != nil {
+		return err
+	}
+	if err := checkFilter(e); err != nil {
 		return err
 	}
 	if err := checkSigning(e); err != nil {
@@ -389,6 +393,37 @@ func (p *RetryPolicy) Normalize() error {
 	}
 	if p.MaxAttempts < 1 || p.MaxAttempts > MaxAttemptsLimit {
 		return FieldErrorf("retry.maxAttempts", "maxAttempts must be between 1 and %d", MaxAttemptsLimit)
+	}
+	return nil
+}
+
+// checkFilter compiles e's filter and stores it compact; an empty one, or
+// {}, which matches every event, is none. An error names the operator at
+// fault by its path in the API's terms: filter.data.order.total.$gte.
+func checkFilter(e *Endpoint) error {
+	if strings.TrimSpace(e.Filter) == "" {
+		e.Filter = ""
+		return nil
+	}
+	f, err := filter.Compile([]byte(e.Filter))
+	if err != nil {
+		field := "filter"
+		var fe *filter.Error
+		if errors.As(err, &fe) && fe.Path != "" {
+			if !strings.HasPrefix(fe.Path, "[") {
+				field += "."
+			}
+			field += fe.Path
+		}
+		msg := err.Error()
+		if errors.As(err, &fe) {
+			msg = fe.Message
+		}
+		return FieldErrorf(field, "%s: %s", field, msg)
+	}
+	e.Filter = f.String()
+	if e.Filter == "{}" {
+		e.Filter = ""
 	}
 	return nil
 }

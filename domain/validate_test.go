@@ -190,3 +190,27 @@ func TestValidateSeveralSchemesGivesEachItsSecret(t *testing.T) {
 		t.Errorf("Shown() = %q, %q, want the whpk_ public key", name, pub)
 	}
 }
+
+func TestValidateEndpointFilter(t *testing.T) {
+	for _, tc := range []struct{ filter, want, field, message string }{
+		{"", "", "", ""},
+		{"  {} ", "", "", ""},
+		{`{ "data": {"order": {"total": {"$gte": 100}}} }`, `{"data":{"order":{"total":{"$gte":100}}}}`, "", ""},
+		{`{"data": {"order": {"total": {"$gte": true}}}}`, "", "filter.data.order.total.$gte", "filter.data.order.total.$gte: must be a number or string"},
+		{`{"$or": [{"x": {"$regex": "a"}}]}`, "", "filter.$or[0].x.$regex", "filter.$or[0].x.$regex: unknown operator"},
+		{`[1]`, "", "filter", "filter: must be a JSON object"},
+	} {
+		e := &domain.Endpoint{URL: "https://example.com/h", Topics: []string{"*"}, Filter: tc.filter}
+		err := domain.ValidateEndpoint(e, checks)
+		if tc.field == "" {
+			if err != nil || e.Filter != tc.want {
+				t.Errorf("filter %q: Filter = %q, err %v; want %q", tc.filter, e.Filter, err, tc.want)
+			}
+			continue
+		}
+		var de *domain.Error
+		if !errors.As(err, &de) || de.Code != domain.EINVALID || de.Field != tc.field || !strings.HasPrefix(de.Message, tc.message) {
+			t.Errorf("filter %q: err %#v, want field %s, message %q", tc.filter, err, tc.field, tc.message)
+		}
+	}
+}

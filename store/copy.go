@@ -31,7 +31,7 @@ var copyTables = []copyTable{
 	{name: "settings", cols: []string{"name", "value"}, blobs: []string{"value"}},
 	{name: "endpoints", cols: []string{"id", "tenant_id", "name", "url", "topics", "sub_topics", "enabled",
 		"disabled_reason", "disabled_at", "signing", "secret", "previous_secret", "previous_secret_until", "headers",
-		"envelope", "retry", "timeout_ms", "rate_limit", "metadata", "created_at", "updated_at", "paused_until", "destination"}},
+		"envelope", "retry", "timeout_ms", "rate_limit", "metadata", "created_at", "updated_at", "paused_until", "destination", "payload_filter"}},
 	{name: "events", cols: []string{"id", "tenant_id", "topic", "sub_topic", "payload", "idempotency_key",
 		"delivery_count", "triggered_at"}, blobs: []string{"payload"}},
 	{name: "deliveries", cols: []string{"id", "tenant_id", "event_id", "endpoint_id", "topic", "sub_topic", "status",

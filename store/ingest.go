@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hooks/domain"
+	"hooks/domain/filter"
 	"sync"
 )
 
@@ -152,7 +153,7 @@ func (db *DB) commitIngest(calls []*ingestCall) {
 const (
 	insertEventSQL = `INSERT INTO events (id, tenant_id, topic, sub_topic, payload, idempotency_key, delivery_count, triggered_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
-	subscribersSQL = `SELECT e.id, e.topics, e.sub_topics, COALESCE(h.lease_owner, ''), COALESCE(h.held_until, 0)
+	subscribersSQL = `SELECT e.id, e.topics, e.sub_topics, e.payload_filter, COALESCE(h.lease_owner, ''), COALESCE(h.held_until, 0)
 		FROM endpoints e LEFT JOIN endpoint_holds h ON h.endpoint_id = e.id WHERE e.tenant_id = ? AND e.enabled = 1`
 	// holdSQL re-reads a hold under a share lock on PostgreSQL (park.go).
 	holdSQL = `SELECT lease_owner, held_until FROM endpoint_holds WHERE endpoint_id = ? FOR SHARE`
@@ -191,20 +192,37 @@ func (db *DB) createEvents(ctx context.Context, events []*domain.Event) (created
 		var deliveries []any // rows of insertDeliveries.width values
 		subsByTenant := map[string][]subscriber{}
 		var matched []*subscriber
-		due := false // whether a delivery was stored due now
+		var doc filter.Doc // the event as filters see it, reused event after event
+		due := false       // whether a delivery was stored due now
 		for i, e := range events {
 			subs, ok := subsByTenant[e.TenantID]
 			if !ok {
-				if subs, err = subscribers(ctx, subscribersQuery, e.TenantID); err != nil {
+				if subs, err = db.subscribers(ctx, subscribersQuery, e.TenantID); err != nil {
 					return err
 				}
 				subsByTenant[e.TenantID] = subs
 			}
 			matched = matched[:0]
+			parsed := false
 			for i := range subs {
-				if subs[i].Subscribed(e.Topic, e.SubTopic) {
-					matched = append(matched, &subs[i])
+				s := &subs[i]
+				if !s.Subscribed(e.Topic, e.SubTopic) {
+					continue
 				}
+				if s.filter != nil {
+					// Parsed once for all of the event's filters, and only
+					// when one of its subscribers has a filter. Data that
+					// is not JSON (ingest checks it is) is matched as an
+					// event without data.
+					if !parsed {
+						_ = doc.Reset(e.Topic, e.SubTopic, e.Payload)
+						parsed = true
+					}
+					if !s.filter.Match(&doc) {
+						continue
+					}
+				}
+				matched = append(matched, s)
 			}
 			e.ID = domain.NewID(domain.PrefixEvent)
 			if e.TriggeredAt.IsZero() {
@@ -253,13 +271,14 @@ func (db *DB) createEvents(ctx context.Context, events []*domain.Event) (created
 }
 
 // subscriber is an enabled endpoint as fan-out sees it: only ID, Topics and
-// SubTopics set (no secrets decrypted, no options decoded), and its hold if
-// it has one (park.go).
+// SubTopics set (no secrets decrypted, no options decoded), its compiled
+// filter if it has one, and its hold if it has one (park.go).
 type subscriber struct {
 	*domain.Endpoint
-	holdOwner  string // "" when new deliveries are stored due
-	holdUntil  int64  // unix ms
-	holdLocked bool   // read again under FOR SHARE in this transaction
+	filter     *filter.Filter // nil: every event it subscribes to
+	holdOwner  string         // "" when new deliveries are stored due
+	holdUntil  int64          // unix ms
+	holdLocked bool           // read again under FOR SHARE in this transaction
 }
 
 // lockHold reads s's hold again under a share lock, so that an unpark that
@@ -273,9 +292,9 @@ func (s *subscriber) lockHold(ctx context.Context, tx *sql.Tx) error {
 	return wrapDBError(err, "read hold")
 }
 
-// subscribers returns the tenant's enabled endpoints and their holds.
-// query is subscribersSQL.
-func subscribers(ctx context.Context, query *sql.Stmt, tenantID string) ([]subscriber, error) {
+// subscribers returns the tenant's enabled endpoints, their filters and
+// their holds. query is subscribersSQL.
+func (db *DB) subscribers(ctx context.Context, query *sql.Stmt, tenantID string) ([]subscriber, error) {
 	rows, err := query.QueryContext(ctx, tenantID)
 	if err != nil {
 		return nil, wrapDBError(err, "read subscribers")
@@ -285,7 +304,7 @@ func subscribers(ctx context.Context, query *sql.Stmt, tenantID string) ([]subsc
 	for rows.Next() {
 		s := subscriber{Endpoint: &domain.Endpoint{}}
 		var topics, subTopics []byte
-		if err := rows.Scan(&s.ID, &topics, &subTopics, &s.holdOwner, &s.holdUntil); err != nil {
+		if err := rows.Scan(&s.ID, &topics, &subTopics, &s.Filter, &s.holdOwner, &s.holdUntil); err != nil {
 			return nil, wrapDBError(err, "read subscribers")
 		}
 		if err := json.Unmarshal(topics, &s.Topics); err != nil {
@@ -294,7 +313,51 @@ func subscribers(ctx context.Context, query *sql.Stmt, tenantID string) ([]subsc
 		if err := json.Unmarshal(subTopics, &s.SubTopics); err != nil {
 			return nil, fmt.Errorf("webhook %s: decode sub-topics: %w", s.ID, err)
 		}
+		if s.Filter != "" {
+			s.filter = db.filters.compiled(s.Filter)
+		}
 		out = append(out, s)
 	}
 	return out, wrapDBError(rows.Err(), "read subscribers")
+}
+
+// filterCache holds compiled filters by their text, so that fan-out
+// compiles each filter once rather than once per batch of events. Keyed by
+// text, an entry can't go stale: an edited filter is another key.
+type filterCache struct {
+	mu sync.Mutex
+	m  map[string]*filter.Filter
+}
+
+// maxCachedFilters bounds filterCache; when full it is emptied.
+const maxCachedFilters = 4096
+
+// never matches any event: the compiled form of a stored filter that no
+// longer compiles.
+var never = func() *filter.Filter {
+	f, err := filter.Compile([]byte(`{"topic": {"$exists": false}}`))
+	if err != nil {
+		panic(err)
+	}
+	return f
+}()
+
+// compiled returns the compiled form of text. Validation let text in, so
+// it compiles; should a later version refuse it, the endpoint gets no
+// events rather than events its filter was written to keep away from it.
+func (c *filterCache) compiled(text string) *filter.Filter {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if f, ok := c.m[text]; ok {
+		return f
+	}
+	f, err := filter.Compile([]byte(text))
+	if err != nil {
+		f = never
+	}
+	if c.m == nil || len(c.m) >= maxCachedFilters {
+		c.m = map[string]*filter.Filter{}
+	}
+	c.m[text] = f
+	return f
 }

@@ -51,6 +51,7 @@ type DB struct {
 	stmts   sync.Map                        // prepared statements by stmtKey (stmt.go)
 	apiKeys ttlCache[[32]byte, APIKey]      // by SHA-256 of the secret (apikeys.go)
 	tenants ttlCache[string, domain.Tenant] // by id (tenants.go)
+	filters filterCache                     // compiled payload filters (ingest.go)
 }
 
 // Option changes how Open sets up a DB.

@@ -13,7 +13,7 @@ import (
 
 const endpointColumns = `id, tenant_id, name, url, topics, sub_topics, enabled, disabled_reason, disabled_at,
 	signing, secret, previous_secret, previous_secret_until, headers, envelope, retry, timeout_ms, rate_limit,
-	metadata, created_at, updated_at, destination`
+	metadata, created_at, updated_at, destination, payload_filter`
 
 // endpointReadColumns are what reads scan: endpointColumns and the
 // receiver's pause, which only PauseEndpoint writes (park.go).
@@ -31,7 +31,7 @@ func (db *DB) CreateEndpoint(ctx context.Context, w *domain.Endpoint) error {
 	if err != nil {
 		return err
 	}
-	_, err = db.write.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, cols...)
+	_, err = db.write.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, cols...)
 	return wrapDBError(err, "insert webhook")
 }
 
@@ -48,7 +48,7 @@ func (db *DB) UpdateEndpoint(ctx context.Context, w *domain.Endpoint) error {
 	res, err := db.write.ExecContext(ctx, `UPDATE endpoints SET name=?3, url=?4, topics=?5, sub_topics=?6, enabled=?7,
 		disabled_reason=?8, disabled_at=?9, signing=?10, secret=?11, previous_secret=?12, previous_secret_until=?13,
 		headers=?14, envelope=?15, retry=?16, timeout_ms=?17, rate_limit=?18, metadata=?19, updated_at=?20,
-		destination=?21 WHERE id=?1 AND tenant_id=?2`, args...)
+		destination=?21, payload_filter=?22 WHERE id=?1 AND tenant_id=?2`, args...)
 	if err != nil {
 		return wrapDBError(err, "update webhook")
 	}
@@ -166,7 +166,7 @@ func (db *DB) scanEndpoint(row rowScanner) (*domain.Endpoint, error) {
 	var timeoutMS, createdAt, updatedAt int64
 	err := row.Scan(&w.ID, &w.TenantID, &w.Name, &w.URL, &topics, &subTopics, &w.Enabled, &w.DisabledReason, &disabledAt,
 		&signing, &w.Secret, &w.PreviousSecret, &prevUntil, &headers, &envelope, &retry, &timeoutMS, &w.RateLimit,
-		&metadata, &createdAt, &updatedAt, &destination, &pausedUntil)
+		&metadata, &createdAt, &updatedAt, &destination, &w.Filter, &pausedUntil)
 	if err != nil {
 		return nil, wrapDBError(err, "scan webhook")
 	}
@@ -222,7 +222,7 @@ func (db *DB) endpointValues(w *domain.Endpoint) ([]any, error) {
 		db.sealString(w.PreviousSecret, endpointSecretLabel(w.ID, true)), nullMS(w.PreviousSecretUntil),
 		db.sealString(jsonText(w.Headers), endpointFieldLabel("headers", w.ID)), jsonText(w.Envelope), jsonText(w.Retry),
 		w.Timeout.Milliseconds(), w.RateLimit, db.sealString(jsonText(w.Metadata), endpointFieldLabel("metadata", w.ID)),
-		ms(w.CreatedAt), ms(w.UpdatedAt), db.encodeDestination(w)}, nil
+		ms(w.CreatedAt), ms(w.UpdatedAt), db.encodeDestination(w), w.Filter}, nil
 }
 
 // destinationLabel is the label of an endpoint's sealed destination.
