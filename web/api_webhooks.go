@@ -18,6 +18,7 @@ type webhookJSON struct {
 	Destination    domain.Destination `json:"destination"` // url credentials masked
 	Events         []string           `json:"events"`
 	SubTopics      []string           `json:"subTopics"`
+	Filter         json.RawMessage    `json:"filter"` // null when there is none
 	IsEnabled      bool               `json:"isEnabled"`
 	DisabledReason string             `json:"disabledReason,omitempty"`
 	DisabledAt     *time.Time         `json:"disabledAt,omitempty"`
@@ -106,6 +107,9 @@ func toWebhookJSON(w *domain.Endpoint) webhookJSON {
 		TimeoutSeconds: int(w.Timeout / time.Second), RateLimit: w.RateLimit, Metadata: maskValues(w.Metadata),
 		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
 	}
+	if w.Filter != "" {
+		out.Filter = json.RawMessage(w.Filter)
+	}
 	if !w.DisabledAt.IsZero() {
 		out.DisabledAt = &w.DisabledAt
 	}
@@ -152,6 +156,7 @@ type webhookInput struct {
 	Destination    *domain.Destination `json:"destination"`
 	Events         *[]string           `json:"events"`
 	SubTopics      *[]string           `json:"subTopics"`
+	Filter         json.RawMessage     `json:"filter"` // absent: unchanged; null or {}: none
 	IsEnabled      *bool               `json:"isEnabled"`
 	Signing        *signingJSON        `json:"signing"`
 	Secret         *string             `json:"secret"`
@@ -189,6 +194,12 @@ func (in *webhookInput) apply(w *domain.Endpoint, svc *service.Service) error {
 	}
 	if in.SubTopics != nil {
 		w.SubTopics = *in.SubTopics
+	}
+	if in.Filter != nil {
+		w.Filter = string(in.Filter)
+		if w.Filter == "null" {
+			w.Filter = ""
+		}
 	}
 	if in.IsEnabled != nil {
 		svc.SetEnabled(w, *in.IsEnabled)
