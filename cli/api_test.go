@@ -322,3 +322,24 @@ func TestCommandErrorsAndExitKinds(t *testing.T) {
 		t.Errorf("listen with an unknown scheme: %v", err)
 	}
 }
+
+// TestEndpointsCreateWithFilter creates an endpoint with --filter: the
+// answer carries the filter, and an event it refuses gets no delivery.
+func TestEndpointsCreateWithFilter(t *testing.T) {
+	s := startServer(t)
+	out := s.run(t, Endpoints, "create", "--endpoint-url", "http://127.0.0.1:9/in", "--events", "orders/*",
+		"--filter", `{"data": {"total": {"$gte": 100}}}`, "--output", "json")
+	var w client.Webhook
+	var compact bytes.Buffer
+	if err := json.Unmarshal([]byte(out), &w); err != nil || json.Compact(&compact, w.Filter) != nil ||
+		compact.String() != `{"data":{"total":{"$gte":100}}}` {
+		t.Fatalf("endpoints create --filter: %s (%v)", out, err)
+	}
+	for data, want := range map[string]int{`{"total":5}`: 0, `{"total":500}`: 1} {
+		var acc client.Accepted
+		json.Unmarshal([]byte(s.run(t, Send, "--topic", "orders/placed", "--data", data, "--output", "json")), &acc)
+		if acc.Deliveries != want {
+			t.Errorf("send %s: %d deliveries, want %d", data, acc.Deliveries, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -56,10 +57,11 @@ func Endpoints(ctx context.Context, args []string, stdout, stderr io.Writer, ver
 		return nil
 	case "create":
 		var in client.NewWebhook
-		var events, subTopics, scheme, header, encoding, prefix string
+		var events, subTopics, filter, scheme, header, encoding, prefix string
 		fs.StringVar(&in.URL, "endpoint-url", "", "where the webhooks go (required)")
 		fs.StringVar(&events, "events", "", "comma-separated topics it receives: exact, prefix/* or * (required)")
 		fs.StringVar(&subTopics, "sub-topics", "", "comma-separated sub-topics to narrow to")
+		fs.StringVar(&filter, "filter", "", `a payload filter, JSON: '{"data":{"total":{"$gte":100}}}'`)
 		fs.StringVar(&in.Name, "name", "", "a name to recognise it by")
 		fs.StringVar(&scheme, "scheme", "", "standard-webhooks (default), standard-webhooks-v1a, hmac-sha256, shared-secret or jwt")
 		fs.StringVar(&header, "header", "", "hmac-sha256/shared-secret: the header that carries the signature or secret")
@@ -78,6 +80,12 @@ func Endpoints(ctx context.Context, args []string, stdout, stderr io.Writer, ver
 			return err
 		}
 		in.Events, in.SubTopics = splitList(events), splitList(subTopics)
+		if filter != "" {
+			if !json.Valid([]byte(filter)) {
+				return usageError(stderr, "hooks endpoints create: --filter is not valid JSON")
+			}
+			in.Filter = json.RawMessage(filter)
+		}
 		if scheme != "" || header != "" || encoding != "" || prefix != "" {
 			in.Signing = &client.Signing{Scheme: scheme, Header: header, Encoding: encoding, Prefix: prefix}
 		}

@@ -50,6 +50,7 @@ type Webhook struct {
 	URL            string            `json:"url"`
 	Events         []string          `json:"events"`
 	SubTopics      []string          `json:"subTopics,omitempty"`
+	Filter         json.RawMessage   `json:"filter,omitempty"` // null when there is none
 	IsEnabled      bool              `json:"isEnabled"`
 	DisabledReason string            `json:"disabledReason,omitempty"`
 	Signing        Signing           `json:"signing"`
@@ -96,13 +97,14 @@ func (s *Signing) UnmarshalJSON(b []byte) error {
 // NewWebhook is the body of a create request; empty fields take the
 // server's defaults.
 type NewWebhook struct {
-	Name      string   `json:"name,omitempty"`
-	URL       string   `json:"url"`
-	Events    []string `json:"events"`
-	SubTopics []string `json:"subTopics,omitempty"`
-	Signing   *Signing `json:"signing,omitempty"`
-	Secret    string   `json:"secret,omitempty"`
-	Envelope  string   `json:"envelope,omitempty"`
+	Name      string          `json:"name,omitempty"`
+	URL       string          `json:"url"`
+	Events    []string        `json:"events"`
+	SubTopics []string        `json:"subTopics,omitempty"`
+	Filter    json.RawMessage `json:"filter,omitempty"` // a payload filter (README, Filters)
+	Signing   *Signing        `json:"signing,omitempty"`
+	Secret    string          `json:"secret,omitempty"`
+	Envelope  string          `json:"envelope,omitempty"`
 }
 
 // Delivery is one event on its way to one endpoint.
