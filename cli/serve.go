@@ -14,6 +14,7 @@ import (
 	"hooks/delivery/upkeep"
 	"hooks/metrics"
 	"hooks/store"
+	"hooks/tracing"
 	"hooks/web"
 	"io"
 	"log/slog"
@@ -113,14 +114,30 @@ func serve(ctx context.Context, args []string, stderr io.Writer, version string)
 	// One key ring signs the jwt scheme's tokens and publishes their keys.
 	ring := sign.NewKeyRing(db, c.keyRotation)
 	m := metrics.New(db, version, log)
+	tracer, err := tracing.New(ctx, version)
+	if err != nil {
+		return err
+	}
+	if tracer != nil {
+		log.Info("exporting traces over OTLP/HTTP", "endpoint", tracer.Endpoint())
+		// Deferred before the engine starts, so it runs after the engine
+		// stopped: the spans of the last attempts go out too.
+		defer func() {
+			flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := tracer.Shutdown(flushCtx); err != nil {
+				log.Warn("flush traces", "err", err)
+			}
+		}()
+	}
 	engine := delivery.New(db, delivery.Config{
 		Workers: c.workers, HeaderPrefix: c.headerPrefix, Policy: policy, Logger: log, UserAgent: "hooks/" + version, Owner: owner,
 		JWT: sign.NewJWT(ring, c.publicURL), CallbackMaxWait: c.callbackWait,
-		OnOutcome: m.Outcome, OnBatch: m.Batch,
+		OnOutcome: m.Outcome, OnBatch: m.Batch, Tracer: tracer,
 	})
 	srv := web.New(db, engine, web.Config{PublicURL: c.publicURL, MaxBodyBytes: c.maxBody, Dev: c.dev, Version: version, Logger: log,
 		HeaderPrefix: c.headerPrefix, JWKS: ring, Metrics: m, MetricsElsewhere: c.metricsAddr != "", MetricsToken: c.metricsToken,
-		APIRateLimit: c.apiRateLimit, TrustedProxies: trustedProxies, Portal: c.portal})
+		APIRateLimit: c.apiRateLimit, TrustedProxies: trustedProxies, Portal: c.portal, Tracer: tracer})
 
 	// Periodic jobs (retention, auto-disable, key rotation, callback polls)
 	// are added to sched before it starts below.

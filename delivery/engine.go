@@ -17,6 +17,7 @@ import (
 	"hooks/delivery/sign"
 	"hooks/domain"
 	"hooks/store"
+	"hooks/tracing"
 )
 
 // Config tunes an Engine. Zero fields take the defaults noted.
@@ -40,6 +41,9 @@ type Config struct {
 	// OnBatch, if set, is told the size and write time of each batch of
 	// outcomes recorded in one transaction (for metrics).
 	OnBatch func(n int, took time.Duration)
+	// Tracer makes a client span of every attempt (trace.go); nil is
+	// tracing off.
+	Tracer *tracing.Tracer
 }
 
 func (c *Config) setDefaults() {

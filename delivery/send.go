@@ -21,6 +21,7 @@ import (
 	"hooks/delivery/sign"
 	"hooks/domain"
 	"hooks/store"
+	"hooks/tracing"
 )
 
 // triggeredAtLayout is RFC 3339 with all nine fraction digits, so the
@@ -208,7 +209,8 @@ func (e *Engine) attempt(ctx context.Context, j *job) store.Outcome {
 		return store.Outcome{DeliveryID: d.ID, Status: domain.StatusCancelled, LastStatusCode: d.LastStatusCode}
 	}
 	w := j.prep.webhook
-	res := e.send(ctx, j)
+	span := e.startAttemptSpan(ctx, j)
+	res := e.send(ctx, j, span)
 	o := store.Outcome{DeliveryID: d.ID, LastStatusCode: res.attempt.StatusCode, Attempt: res.attempt}
 	switch {
 	case res.ok && res.callback != nil:
@@ -240,6 +242,7 @@ func (e *Engine) attempt(ctx context.Context, j *job) store.Outcome {
 	// credentials (Slack-style secret paths, ?token=), which must not reach logs.
 	e.log.Debug("attempt", "delivery", d.ID, "webhook", w.ID, "host", logHost(w.URL), "trigger", res.attempt.Trigger,
 		"status", res.attempt.StatusCode, "duration", res.attempt.Duration, "error", res.attempt.Error, "outcome", o.Status)
+	span.End(res.attempt.StatusCode, o.Status, errorType(&res))
 	return o
 }
 
@@ -253,8 +256,9 @@ type sendResult struct {
 }
 
 // send renders, signs and posts j's request and reads the answer, within
-// the endpoint's timeout (connection and response together).
-func (e *Engine) send(ctx context.Context, j *job) sendResult {
+// the endpoint's timeout (connection and response together). The request's
+// traceparent names span (trace.go).
+func (e *Engine) send(ctx context.Context, j *job, span tracing.Attempt) sendResult {
 	d, ev, p := j.delivery, j.event, j.prep
 	w := p.webhook
 	now := e.cfg.Now().UTC()
@@ -312,6 +316,7 @@ func (e *Engine) send(ctx context.Context, j *job) sendResult {
 	h[mk.tenantID] = []string{ev.TenantID}
 	h[mk.webhookID] = []string{d.ID}
 	h[mk.triggeredAt] = []string{ev.TriggeredAt.UTC().Format(triggeredAtLayout)}
+	span.SetHeader(h, ev.TraceParent, ev.TraceState)
 	meta := sign.Meta{DeliveryID: d.ID, EndpointID: w.ID, TenantID: w.TenantID, Timestamp: now}
 	if err := p.signer.Sign(h, body, meta); err != nil {
 		a.Error = "sign: " + err.Error()
@@ -463,11 +468,14 @@ func (e *Engine) SendTest(ctx context.Context, w *domain.Endpoint) (*TestResult,
 	if err != nil {
 		return nil, err
 	}
-	res := e.send(ctx, &job{delivery: d, event: ev, prep: p})
+	j := &job{delivery: d, event: ev, webhook: w, prep: p}
+	span := e.startAttemptSpan(ctx, j)
+	res := e.send(ctx, j, span)
 	status := domain.StatusFailed
 	if res.ok {
 		status = domain.StatusSucceeded
 	}
+	span.End(res.attempt.StatusCode, status, errorType(&res))
 	o := store.Outcome{DeliveryID: d.ID, Status: status, LastStatusCode: res.attempt.StatusCode, Attempt: res.attempt}
 	if err := e.db.RecordOutcomes(ctx, []store.Outcome{o}); err != nil {
 		return nil, err

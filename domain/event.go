@@ -34,4 +34,9 @@ type Event struct {
 	IdempotencyKey string
 	DeliveryCount  int
 	TriggeredAt    time.Time
+	// TraceParent and TraceState are the W3C trace context the event's
+	// deliveries continue (package tracing): as the producer posted them,
+	// or hooks' own fan-out span when tracing is on. Both "" for none.
+	TraceParent string
+	TraceState  string
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"hooks/domain"
+	"hooks/tracing"
 )
 
 // MaxIdempotencyKey bounds an Idempotency-Key's length.
@@ -30,7 +31,9 @@ func CheckEvent(e *domain.Event) error {
 }
 
 // PostEvents stores events for a's tenant, each with its deliveries, and
-// wakes the engine. An event whose idempotency key the tenant used before
+// wakes the engine. An event's TraceParent and TraceState are the trace
+// context its producer posted, if any; with tracing on they are replaced
+// by the event's fan-out span's. An event whose idempotency key the tenant used before
 // is replaced by the first one and created[i] is false. When it returns
 // without error every event is on disk.
 func (s *Service) PostEvents(ctx context.Context, a Actor, events []*domain.Event) (created []bool, err error) {
@@ -40,7 +43,18 @@ func (s *Service) PostEvents(ctx context.Context, a Actor, events []*domain.Even
 			e.Payload = []byte("{}")
 		}
 	}
+	var fanOuts []tracing.FanOut
+	if s.tracer != nil {
+		// The deliveries continue the fan-out span's context (tracing/).
+		fanOuts = make([]tracing.FanOut, len(events))
+		for i, e := range events {
+			fanOuts[i], e.TraceParent, e.TraceState = s.tracer.StartFanOut(ctx, e.TraceParent, e.TraceState)
+		}
+	}
 	created, err = s.db.CreateEvents(ctx, events)
+	for i, f := range fanOuts {
+		f.End(events[i].ID, events[i].DeliveryCount, err == nil && !created[i], err)
+	}
 	if err != nil {
 		return nil, err
 	}

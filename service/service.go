@@ -17,6 +17,7 @@ import (
 	"hooks/delivery"
 	"hooks/domain"
 	"hooks/store"
+	"hooks/tracing"
 )
 
 // Engine is what the use cases need of the delivery engine.
@@ -42,6 +43,7 @@ type Service struct {
 	db     *store.DB
 	engine Engine
 	obs    Observer
+	tracer *tracing.Tracer // nil: tracing off
 	log    *slog.Logger
 	now    func() time.Time
 
@@ -53,6 +55,10 @@ type Option func(*Service)
 
 // WithObserver counts ingested events in o.
 func WithObserver(o Observer) Option { return func(s *Service) { s.obs = o } }
+
+// WithTracer makes fan-out spans of posted events with t (nil: tracing
+// off).
+func WithTracer(t *tracing.Tracer) Option { return func(s *Service) { s.tracer = t } }
 
 // WithClock makes the service read the time from now (tests).
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }

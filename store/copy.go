@@ -33,7 +33,7 @@ var copyTables = []copyTable{
 		"disabled_reason", "disabled_at", "signing", "secret", "previous_secret", "previous_secret_until", "headers",
 		"envelope", "retry", "timeout_ms", "rate_limit", "metadata", "created_at", "updated_at", "paused_until", "destination", "payload_filter"}},
 	{name: "events", cols: []string{"id", "tenant_id", "topic", "sub_topic", "payload", "idempotency_key",
-		"delivery_count", "triggered_at"}, blobs: []string{"payload"}},
+		"delivery_count", "triggered_at", "trace_parent", "trace_state"}, blobs: []string{"payload"}},
 	{name: "deliveries", cols: []string{"id", "tenant_id", "event_id", "endpoint_id", "topic", "sub_topic", "status",
 		"attempt_count", "next_attempt_at", "next_trigger", "lease_owner", "last_status_code", "created_at", "updated_at"}},
 	{name: "attempts", cols: []string{"id", "delivery_id", "trigger", "url", "status_code", "duration_ms", "error",

@@ -7,15 +7,18 @@ import (
 	"hooks/domain"
 )
 
-const eventColumns = `id, tenant_id, topic, sub_topic, payload, COALESCE(idempotency_key, ''), delivery_count, triggered_at`
+const eventColumns = `id, tenant_id, topic, sub_topic, payload, COALESCE(idempotency_key, ''), delivery_count, triggered_at,
+	COALESCE(trace_parent, ''), COALESCE(trace_state, '')`
 
 // eventColumnsNoPayload is eventColumns with a NULL payload, for lists.
-const eventColumnsNoPayload = `id, tenant_id, topic, sub_topic, NULL, COALESCE(idempotency_key, ''), delivery_count, triggered_at`
+const eventColumnsNoPayload = `id, tenant_id, topic, sub_topic, NULL, COALESCE(idempotency_key, ''), delivery_count, triggered_at,
+	COALESCE(trace_parent, ''), COALESCE(trace_state, '')`
 
 func scanEvent(row rowScanner) (*domain.Event, error) {
 	e := &domain.Event{}
 	var triggeredAt int64
-	if err := row.Scan(&e.ID, &e.TenantID, &e.Topic, &e.SubTopic, &e.Payload, &e.IdempotencyKey, &e.DeliveryCount, &triggeredAt); err != nil {
+	if err := row.Scan(&e.ID, &e.TenantID, &e.Topic, &e.SubTopic, &e.Payload, &e.IdempotencyKey, &e.DeliveryCount, &triggeredAt,
+		&e.TraceParent, &e.TraceState); err != nil {
 		return nil, err
 	}
 	e.TriggeredAt = fromMS(triggeredAt)

@@ -151,8 +151,8 @@ func (db *DB) commitIngest(calls []*ingestCall) {
 
 // Hot statements of createEvents, prepared once on the writer.
 const (
-	insertEventSQL = `INSERT INTO events (id, tenant_id, topic, sub_topic, payload, idempotency_key, delivery_count, triggered_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	insertEventSQL = `INSERT INTO events (id, tenant_id, topic, sub_topic, payload, idempotency_key, delivery_count, triggered_at,
+		trace_parent, trace_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	subscribersSQL = `SELECT e.id, e.topics, e.sub_topics, e.payload_filter, COALESCE(h.lease_owner, ''), COALESCE(h.held_until, 0)
 		FROM endpoints e LEFT JOIN endpoint_holds h ON h.endpoint_id = e.id WHERE e.tenant_id = ? AND e.enabled = 1`
 	// holdSQL re-reads a hold under a share lock on PostgreSQL (park.go).
@@ -230,7 +230,8 @@ func (db *DB) createEvents(ctx context.Context, events []*domain.Event) (created
 			}
 			e.DeliveryCount = len(matched)
 			res, err := insertEvent.ExecContext(ctx, e.ID, e.TenantID, e.Topic, e.SubTopic, e.Payload,
-				sql.NullString{String: e.IdempotencyKey, Valid: e.IdempotencyKey != ""}, e.DeliveryCount, ms(e.TriggeredAt))
+				sql.NullString{String: e.IdempotencyKey, Valid: e.IdempotencyKey != ""}, e.DeliveryCount, ms(e.TriggeredAt),
+				sql.NullString{String: e.TraceParent, Valid: e.TraceParent != ""}, sql.NullString{String: e.TraceState, Valid: e.TraceState != ""})
 			if err != nil {
 				return wrapDBError(err, "insert event")
 			}

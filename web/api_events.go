@@ -8,6 +8,7 @@ import (
 	"hooks/domain"
 	"hooks/service"
 	"hooks/store"
+	"hooks/tracing"
 )
 
 // eventInput is one event as a producer posts it.
@@ -28,7 +29,9 @@ type eventAccepted struct {
 	Deliveries int    `json:"deliveries"`
 }
 
-func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, c *caller) error {
+func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, c *caller) (err error) {
+	ctx, end := s.cfg.Tracer.StartIngest(r, "POST /api/v1/events")
+	defer func() { end(err) }()
 	var in eventInput
 	if err := decodeJSON(r, &in); err != nil {
 		return err
@@ -41,7 +44,8 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, c *caller) 
 	if err != nil {
 		return err
 	}
-	created, err := s.svc.PostEvents(r.Context(), c.actor(), []*domain.Event{e})
+	e.TraceParent, e.TraceState = tracing.FromHeader(r.Header)
+	created, err := s.svc.PostEvents(ctx, c.actor(), []*domain.Event{e})
 	if err != nil {
 		return err
 	}
@@ -59,7 +63,9 @@ const MaxBatchEvents = 1000
 // is above --max-body-bytes: room for MaxBatchEvents events of 1–4 KiB.
 const MaxBatchBodyBytes = 4 << 20
 
-func (s *Server) createEventBatch(w http.ResponseWriter, r *http.Request, c *caller) error {
+func (s *Server) createEventBatch(w http.ResponseWriter, r *http.Request, c *caller) (err error) {
+	ctx, end := s.cfg.Tracer.StartIngest(r, "POST /api/v1/events/batch")
+	defer func() { end(err) }()
 	var in struct {
 		Events []eventInput `json:"events"`
 	}
@@ -70,6 +76,8 @@ func (s *Server) createEventBatch(w http.ResponseWriter, r *http.Request, c *cal
 		return domain.FieldErrorf("events", "send 1 to %d events", MaxBatchEvents)
 	}
 	events := make([]*domain.Event, len(in.Events))
+	// One request, one trace context: every event of the batch gets it.
+	traceparent, tracestate := tracing.FromHeader(r.Header)
 	for i := range in.Events {
 		e, err := in.Events[i].toEvent()
 		if err != nil {
@@ -78,9 +86,10 @@ func (s *Server) createEventBatch(w http.ResponseWriter, r *http.Request, c *cal
 			}
 			return err
 		}
+		e.TraceParent, e.TraceState = traceparent, tracestate
 		events[i] = e
 	}
-	if _, err := s.svc.PostEvents(r.Context(), c.actor(), events); err != nil {
+	if _, err := s.svc.PostEvents(ctx, c.actor(), events); err != nil {
 		return err
 	}
 	out := make([]eventAccepted, len(events))

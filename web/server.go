@@ -13,6 +13,7 @@ import (
 	"hooks/metrics"
 	"hooks/service"
 	"hooks/store"
+	"hooks/tracing"
 )
 
 // Config tunes a Server. Zero fields take the defaults noted.
@@ -40,6 +41,10 @@ type Config struct {
 	Metrics          *metrics.Metrics
 	MetricsElsewhere bool   // /metrics is served on a separate listener
 	MetricsToken     string // "": only admins' sessions may scrape
+
+	// Tracer makes spans of posted events (ingest and fan-out); nil is
+	// tracing off. A posted traceparent is stored either way.
+	Tracer *tracing.Tracer
 }
 
 // Server is hooks' HTTP front end.
@@ -72,7 +77,7 @@ func New(db *store.DB, engine *delivery.Engine, cfg Config) *Server {
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	s := &Server{db: db, engine: engine, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), limiter: newKeyLimiter(cfg.APIRateLimit)}
-	s.svc = service.New(db, engine, cfg.Logger, service.WithObserver(cfg.Metrics))
+	s.svc = service.New(db, engine, cfg.Logger, service.WithObserver(cfg.Metrics), service.WithTracer(cfg.Tracer))
 	s.routes()
 	return s
 }
