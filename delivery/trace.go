@@ -16,15 +16,23 @@ func (e *Engine) startAttemptSpan(ctx context.Context, j *job) tracing.Attempt {
 		return tracing.Attempt{}
 	}
 	d, w := j.delivery, j.prep.webhook
-	// The host and port only: a URL's path and query often carry
-	// credentials (see logHost).
-	info := tracing.AttemptInfo{DeliveryID: d.ID, EndpointID: w.ID, EventID: j.event.ID, Number: d.AttemptCount + 1}
-	if u, err := url.Parse(w.URL); err == nil {
+	// The host and port only: a URL's path, query and user info often
+	// carry credentials (see logHost, scrubCredentials).
+	info := tracing.AttemptInfo{DeliveryID: d.ID, EndpointID: w.ID, EventID: j.event.ID, Number: d.AttemptCount + 1,
+		Destination: w.Destination.Type}
+	target := w.URL
+	if !w.Destination.IsHTTP() {
+		target = w.Destination.URL
+		if len(w.Destination.Brokers) > 0 {
+			target = "kafka://" + w.Destination.Brokers[0]
+		}
+	}
+	if u, err := url.Parse(target); err == nil {
 		info.Host = u.Hostname()
 		info.Port, _ = strconv.Atoi(u.Port())
 		if info.Port == 0 && u.Scheme == "https" {
 			info.Port = 443
-		} else if info.Port == 0 {
+		} else if info.Port == 0 && u.Scheme == "http" {
 			info.Port = 80
 		}
 	}

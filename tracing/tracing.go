@@ -239,12 +239,13 @@ func (f FanOut) End(id string, deliveries int, replayed bool, err error) {
 // AttemptInfo names an attempt in its span. It carries no URL path or
 // query, header or secret: only the target's host and port.
 type AttemptInfo struct {
-	Host       string // server.address
-	Port       int    // server.port
-	DeliveryID string
-	EndpointID string
-	EventID    string
-	Number     int // 1 for the first attempt
+	Host        string // server.address
+	Port        int    // server.port
+	DeliveryID  string
+	EndpointID  string
+	EventID     string
+	Number      int    // 1 for the first attempt
+	Destination string // the destination type: "" or http, rabbitmq, kafka…
 }
 
 // Attempt is the client span of one delivery attempt. The zero Attempt
@@ -262,7 +263,6 @@ func (t *Tracer) StartAttempt(ctx context.Context, traceparent, tracestate strin
 		ctx = trace.ContextWithRemoteSpanContext(ctx, sc)
 	}
 	attrs := []attribute.KeyValue{
-		attribute.String("http.request.method", http.MethodPost),
 		attribute.String("server.address", info.Host),
 		attribute.String("hooks.delivery.id", info.DeliveryID),
 		attribute.String("hooks.endpoint.id", info.EndpointID),
@@ -272,7 +272,15 @@ func (t *Tracer) StartAttempt(ctx context.Context, traceparent, tracestate strin
 	if info.Port > 0 {
 		attrs = append(attrs, attribute.Int("server.port", info.Port))
 	}
-	_, span := t.tracer.Start(ctx, http.MethodPost, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	name := http.MethodPost
+	if info.Destination == "" || info.Destination == "http" {
+		attrs = append(attrs, attribute.String("http.request.method", http.MethodPost))
+	} else {
+		// A broker: the message is published, not posted.
+		name = "publish"
+		attrs = append(attrs, attribute.String("hooks.destination.type", info.Destination))
+	}
+	_, span := t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 	return Attempt{span}
 }
 
