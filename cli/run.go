@@ -20,6 +20,7 @@ Usage:
   hooks apikey create [flags]    create an API key and print it
   hooks bench [flags]            measure throughput and latency end to end
   hooks config print [flags]     print the effective serve configuration (secrets masked)
+  hooks monitoring dashboard     print the Grafana dashboard for this build (alerts: the Prometheus rules)
   hooks send --topic T [flags]   post an event to a running server (--url, --key or HOOKS_URL, HOOKS_KEY)
   hooks listen --secret S        run a local receiver that prints deliveries and checks signatures
   hooks endpoints <cmd> [flags]  list, create, disable or enable endpoints on a running server
@@ -53,6 +54,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = benchmark(ctx, args[1:], stdout, stderr)
 	case "config":
 		err = configPrint(args[1:], stdout, stderr)
+	case "monitoring":
+		err = monitoring(args[1:], stdout, stderr)
 	case "send":
 		err = Send(ctx, args[1:], stdout, stderr, b.Version)
 	case "listen":

@@ -57,6 +57,11 @@ type serveConfig struct {
 	autoDisableFailures int
 	retention           time.Duration
 
+	// --metrics-per-endpoint: series per endpoint id, the first
+	// metricsPerEndpointLimit of them (metrics.PerEndpoint).
+	metricsPerEndpoint      bool
+	metricsPerEndpointLimit int
+
 	portal web.PortalConfig // --portal-* flags
 }
 
@@ -113,7 +118,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer, version string)
 	owner := leaseOwner()
 	// One key ring signs the jwt scheme's tokens and publishes their keys.
 	ring := sign.NewKeyRing(db, c.keyRotation)
-	m := metrics.New(db, version, log)
+	var metricsOpts []metrics.Option
+	if c.metricsPerEndpoint {
+		metricsOpts = append(metricsOpts, metrics.PerEndpoint(c.metricsPerEndpointLimit))
+	}
+	m := metrics.New(db, version, log, metricsOpts...)
 	tracer, err := tracing.New(ctx, version)
 	if err != nil {
 		return err
@@ -274,6 +283,8 @@ func serveFlags(c *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this separate address (e.g. 127.0.0.1:9100), without authentication, instead of on --addr")
 	fs.StringVar(&c.metricsToken, "metrics-token", "", "bearer token that lets a scraper read /metrics on --addr (without it, only a signed-in admin may)")
+	fs.BoolVar(&c.metricsPerEndpoint, "metrics-per-endpoint", false, "add Prometheus series labelled with the endpoint id (attempts and latency per endpoint), for the first --metrics-per-endpoint-limit endpoints; the rest are counted under endpoint=\"_overflow\"")
+	fs.IntVar(&c.metricsPerEndpointLimit, "metrics-per-endpoint-limit", metrics.DefaultPerEndpointLimit, "how many endpoints get series of their own with --metrics-per-endpoint")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "serve Go's /debug/pprof/ profiles on this separate address (e.g. 127.0.0.1:6060); off by default, unauthenticated: keep it on loopback")
 	fs.StringVar(&c.portal.FrameAncestors, "portal-frame-ancestors", "", "CSP frame-ancestors of the customer portal, e.g. https://app.example.com (default 'none': no site may frame it)")
 	fs.StringVar(&c.portal.Brand.Name, "portal-name", "", "product name the customer portal shows (a tenant's own, set through the tenants API, wins)")

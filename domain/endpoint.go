@@ -263,3 +263,8 @@ func DecodeStandardSecret(secret string) ([]byte, error) {
 	}
 	return key, nil
 }
+
+// UserDisabledReason is the reason shown for an endpoint that a person or a
+// program disabled; any other reason means hooks disabled it (auto-disable,
+// 410 Gone), which metrics count apart.
+const UserDisabledReason = "disabled by a user"

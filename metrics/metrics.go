@@ -2,7 +2,9 @@
 //
 // No metric carries a tenant, endpoint or topic label: cardinality stays
 // bounded however many customers register endpoints, and a scrape reveals
-// nothing about any one tenant. The delivery engine reports through the
+// nothing about any one tenant. The one exception is opt-in: PerEndpoint
+// (--metrics-per-endpoint) adds series labelled with endpoint ids, capped
+// at a limit with an "_overflow" label for the rest (endpoint.go). The delivery engine reports through the
 // plain functions Outcome and Batch (wired into delivery.Config), so the
 // hot path costs a few atomic adds and delivery never imports this package.
 package metrics
@@ -35,12 +37,16 @@ type Metrics struct {
 	batchLatency   prometheus.Histogram
 	leader         prometheus.Gauge
 	http           *httpMetrics
+	perEndpoint    *endpointMetrics // nil unless PerEndpoint
 	log            *slog.Logger
 }
 
+// attemptBuckets are the buckets of the attempt duration histograms.
+var attemptBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
 // New returns the metrics of a server that stores its data in db. version
 // goes into hooks_build_info.
-func New(db *store.DB, version string, log *slog.Logger) *Metrics {
+func New(db *store.DB, version string, log *slog.Logger, opts ...Option) *Metrics {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -58,7 +64,7 @@ func New(db *store.DB, version string, log *slog.Logger) *Metrics {
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "hooks_delivery_attempt_duration_seconds",
 			Help:    "Time from sending a webhook request to reading its response (or failing).",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+			Buckets: attemptBuckets,
 		}),
 		retries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hooks_delivery_retries_scheduled_total",
@@ -93,6 +99,9 @@ func New(db *store.DB, version string, log *slog.Logger) *Metrics {
 		&storeCollector{db: db, log: log},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, o := range opts {
+		o(m)
+	}
 	return m
 }
 
@@ -129,6 +138,9 @@ func (m *Metrics) Outcome(o store.Outcome) {
 	m.attempts.WithLabelValues(o.Status, class).Inc()
 	if o.Status == domain.StatusRetrying {
 		m.retries.Inc()
+	}
+	if m.perEndpoint != nil {
+		m.perEndpoint.outcome(o, class)
 	}
 }
 
@@ -172,6 +184,8 @@ var (
 		"How long the longest-waiting due delivery has been due (0 when none is).", nil, nil)
 	endpointsDesc = prometheus.NewDesc("hooks_endpoints",
 		"Registered endpoints, by state (enabled, disabled).", []string{"state"}, nil)
+	autoDisabledDesc = prometheus.NewDesc("hooks_endpoints_auto_disabled",
+		"Disabled endpoints that hooks disabled itself (auto-disable after failures, or a 410 Gone answer), not a user.", nil, nil)
 	scrapeErrorDesc = prometheus.NewDesc("hooks_store_scrape_error",
 		"1 if reading the queue from the database failed during this scrape.", nil, nil)
 )
@@ -181,6 +195,7 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- queueDueDesc
 	ch <- queueOldestDesc
 	ch <- endpointsDesc
+	ch <- autoDisabledDesc
 	ch <- scrapeErrorDesc
 }
 
@@ -201,12 +216,13 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(queueDueDesc, prometheus.GaugeValue, float64(s.Due))
 		ch <- prometheus.MustNewConstMetric(queueOldestDesc, prometheus.GaugeValue, age)
 	}
-	if en, dis, err := c.db.EndpointCounts(ctx); err != nil {
+	if en, dis, auto, err := c.db.EndpointCounts(ctx); err != nil {
 		c.log.Warn("metrics: count endpoints", "err", err)
 		failed = 1
 	} else {
 		ch <- prometheus.MustNewConstMetric(endpointsDesc, prometheus.GaugeValue, float64(en), "enabled")
 		ch <- prometheus.MustNewConstMetric(endpointsDesc, prometheus.GaugeValue, float64(dis), "disabled")
+		ch <- prometheus.MustNewConstMetric(autoDisabledDesc, prometheus.GaugeValue, float64(auto))
 	}
 	ch <- prometheus.MustNewConstMetric(scrapeErrorDesc, prometheus.GaugeValue, failed)
 }

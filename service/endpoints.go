@@ -23,7 +23,7 @@ const MaxSecretGrace = 7 * 24 * time.Hour
 
 // UserDisabledReason is the reason shown for an endpoint that a person or a
 // program disabled (rather than hooks, after failures).
-const UserDisabledReason = "disabled by a user"
+const UserDisabledReason = domain.UserDisabledReason
 
 // CreateEndpoint validates e, fills in its defaults and stores it as a new
 // endpoint of a's tenant.

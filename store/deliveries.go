@@ -159,6 +159,7 @@ func (db *DB) ReleaseLeases(ctx context.Context, owner string) (int, error) {
 // attempt that led to it (nil when nothing was sent, e.g. a cancellation).
 type Outcome struct {
 	DeliveryID     string
+	EndpointID     string // the delivery's endpoint, for observers (per-endpoint metrics); not written
 	Status         string
 	NextAttemptAt  time.Time
 	LastStatusCode int

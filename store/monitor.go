@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"hooks/domain"
 )
 
 // QueueStats describes the deliveries waiting to be sent, for monitoring.
@@ -37,10 +39,13 @@ func (db *DB) QueueStats(ctx context.Context, now time.Time) (QueueStats, error)
 }
 
 // EndpointCounts returns how many endpoints are enabled and disabled, over
-// every tenant. It scans the endpoints table, which is small (at most
-// 1,000 endpoints per tenant).
-func (db *DB) EndpointCounts(ctx context.Context) (enabled, disabled int, err error) {
-	var en, dis sql.NullInt64
-	err = db.read.QueryRowContext(ctx, `SELECT COUNT(CASE WHEN enabled <> 0 THEN 1 END), COUNT(CASE WHEN enabled = 0 THEN 1 END) FROM endpoints`).Scan(&en, &dis)
-	return int(en.Int64), int(dis.Int64), wrapDBError(err, "count endpoints")
+// every tenant, and how many of the disabled ones hooks disabled itself
+// (auto-disable, 410 Gone) rather than a user. It scans the endpoints
+// table, which is small (at most 1,000 endpoints per tenant).
+func (db *DB) EndpointCounts(ctx context.Context) (enabled, disabled, autoDisabled int, err error) {
+	var en, dis, auto sql.NullInt64
+	err = db.read.QueryRowContext(ctx, `SELECT COUNT(CASE WHEN enabled <> 0 THEN 1 END), COUNT(CASE WHEN enabled = 0 THEN 1 END),
+		COUNT(CASE WHEN enabled = 0 AND disabled_reason NOT IN ('', ?) THEN 1 END) FROM endpoints`,
+		domain.UserDisabledReason).Scan(&en, &dis, &auto)
+	return int(en.Int64), int(dis.Int64), int(auto.Int64), wrapDBError(err, "count endpoints")
 }

@@ -56,9 +56,19 @@ func TestQueueStatsCountsWaitingDueAndOldest(t *testing.T) {
 		t.Errorf("at +1s: %+v, want 3 waiting, 2 due (one claimed), oldest %v", s, now)
 	}
 
-	en, dis, err := db.EndpointCounts(ctx)
-	if err != nil || en != 1 || dis != 1 {
-		t.Errorf("EndpointCounts = %d, %d, %v; want 1 enabled, 1 disabled", en, dis, err)
+	en, dis, auto, err := db.EndpointCounts(ctx)
+	if err != nil || en != 1 || dis != 1 || auto != 0 {
+		t.Errorf("EndpointCounts = %d, %d, %d, %v; want 1 enabled, 1 disabled (by a user), 0 auto-disabled", en, dis, auto, err)
+	}
+	if err := db.DisableEndpoint(ctx, domain.DefaultTenant, w.ID, "No delivery succeeded for 5 days"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DisableEndpoint(ctx, domain.DefaultTenant, off.ID, domain.UserDisabledReason); err != nil {
+		t.Fatal(err)
+	}
+	en, dis, auto, err = db.EndpointCounts(ctx)
+	if err != nil || en != 0 || dis != 2 || auto != 1 {
+		t.Errorf("after an auto-disable: EndpointCounts = %d, %d, %d, %v; want 0, 2, 1", en, dis, auto, err)
 	}
 }
 

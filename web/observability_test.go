@@ -20,8 +20,8 @@ import (
 )
 
 // observedServer is a test server wired as main wires it: metrics fed by
-// the engine's observers and served at /metrics.
-func observedServer(t *testing.T) (*testServer, context.CancelFunc, <-chan struct{}) {
+// the engine's observers and served at /metrics, with opts.
+func observedServer(t *testing.T, opts ...metrics.Option) (*testServer, context.CancelFunc, <-chan struct{}) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, storetest.DSN(t))
@@ -29,7 +29,7 @@ func observedServer(t *testing.T) (*testServer, context.CancelFunc, <-chan struc
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m := metrics.New(db, "test", log)
+	m := metrics.New(db, "test", log, opts...)
 	engine := delivery.New(db, delivery.Config{Logger: log, Workers: 4, OnOutcome: m.Outcome, OnBatch: m.Batch,
 		Policy: &netguard.Policy{AllowHTTP: true, AllowPrivate: true}})
 	s := &testServer{t: t, db: db, engine: engine, srv: New(db, engine, Config{Logger: log, Version: "test", Metrics: m, MetricsToken: testMetricsToken})}
