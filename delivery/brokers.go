@@ -34,6 +34,10 @@ type brokerEnv struct {
 // constructor must not connect: it runs under the pool's lock.
 var newBrokerSender = map[string]func(d domain.Destination, env brokerEnv) brokerSender{}
 
+// redialAfter is how long a broker sender repeats a failed connect's error
+// before it tries again.
+const redialAfter = time.Second
+
 // brokerIdle is how long a pooled broker sender lives unused. The pool
 // hears of deletes and changes made through this process; an endpoint
 // deleted through another process sharing the database is forgotten here
