@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -106,11 +107,17 @@ func newBrokerRig(t *testing.T, dest domain.Destination) *brokerRig {
 }
 
 // post stores n events for the endpoint, in batches, and wakes the engine.
-func (r *brokerRig) post(n int) {
+func (r *brokerRig) post(n int) { r.postPaced(n, 50, 0) }
+
+// postPaced posts n events, batch at a time, a pause apart: a steady load.
+func (r *brokerRig) postPaced(n, batch int, pause time.Duration) {
 	r.t.Helper()
-	for start := 0; start < n; start += 50 {
+	for start := 0; start < n; start += batch {
+		if start > 0 {
+			time.Sleep(pause)
+		}
 		var events []*domain.Event
-		for i := start; i < min(start+50, n); i++ {
+		for i := start; i < min(start+batch, n); i++ {
 			payload, _ := json.Marshal(map[string]any{"n": i, "pad": fmt.Sprintf("%0200d", i)})
 			events = append(events, &domain.Event{TenantID: domain.DefaultTenant, Topic: "orders/placed", Payload: payload})
 		}
@@ -158,23 +165,44 @@ func (r *brokerRig) deliveryIDs() []string {
 	return ids
 }
 
-// deliverThroughOutage posts n events, stops the broker once a third of
-// them are delivered, starts it again after a moment, and checks that every
-// delivery succeeded in the end, that the outage failed some attempts, and
-// that the broker holds a message for every delivery (received returns
-// the webhook ids found there, with their counts).
+// deliverThroughOutage keeps posting events, 10 every 50 ms, stops the
+// broker once n/3 are delivered, starts it again once attempts have failed
+// against it, and stops posting after n events and the outage. It checks
+// that every delivery succeeded in the end, and that the broker holds a
+// message for every one (received returns the webhook ids it holds, with
+// their counts).
 func deliverThroughOutage(t *testing.T, r *brokerRig, n int, stop, start func(), received func() map[string]int) {
 	t.Helper()
-	go r.post(n)
+	var posted atomic.Int64
+	restarted := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-restarted:
+				if int(posted.Load()) >= n {
+					return
+				}
+			default:
+			}
+			r.postPaced(10, 10, 0)
+			posted.Add(10)
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
 	r.waitSucceeded(n/3, 30*time.Second)
 	stop()
-	// Long enough for attempts to fail against the stopped broker.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for _, failed := r.counts(); failed == 0 && time.Now().Before(deadline); _, failed = r.counts() {
 		time.Sleep(20 * time.Millisecond)
 	}
+	time.Sleep(500 * time.Millisecond) // some more, retries included
 	start()
-	r.waitSucceeded(n, 60*time.Second)
+	close(restarted)
+	<-done
+	total := int(posted.Load())
+	r.waitSucceeded(total, 60*time.Second)
 	if _, failed := r.counts(); failed == 0 {
 		t.Error("no attempt failed while the broker was down: the test did not test an outage")
 	}
@@ -186,14 +214,14 @@ func deliverThroughOutage(t *testing.T, r *brokerRig, n int, stop, start func(),
 		}
 	}
 	if missing > 0 {
-		t.Errorf("%d of %d deliveries recorded as succeeded are not on the broker", missing, n)
+		t.Errorf("%d of %d deliveries recorded as succeeded are not on the broker", missing, total)
 	}
 	dups := 0
 	for _, c := range got {
 		dups += c - 1
 	}
 	_, failed := r.counts()
-	t.Logf("%d deliveries through an outage: %d failed attempts retried, %d duplicates on the broker", n, failed, dups)
+	t.Logf("%d deliveries through an outage: %d failed attempts retried, %d duplicates on the broker", total, failed, dups)
 }
 
 // freePort returns a loopback TCP port nothing listens on.

@@ -83,7 +83,7 @@ func (s *kafkaSender) conn() (*kgo.Client, error) {
 		kgo.ProducerLinger(0),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("Kafka client: %w", err)
+		return nil, fmt.Errorf("build the Kafka client: %w", err)
 	}
 	s.client = c
 	return c, nil

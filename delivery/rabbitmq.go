@@ -79,7 +79,10 @@ func (s *rabbitSender) Send(ctx context.Context, m Message) Reply {
 	// The broker sends basic.return before the ack of the same message, and
 	// the client hands it over before it handles the ack.
 	select {
-	case r := <-c.returns:
+	case r, ok := <-c.returns:
+		if !ok {
+			break // the channel closed: see below
+		}
 		s.release(c)
 		return Reply{Err: fmt.Errorf("the broker returned the message as unroutable: %d %s (exchange %q, routing key %q has no queue bound)",
 			r.ReplyCode, r.ReplyText, r.Exchange, r.RoutingKey)}
