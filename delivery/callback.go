@@ -178,7 +178,7 @@ func (e *Engine) pollBatch(ctx context.Context, due []store.DueCallback) ([]stor
 	for i, dc := range due {
 		deliveries[i] = dc.Delivery
 	}
-	jobs, err := e.prepareJobs(ctx, deliveries)
+	jobs, err := e.prepareJobs(ctx, deliveries, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -124,6 +124,11 @@ type Engine struct {
 	toPause   map[string]pause          // by delivery: pauses to record after its outcome (signals.go)
 	space     chan struct{}             // signalled when claimed drops
 
+	// Deliveries handed over by ingest and not yet queued (handoff.go).
+	handed       []*domain.Delivery
+	handedEvents map[string]*domain.Event
+	backlog      bool // deliveries may be stored due: claims go first
+
 	pausing atomic.Int32 // len(toPause), read by the writer without the lock
 }
 
@@ -164,6 +169,7 @@ func New(db *store.DB, cfg Config) *Engine {
 		toUnpark:     map[string]bool{},
 		toPause:      map[string]pause{},
 		space:        make(chan struct{}, 1),
+		backlog:      true,
 	}
 }
 
@@ -195,6 +201,7 @@ func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
 	defer e.running.Store(false)
 	e.jobs = make(chan *job, e.maxClaimed())
 	e.outcomes = make(chan store.Outcome, e.maxClaimed())
+	e.db.SetHandoff(e.handoff())
 
 	// Requests get their own context so a shutdown lets them finish;
 	// hardStop cuts them off once the drain time is up.
@@ -224,6 +231,9 @@ func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
 
 	e.dispatch(ctx)
 
+	// What ingest hands over from now on is stored due; what it handed
+	// over and the dispatcher did not queue is released with the leases.
+	e.db.SetHandoff(nil)
 	e.mu.Lock()
 	e.closing = true
 	close(e.jobs)
@@ -255,6 +265,7 @@ func (e *Engine) dispatch(ctx context.Context) {
 	const idlePoll = time.Second // catches work stored by other processes
 	for ctx.Err() == nil {
 		e.parkAndUnpark(ctx)
+		e.takeHandedOver(ctx)
 		room := e.maxClaimed() - e.claimedCount()
 		if room <= 0 {
 			// Wake up to trim congested endpoints too: their queues may be
@@ -263,6 +274,7 @@ func (e *Engine) dispatch(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 			case <-e.space:
+			case <-e.wake: // deliveries handed over
 			case <-timer.C:
 			}
 			timer.Stop()
@@ -315,10 +327,15 @@ func (e *Engine) claimedCount() int {
 func (e *Engine) claimBatch(ctx context.Context, limit int) (int, error) {
 	now := e.cfg.Now()
 	deliveries, err := e.db.ClaimDue(ctx, e.cfg.Owner, now, e.cfg.Lease, limit)
+	if err == nil && len(deliveries) < limit {
+		e.mu.Lock()
+		e.backlog = false // nothing more is due: ingest may hand over again
+		e.mu.Unlock()
+	}
 	if err != nil || len(deliveries) == 0 {
 		return 0, err
 	}
-	jobs, err := e.prepareJobs(ctx, deliveries)
+	jobs, err := e.prepareJobs(ctx, deliveries, nil)
 	if err != nil {
 		// The leases expire and the deliveries fall due again.
 		return 0, err

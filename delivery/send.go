@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -151,7 +152,9 @@ func signingSchemes(w *domain.Endpoint, now time.Time) ([]sign.Scheme, []string)
 
 // prepareJobs loads the endpoints and events of a claimed batch, one
 // query each, and pairs them with the deliveries; prepareJob does the rest.
-func (e *Engine) prepareJobs(ctx context.Context, deliveries []*domain.Delivery) ([]*job, error) {
+// known holds events the caller has already (nil: none), which are not
+// read again.
+func (e *Engine) prepareJobs(ctx context.Context, deliveries []*domain.Delivery, known map[string]*domain.Event) ([]*job, error) {
 	var webhookIDs, eventIDs []string
 	seenW, seenE := map[string]bool{}, map[string]bool{}
 	for _, d := range deliveries {
@@ -159,7 +162,7 @@ func (e *Engine) prepareJobs(ctx context.Context, deliveries []*domain.Delivery)
 			seenW[d.EndpointID] = true
 			webhookIDs = append(webhookIDs, d.EndpointID)
 		}
-		if !seenE[d.EventID] {
+		if !seenE[d.EventID] && known[d.EventID] == nil {
 			seenE[d.EventID] = true
 			eventIDs = append(eventIDs, d.EventID)
 		}
@@ -172,6 +175,7 @@ func (e *Engine) prepareJobs(ctx context.Context, deliveries []*domain.Delivery)
 	if err != nil {
 		return nil, err
 	}
+	maps.Copy(events, known)
 	jobs := make([]*job, len(deliveries))
 	for i, d := range deliveries {
 		j := &job{delivery: d, event: events[d.EventID], webhook: webhooks[d.EndpointID]}

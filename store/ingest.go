@@ -117,6 +117,10 @@ func (db *DB) commitIngest(calls []*ingestCall) {
 			close(c.done)
 		}
 	}()
+	// Held for the whole commit, so SetHandoff waits for a transaction
+	// that uses the handoff it replaces.
+	db.handoffMu.Lock()
+	defer db.handoffMu.Unlock()
 	ctx := context.Background()
 	if len(calls) == 1 {
 		c := calls[0]
@@ -181,6 +185,8 @@ func (db *DB) createEvents(ctx context.Context, events []*domain.Event) (created
 		return nil, err
 	}
 	created = make([]bool, len(events))
+	hd := &handing{h: db.handoff}
+	defer func() { hd.finish(err) }()
 	err = db.tx(ctx, func(tx *sql.Tx) error {
 		// Taken inside the transaction, which on SQLite holds the only
 		// writer, so a delivery is never stored as due earlier than a claim
@@ -188,6 +194,7 @@ func (db *DB) createEvents(ctx context.Context, events []*domain.Event) (created
 		// delivery due a moment before a claim's time is simply taken by
 		// the next one.)
 		now := db.clock()
+		hd.now = now
 		insertEvent, subscribersQuery := tx.StmtContext(ctx, stmts[0]), tx.StmtContext(ctx, stmts[1])
 		var deliveries []any // rows of insertDeliveries.width values
 		subsByTenant := map[string][]subscriber{}
@@ -250,14 +257,15 @@ func (db *DB) createEvents(ctx context.Context, events []*domain.Event) (created
 						return err
 					}
 				}
-				next, owner := ms(now), sql.NullString{}
+				id := domain.NewID(domain.PrefixDelivery)
+				var next int64
+				var owner sql.NullString
 				if s.holdOwner != "" && s.holdUntil > ms(now) {
 					next, owner = s.holdUntil, sql.NullString{String: s.holdOwner, Valid: true}
-				} else {
+				} else if next, owner = hd.take(id, e, s.ID); !owner.Valid {
 					due = true
 				}
-				deliveries = append(deliveries, domain.NewID(domain.PrefixDelivery), e.TenantID, e.ID, s.ID, e.Topic, e.SubTopic,
-					next, owner, ms(now), ms(now))
+				deliveries = append(deliveries, id, e.TenantID, e.ID, s.ID, e.Topic, e.SubTopic, next, owner, ms(now), ms(now))
 			}
 		}
 		if err := deliveryWriter.exec(ctx, tx, deliveries, nil); err != nil {

@@ -47,11 +47,13 @@ type DB struct {
 	busyTimeout time.Duration // WithBusyTimeout (limits.go)
 	maxSize     int64         // WithMaxSize; 0 = no cap (limits.go)
 
-	ingest  *ingester                       // group commit of CreateEvents (ingest.go)
-	stmts   sync.Map                        // prepared statements by stmtKey (stmt.go)
-	apiKeys ttlCache[[32]byte, APIKey]      // by SHA-256 of the secret (apikeys.go)
-	tenants ttlCache[string, domain.Tenant] // by id (tenants.go)
-	filters filterCache                     // compiled payload filters (ingest.go)
+	ingest    *ingester  // group commit of CreateEvents (ingest.go)
+	handoffMu sync.Mutex // held by the ingester while it commits (handoff.go)
+	handoff   *Handoff
+	stmts     sync.Map                        // prepared statements by stmtKey (stmt.go)
+	apiKeys   ttlCache[[32]byte, APIKey]      // by SHA-256 of the secret (apikeys.go)
+	tenants   ttlCache[string, domain.Tenant] // by id (tenants.go)
+	filters   filterCache                     // compiled payload filters (ingest.go)
 }
 
 // Option changes how Open sets up a DB.
