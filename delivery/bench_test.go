@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,13 +23,20 @@ import (
 // to a receiver on loopback, group-commit the attempt — for b.N stored
 // deliveries of 1 KiB events to endpoints sharing one receiver. ns/op is
 // per delivery; the receiver runs in the same process and shares the CPU.
+// The live runs store the events while the engine runs, as the API does,
+// so the deliveries are handed over in memory rather than claimed; their
+// timing includes storing the events.
+//
+// allocs/op and cpu-µs/delivery (the process's CPU time, user and system,
+// per delivery: steadier than ns/op on a busy machine) guard the hot path.
 func BenchmarkEngine(b *testing.B) {
 	for _, fanout := range []int{1, 10} {
-		b.Run(fmt.Sprintf("fanout-%d", fanout), func(b *testing.B) { benchmarkEngine(b, fanout) })
+		b.Run(fmt.Sprintf("fanout-%d", fanout), func(b *testing.B) { benchmarkEngine(b, fanout, false) })
 	}
+	b.Run("live-fanout-10", func(b *testing.B) { benchmarkEngine(b, 10, true) })
 }
 
-func benchmarkEngine(b *testing.B, fanout int) {
+func benchmarkEngine(b *testing.B, fanout int, live bool) {
 	ctx := context.Background()
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
@@ -65,27 +73,43 @@ func benchmarkEngine(b *testing.B, fanout int) {
 		}
 	}
 	payload := []byte(`{"data":"` + fmt.Sprintf("%01013d", 0) + `"}`)
-	events := make([]*domain.Event, 0, 500)
-	for n := 0; n < b.N; n += fanout {
-		events = append(events, &domain.Event{TenantID: domain.DefaultTenant, Topic: "orders/placed", Payload: payload})
-		if len(events) == cap(events) || n+fanout >= b.N {
-			if _, err := db.CreateEvents(ctx, events); err != nil {
-				b.Fatal(err)
+	post := func(batch int) {
+		events := make([]*domain.Event, 0, batch)
+		for n := 0; n < b.N; n += fanout {
+			events = append(events, &domain.Event{TenantID: domain.DefaultTenant, Topic: "orders/placed", Payload: payload})
+			if len(events) == cap(events) || n+fanout >= b.N {
+				if _, err := db.CreateEvents(ctx, events); err != nil {
+					b.Error(err)
+					return
+				}
+				events = events[:0]
 			}
-			events = events[:0]
 		}
+	}
+	if !live {
+		post(500)
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	stopped := make(chan error)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := processCPU()
 	go func() { stopped <- engine.Run(runCtx, time.Second) }()
+	if live {
+		for !engine.Running() {
+			runtime.Gosched()
+		}
+		go post(20) // small batches, as concurrent API requests make
+	}
 	select {
 	case <-all:
 	case <-time.After(10 * time.Minute):
 		b.Fatalf("delivered %d of %d", done.Load(), b.N)
 	}
 	b.StopTimer()
+	if cpu := processCPU() - cpu; cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/delivery")
+	}
 	if batches.Load() > 0 {
 		b.ReportMetric(float64(b.N)/float64(batches.Load()), "outcomes/commit")
 		b.ReportMetric(float64(batchTime.Load())/float64(b.N), "record-ns/op")
