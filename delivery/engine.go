@@ -122,6 +122,7 @@ type Engine struct {
 	toPark    map[string][]*job         // by endpoint: to hand back to the database (congestion.go)
 	toUnpark  map[string]bool           // endpoints whose parked deliveries to bring back
 	toPause   map[string]pause          // by delivery: pauses to record after its outcome (signals.go)
+	goneAt    map[string]time.Time      // by endpoint: when it answered 410 Gone, until a read shows it disabled (signals.go)
 	space     chan struct{}             // signalled when claimed drops
 
 	// Deliveries handed over by ingest and not yet queued (handoff.go).
@@ -168,6 +169,7 @@ func New(db *store.DB, cfg Config) *Engine {
 		toPark:       map[string][]*job{},
 		toUnpark:     map[string]bool{},
 		toPause:      map[string]pause{},
+		goneAt:       map[string]time.Time{},
 		space:        make(chan struct{}, 1),
 		backlog:      true,
 	}
@@ -356,6 +358,9 @@ func (e *Engine) enqueueLocked(j *job) {
 		// Paused by the receiver, as another process or this one before a
 		// restart saw: the pause holds here too.
 		q.heldUntil = j.webhook.PausedUntil
+	}
+	if e.goneLocked(j) {
+		j.prep, j.cancel = nil, "the endpoint is disabled"
 	}
 	if e.holdLocked(q, id, j, now) {
 		return

@@ -65,11 +65,31 @@ func (e *Engine) signalLocked(q *endpointQueue, j *job, s signal) {
 	switch {
 	case s.gone:
 		q.gone = true
+		e.goneAt[j.delivery.EndpointID] = e.cfg.Now()
 	case s.holdUntil.After(q.heldUntil):
 		q.heldUntil = s.holdUntil
 		e.toPause[j.delivery.ID] = pause{endpointID: j.delivery.EndpointID, until: s.holdUntil}
 		e.pausing.Store(int32(len(e.toPause)))
 	}
+}
+
+// goneLocked reports whether j's endpoint answered 410 Gone to this
+// engine since j's copy of it was read. q.gone covers the deliveries queued
+// when the answer came, but the queue goes when it is idle, and the
+// endpoint is disabled in the database only after the endpoint.disabled
+// event is stored: that event's own delivery to it, handed over at once
+// (handoff.go), or any claimed meanwhile, reads it still enabled.
+func (e *Engine) goneLocked(j *job) bool {
+	at, ok := e.goneAt[j.delivery.EndpointID]
+	if !ok || j.webhook == nil {
+		return false
+	}
+	if j.webhook.Enabled && !j.webhook.UpdatedAt.After(at) {
+		return true
+	}
+	// Disabled in the database now, or changed (enabled again) since.
+	delete(e.goneAt, j.delivery.EndpointID)
+	return false
 }
 
 // holdingLocked reports whether q's receiver asked for a pause that is not
