@@ -123,7 +123,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, version string)
 		metricsOpts = append(metricsOpts, metrics.PerEndpoint(c.metricsPerEndpointLimit))
 	}
 	m := metrics.New(db, version, log, metricsOpts...)
-	tracer, err := tracing.New(ctx, version)
+	tracer, err := tracing.New(ctx, version, log)
 	if err != nil {
 		return err
 	}

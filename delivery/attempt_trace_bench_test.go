@@ -26,7 +26,7 @@ func BenchmarkAttemptTraced(b *testing.B) {
 	b.Run("on-sampled", func(b *testing.B) {
 		b.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
 		b.Setenv("OTEL_TRACES_SAMPLER", "always_on")
-		tr, err := tracing.New(context.Background(), "bench")
+		tr, err := tracing.New(context.Background(), "bench", nil)
 		if err != nil {
 			b.Fatal(err)
 		}

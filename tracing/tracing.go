@@ -23,12 +23,15 @@ package tracing
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -117,11 +120,15 @@ func Enabled(getenv func(string) string) bool {
 // variables say (endpoint, headers, timeout, compression, certificates,
 // OTEL_TRACES_SAMPLER, OTEL_BSP_*, OTEL_SERVICE_NAME and
 // OTEL_RESOURCE_ATTRIBUTES are read by the SDK), or nil, nil when Enabled
-// is false. version names the build in service.version. Call Shutdown on
-// the Tracer when done: it sends the spans still buffered.
-func New(ctx context.Context, version string) (*Tracer, error) {
+// is false. version names the build in service.version. The SDK's own
+// errors (a collector that can't be reached) go to log, if not nil. Call
+// Shutdown on the Tracer when done: it sends the spans still buffered.
+func New(ctx context.Context, version string, log *slog.Logger) (*Tracer, error) {
 	if !Enabled(os.Getenv) {
 		return nil, nil
+	}
+	if log != nil {
+		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { log.Warn("OpenTelemetry", "err", err) }))
 	}
 	if p := os.Getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"); p != "" && p != "http/protobuf" {
 		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=%s: hooks exports traces over http/protobuf only", p)
@@ -138,7 +145,7 @@ func New(ctx context.Context, version string) (*Tracer, error) {
 	res, err := resource.New(ctx,
 		resource.WithAttributes(attribute.String("service.name", "hooks"), attribute.String("service.version", version)),
 		resource.WithTelemetrySDK(), resource.WithFromEnv())
-	if err != nil {
+	if err != nil && !errors.Is(err, resource.ErrPartialResource) {
 		return nil, fmt.Errorf("OpenTelemetry resource: %w", err)
 	}
 	// The sampler is the SDK's default: OTEL_TRACES_SAMPLER if set, else

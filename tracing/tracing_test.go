@@ -33,7 +33,7 @@ func TestEnabledOnlyWithAnOTLPEndpoint(t *testing.T) {
 func TestNewIsNilWithoutAnEndpoint(t *testing.T) {
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
 	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
-	tr, err := New(context.Background(), "test")
+	tr, err := New(context.Background(), "test", nil)
 	if tr != nil || err != nil {
 		t.Fatalf("New = %v, %v; want nil, nil", tr, err)
 	}
@@ -61,7 +61,7 @@ func TestNewIsNilWithoutAnEndpoint(t *testing.T) {
 func TestNewRefusesGRPC(t *testing.T) {
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
 	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
-	if _, err := New(context.Background(), "test"); err == nil {
+	if _, err := New(context.Background(), "test", nil); err == nil {
 		t.Fatal("New accepted OTEL_EXPORTER_OTLP_PROTOCOL=grpc")
 	}
 }

@@ -87,7 +87,7 @@ func newTracer(t *testing.T, o *otlpReceiver) *tracing.Tracer {
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", o.srv.URL)
 	t.Setenv("OTEL_SDK_DISABLED", "")
 	t.Setenv("OTEL_TRACES_SAMPLER", "")
-	tr, err := tracing.New(context.Background(), "test")
+	tr, err := tracing.New(context.Background(), "test", nil)
 	if err != nil || tr == nil {
 		t.Fatalf("tracing.New = %v, %v; want a tracer", tr, err)
 	}
