@@ -232,6 +232,21 @@
     sel.addEventListener("change", update);
     update();
   });
+  $$("select[data-dest-select]").forEach(function (sel) {
+    var form = sel.form;
+    // Only the chosen type's fields show, so "for RabbitMQ" notes go.
+    $$("[data-dest-note]", form).forEach(function (el) { el.hidden = true; });
+    function update() {
+      $$("[data-dest]", form).forEach(function (el) {
+        el.hidden = el.getAttribute("data-dest").split(" ").indexOf(sel.value) === -1;
+      });
+      $$("[data-placeholder-" + sel.value + "]", form).forEach(function (el) {
+        el.placeholder = el.getAttribute("data-placeholder-" + sel.value);
+      });
+    }
+    sel.addEventListener("change", update);
+    update();
+  });
   $$("form[data-webhook-form]").forEach(function (form) {
     var radios = $$('input[name="envelope"]', form);
     function update() {

@@ -10,8 +10,12 @@ import (
 // the field names). Nothing is validated here; that is the handler's job.
 func WebhookFormFromValues(v url.Values) WebhookForm {
 	return WebhookForm{
-		Name:            strings.TrimSpace(v.Get("name")),
-		URL:             strings.TrimSpace(v.Get("url")),
+		Name: strings.TrimSpace(v.Get("name")),
+		URL:  strings.TrimSpace(v.Get("url")),
+		Destination: DestinationForm{Type: v.Get("destination_type"), URL: strings.TrimSpace(v.Get("dest_url")),
+			Exchange: strings.TrimSpace(v.Get("dest_exchange")), RoutingKey: strings.TrimSpace(v.Get("dest_routing_key")),
+			Brokers: v.Get("dest_brokers"), Topic: strings.TrimSpace(v.Get("dest_topic")), Subject: strings.TrimSpace(v.Get("dest_subject")),
+			Stream: strings.TrimSpace(v.Get("dest_stream")), MaxLen: strings.TrimSpace(v.Get("dest_max_len"))},
 		Events:          v.Get("events"),
 		SubTopics:       v.Get("sub_topics"),
 		Enabled:         v.Get("enabled") != "",
@@ -41,6 +45,7 @@ func WebhookFormFromValues(v url.Values) WebhookForm {
 // NewWebhookForm is the create form's starting point: the defaults hooks uses.
 func NewWebhookForm() WebhookForm {
 	return WebhookForm{
+		Destination:   DestinationForm{Type: DestHTTP},
 		Enabled:       true,
 		Scheme:        SchemeStandard,
 		Encoding:      "hex",

@@ -245,11 +245,12 @@ type WebhookFormPage struct {
 // with errors comes back unchanged. The HTML field name of each is in brackets;
 // WebhookFormFromValues reads them.
 type WebhookForm struct {
-	Name      string // [name]
-	URL       string // [url]
-	Events    string // [events] topics, one per line (commas also split); see SplitList
-	SubTopics string // [sub_topics] one per line; empty = all
-	Enabled   bool   // [enabled] checkbox, value "on"
+	Name        string // [name]
+	URL         string // [url] the HTTP destination's URL
+	Destination DestinationForm
+	Events      string // [events] topics, one per line (commas also split); see SplitList
+	SubTopics   string // [sub_topics] one per line; empty = all
+	Enabled     bool   // [enabled] checkbox, value "on"
 
 	Scheme          string // [signing_scheme] one of the Scheme* constants
 	SignatureHeader string // [signing_header] hmac-sha256 and shared-secret
@@ -297,7 +298,8 @@ type WebhookDetailPage struct {
 type WebhookView struct {
 	ID             string
 	Name           string
-	URL            string
+	URL            string // for a broker destination, its target without credentials
+	Destination    DestinationView
 	Topics         []string
 	SubTopics      []string
 	Enabled        bool

@@ -64,6 +64,10 @@ func (s *Server) webhookToForm(h *domain.Endpoint) templates.WebhookForm {
 		Timeout: strconv.Itoa(int(h.Timeout / time.Second)), Headers: templates.FormatPairs(sortedPairs(maskValues(h.Headers)), ':'),
 		Metadata: templates.FormatPairs(sortedPairs(maskValues(h.Metadata)), '='),
 	}
+	f.Destination = destinationToForm(h)
+	if !h.Destination.IsHTTP() {
+		f.URL = "" // the target shown for a broker is no URL to post to
+	}
 	if f.Encoding == "" {
 		f.Encoding = "hex"
 	}
@@ -100,7 +104,8 @@ func sortedPairs(m map[string]string) []templates.Header {
 // form itself can tell (numbers, line formats); the engine checks the rest.
 func (s *Server) applyWebhookForm(f templates.WebhookForm, h *domain.Endpoint) templates.FieldErrors {
 	errs := templates.FieldErrors{}
-	h.Name, h.URL = f.Name, f.URL
+	h.Name = f.Name
+	applyDestinationForm(f, h, errs)
 	h.Topics, h.SubTopics = templates.SplitList(f.Events), templates.SplitList(f.SubTopics)
 	s.svc.SetEnabled(h, f.Enabled)
 	first := domain.Signing{Scheme: f.Scheme}
@@ -198,33 +203,45 @@ func (s *Server) applyWebhookForm(f templates.WebhookForm, h *domain.Endpoint) t
 // formFields maps the API path that validation names (domain.Error.Field)
 // to the form's input, where the two differ.
 var formFields = map[string]string{
-	"subTopics":             "sub_topics",
-	"signing.scheme":        "signing_scheme",
-	"signing.header":        "signing_header",
-	"signing.encoding":      "signing_encoding",
-	"signing.prefix":        "signing_prefix",
-	"signing[0].scheme":     "signing_scheme",
-	"signing[0].header":     "signing_header",
-	"signing[0].encoding":   "signing_encoding",
-	"signing[0].prefix":     "signing_prefix",
-	"signing[1]":            "signing_also",
-	"signing[1].scheme":     "signing_also",
-	"signing[1].header":     "signing_also_header",
-	"signing[1].secret":     "signing_also",
-	"envelope.type":         "envelope",
-	"envelope.template":     "template",
-	"retry.schedule":        "retry_schedule",
-	"retry.intervalSeconds": "retry_interval",
-	"retry.maxAttempts":     "max_attempts",
-	"retry.retryOn":         "retry_on",
-	"timeoutSeconds":        "timeout",
-	"rateLimit":             "rate_limit",
+	"subTopics":              "sub_topics",
+	"signing.scheme":         "signing_scheme",
+	"signing.header":         "signing_header",
+	"signing.encoding":       "signing_encoding",
+	"signing.prefix":         "signing_prefix",
+	"signing[0].scheme":      "signing_scheme",
+	"signing[0].header":      "signing_header",
+	"signing[0].encoding":    "signing_encoding",
+	"signing[0].prefix":      "signing_prefix",
+	"signing[1]":             "signing_also",
+	"signing[1].scheme":      "signing_also",
+	"signing[1].header":      "signing_also_header",
+	"signing[1].secret":      "signing_also",
+	"envelope.type":          "envelope",
+	"envelope.template":      "template",
+	"retry.schedule":         "retry_schedule",
+	"retry.intervalSeconds":  "retry_interval",
+	"retry.maxAttempts":      "max_attempts",
+	"retry.retryOn":          "retry_on",
+	"timeoutSeconds":         "timeout",
+	"rateLimit":              "rate_limit",
+	"destination.type":       "destination_type",
+	"destination.url":        "dest_url",
+	"destination.exchange":   "dest_exchange",
+	"destination.routingKey": "dest_routing_key",
+	"destination.brokers":    "dest_brokers",
+	"destination.topic":      "dest_topic",
+	"destination.subject":    "dest_subject",
+	"destination.stream":     "dest_stream",
+	"destination.maxLen":     "dest_max_len",
 }
 
 // formField returns the form input that a validation error is about.
 func formField(e *domain.Error) string {
 	if f, ok := formFields[e.Field]; ok {
 		return f
+	}
+	if strings.HasPrefix(e.Field, "destination.brokers[") {
+		return "dest_brokers"
 	}
 	return e.Field
 }

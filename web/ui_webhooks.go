@@ -161,7 +161,7 @@ func (s *Server) webhookView(h *domain.Endpoint, hl *healthStats, revealed bool)
 	if !revealed {
 		headers, metadata = maskValues(headers), maskValues(metadata)
 	}
-	v := templates.WebhookView{ID: h.ID, Name: h.Name, URL: h.URL, Topics: h.Topics, SubTopics: h.SubTopics, Enabled: h.Enabled,
+	v := templates.WebhookView{ID: h.ID, Name: h.Name, URL: h.URL, Destination: destinationView(h), Topics: h.Topics, SubTopics: h.SubTopics, Enabled: h.Enabled,
 		DisabledReason: autoDisabledReason(h), DisabledAt: h.DisabledAt, Scheme: h.Signing.Scheme, SignatureHeader: h.Signing.Header,
 		Encoding: h.Signing.Encoding, Prefix: h.Signing.Prefix, HeaderPrefix: s.headerPrefix(), Envelope: h.Envelope.Type,
 		Template: h.Envelope.Template, RetrySchedule: h.Retry.Schedule, RetryInterval: h.Retry.IntervalSeconds,
