@@ -17,6 +17,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,11 @@ type Config struct {
 	Concurrency   int           // API requests in flight; 32
 
 	Backlog int // backlog mode: queue this many deliveries with the receiver down, then bring it back
+
+	// Destination, "rabbitmq" or "nats", makes every endpoint publish to
+	// the broker at BrokerURL, consumed in this process (broker.go).
+	Destination string
+	BrokerURL   string
 
 	Drain        time.Duration // how long to wait for deliveries after posting stops; 2 minutes
 	VerifyEvery  int           // the receiver checks one signature in this many requests; 100
@@ -77,6 +83,9 @@ func (c *Config) setDefaults() error {
 		c.Rate, c.Duration = 0, 0
 		per := c.Fanout + c.FailEndpoints + c.HangEndpoints
 		c.Events = (c.Backlog + per - 1) / per
+	}
+	if err := checkBrokerConfig(c); err != nil {
+		return err
 	}
 	if len(c.Signing) > 0 && !slices.Contains(c.Signing, "standard-webhooks") {
 		return errors.New("--signing must include standard-webhooks: the receiver checks that signature")
@@ -192,6 +201,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("start receiver: %w", err)
 	}
 	defer rcv.close()
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	var sink brokerSink
+	if cfg.Destination != "" {
+		rcv.broker = true
+		if sink, err = startBrokerSink(ctx, cfg, run, rcv); err != nil {
+			return nil, err
+		}
+		defer sink.close()
+	}
 
 	var srv *inProcess
 	if cfg.URL == "" {
@@ -203,8 +221,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		cfg.URL, cfg.Key = srv.url, srv.key
 	}
 	api := newAPIClient(cfg.URL, cfg.Key, cfg.Concurrency+4)
-	topic := fmt.Sprintf("bench/run-%d", time.Now().UnixNano())
-	hooks, err := api.createWebhooks(ctx, rcv, topic, &cfg)
+	topic := "bench/run-" + run
+	hooks, err := api.createWebhooks(ctx, rcv, topic, &cfg, sink)
 	if srv == nil {
 		// A server of the user's: leave it as it was. (A temporary
 		// in-process database is simply removed.)

@@ -74,9 +74,10 @@ func (c *apiClient) do(ctx context.Context, method, path string, body any) (int,
 
 // createWebhooks registers one endpoint per receiver path, subscribed to
 // topic, signed and filtered as cfg says, and gives the receiver their
-// Standard Webhooks secrets. It returns the ids created (also when it fails
-// half way, so they can be deleted).
-func (c *apiClient) createWebhooks(ctx context.Context, rcv *receiver, topic string, cfg *Config) ([]string, error) {
+// Standard Webhooks secrets. With a broker sink, each publishes to the
+// destination the sink names instead. It returns the ids created (also
+// when it fails half way, so they can be deleted).
+func (c *apiClient) createWebhooks(ctx context.Context, rcv *receiver, topic string, cfg *Config, sink brokerSink) ([]string, error) {
 	var ids []string
 	for i := range rcv.behave {
 		in := map[string]any{
@@ -94,6 +95,9 @@ func (c *apiClient) createWebhooks(ctx context.Context, rcv *receiver, topic str
 		}
 		if cfg.Filter != "" {
 			in["filter"] = json.RawMessage(cfg.Filter)
+		}
+		if sink != nil {
+			in["destination"] = sink.destination(i)
 		}
 		status, body, err := c.do(ctx, http.MethodPost, "/api/v1/webhooks", in)
 		if err != nil {

@@ -37,6 +37,7 @@ type receiver struct {
 	nHealthy int
 	keys     [][]byte // Standard Webhooks keys, by endpoint
 	verify   uint64   // verify one signature in this many requests (0 = never)
+	broker   bool     // the endpoints publish to a broker, whose consumer calls take
 
 	down   atomic.Bool   // every endpoint hangs, as if the receiver were gone
 	upCh   chan struct{} // closed when down ends
@@ -94,7 +95,11 @@ func (r *receiver) setDown(down bool) {
 func (r *receiver) close() { r.srv.Close() }
 
 // isHealthy reports whether url is one of the receiver's healthy endpoints.
+// Endpoints with a broker destination are all healthy.
 func (r *receiver) isHealthy(url string) bool {
+	if r.broker {
+		return true
+	}
 	rest, ok := strings.CutPrefix(url, r.url+"/r/")
 	if !ok {
 		return false
@@ -139,10 +144,21 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		<-req.Context().Done()
 		return
 	}
-	body := buf.Bytes()
+	if !r.take(n, i, req.Header, buf.Bytes()) {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// take records the delivery of body to healthy endpoint i, the nth request
+// or message the receiver got: its signature now and then, its latency,
+// whether it is a duplicate. It reports false for a body that is not a
+// bench payload.
+func (r *receiver) take(n uint64, i int, h http.Header, body []byte) bool {
 	now := time.Now()
 	if r.verify > 0 && n%r.verify == 0 {
-		if verifyStandard(r.keys[i], req.Header, body) {
+		if verifyStandard(r.keys[i], h, body) {
 			r.verified.Add(1)
 		} else {
 			r.badSigs.Add(1)
@@ -150,20 +166,18 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	sent, seq, ok := parsePayload(body)
 	if !ok {
-		w.WriteHeader(http.StatusBadRequest)
-		return
+		return false
 	}
 	if !r.seen.set(uint64(seq)*uint64(r.nHealthy) + uint64(r.healthy[i])) {
 		r.duplicates.Add(1)
-		w.WriteHeader(http.StatusNoContent)
-		return
+		return true
 	}
 	r.received.Add(1)
 	r.latency.Record(now.Sub(time.Unix(0, sent)))
 	// Order is judged by the delivery ids, ULIDs that hooks makes when it
 	// stores the event: the bench's own sequence numbers are assigned
 	// before concurrent requests race to the server.
-	created := domain.IDTime(req.Header.Get("Webhook-Id")).UnixMilli()
+	created := domain.IDTime(h.Get("Webhook-Id")).UnixMilli()
 	for {
 		m := r.newest.Load()
 		if created <= m {
@@ -175,7 +189,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			break
 		}
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return true
 }
 
 // verifyStandard checks a Standard Webhooks signature the way a receiver

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -25,9 +26,16 @@ func (r *Result) WriteTable(w io.Writer) error {
 		if store.IsPostgresURL(c.DB) {
 			backend = "PostgreSQL"
 		}
-		target = fmt.Sprintf("in-process server (%s, %d workers), receiver on loopback", backend, c.Workers)
+		receiver := "receiver on loopback"
+		if c.Destination != "" {
+			receiver = "consumer of the broker"
+		}
+		target = fmt.Sprintf("in-process server (%s, %d workers), %s", backend, c.Workers, receiver)
 	}
 	row("target", "%s, %d CPUs", target, r.CPUs)
+	if c.Destination != "" {
+		row("destination", "%s at %s, every endpoint; consumed in this process", c.Destination, redactURL(c.BrokerURL))
+	}
 	endpoints := fmt.Sprintf("fan-out %d", c.Fanout)
 	if c.FailEndpoints > 0 {
 		endpoints += fmt.Sprintf(" + %d answering 500", c.FailEndpoints)
@@ -147,4 +155,12 @@ func ms(d time.Duration) string {
 		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
 	}
 	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+// redactURL hides the password of a broker URL in the report.
+func redactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return raw
 }

@@ -37,6 +37,8 @@ func benchmark(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&c.Filter, "filter", "", `a payload filter every endpoint gets, e.g. '{"data":{"seq":{"$gte":0}}}' (bench events are {"t":…,"seq":…,"pad":"…"})`)
 	fs.IntVar(&c.Batch, "batch", 1, "events per API request: 1 posts to /api/v1/events, more to /api/v1/events/batch")
 	fs.IntVar(&c.Concurrency, "concurrency", 0, "API requests in flight (default 32, or 4 with --backlog)")
+	fs.StringVar(&c.Destination, "destination", "", "rabbitmq or nats: every endpoint publishes to the broker at --broker-url, consumed by this process, instead of posting to the receiver")
+	fs.StringVar(&c.BrokerURL, "broker-url", "", "with --destination: the broker, e.g. amqp://guest:guest@127.0.0.1:5672/ or nats://127.0.0.1:4222 (NATS needs JetStream: nats-server -js)")
 	fs.IntVar(&c.Backlog, "backlog", 0, "backlog mode: queue this many deliveries with the receiver down, measure, then time the drain")
 	fs.DurationVar(&c.Drain, "drain", 2*time.Minute, "how long to wait for deliveries once posting stops")
 	fs.IntVar(&c.VerifyEvery, "verify-every", 100, "the receiver verifies one signature in this many requests (-1: none)")
