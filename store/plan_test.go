@@ -23,7 +23,8 @@ func TestHotQueriesUseTheirIndexes(t *testing.T) {
 		"next due": {`SELECT MIN(next_attempt_at) FROM deliveries WHERE status IN ('pending', 'retrying')`, "deliveries_due"},
 		"unpark": {`UPDATE deliveries SET lease_owner = NULL, next_attempt_at = created_at
 			WHERE rowid IN (SELECT rowid FROM deliveries WHERE lease_owner = 'x' ORDER BY rowid LIMIT 10) RETURNING id`, "deliveries_leased"},
-		"subscribers": {subscribersSQL, "endpoints_by_tenant"},
+		"subscribers":    {subscribersSQL, "endpoints_by_tenant"},
+		"first attempts": {firstAttemptsSQL(sqliteDialect.idList), "deliveries_by_event"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			q := strings.ReplaceAll(c.query, "?", "'x'")
