@@ -131,6 +131,8 @@ type Engine struct {
 	backlog      bool // deliveries may be stored due: claims go first
 
 	pausing atomic.Int32 // len(toPause), read by the writer without the lock
+
+	waiters *Waiters // told of each outcome batch once it is recorded (waiters.go)
 }
 
 // endpointQueue holds an endpoint's claimed jobs beyond its concurrency cap,
@@ -172,8 +174,12 @@ func New(db *store.DB, cfg Config) *Engine {
 		goneAt:       map[string]time.Time{},
 		space:        make(chan struct{}, 1),
 		backlog:      true,
+		waiters:      newWaiters(),
 	}
 }
+
+// Waiters returns where callers wait for the outcomes this engine records.
+func (e *Engine) Waiters() *Waiters { return e.waiters }
 
 // Running reports whether Run is delivering: started and not yet stopped.
 // Readiness checks use it.
@@ -508,6 +514,7 @@ func (e *Engine) record(batch []store.Outcome) {
 		e.log.Error("record attempts; retrying", "count", len(batch), "err", err)
 		time.Sleep(time.Second)
 	}
+	e.waiters.recorded(batch)
 	if e.cfg.OnOutcome != nil {
 		for _, o := range batch {
 			e.cfg.OnOutcome(o)

@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"time"
 )
@@ -72,4 +74,28 @@ type Attempt struct {
 	// many header names were left out.
 	RequestBodySize, ResponseBodySize             int
 	RequestHeadersOmitted, ResponseHeadersOmitted int
+}
+
+// Succeeded reports whether the receiver accepted a: a 2xx answer that did
+// not say "Success": false (the engine sets Error for every other answer).
+func (a *Attempt) Succeeded() bool {
+	return a.StatusCode >= 200 && a.StatusCode < 300 && a.Error == ""
+}
+
+// HTMLResponse returns the HTMLResponse of a receiver's structured answer
+// {"Success":bool,"HTMLResponse":"…"}, as the attempt's detail page shows
+// it, and whether the answer had one. A body cut off at the size limit has
+// none.
+func (a *Attempt) HTMLResponse() (string, bool) {
+	body := bytes.TrimSpace(a.ResponseBody)
+	if !bytes.HasPrefix(body, []byte("{")) || !bytes.Contains(body, []byte(`"HTMLResponse"`)) {
+		return "", false // most answers: no JSON decoding
+	}
+	var answer struct {
+		HTMLResponse *string `json:"HTMLResponse"`
+	}
+	if json.Unmarshal(body, &answer) != nil || answer.HTMLResponse == nil {
+		return "", false
+	}
+	return *answer.HTMLResponse, true
 }

@@ -12,6 +12,7 @@ package service
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"hooks/delivery"
@@ -31,6 +32,9 @@ type Engine interface {
 	// ForgetEndpoint closes what the engine holds open for endpoint id
 	// (a broker connection), which was deleted or changed.
 	ForgetEndpoint(id string)
+	// Waiters tells of outcomes as the engine records them (wait.go); nil
+	// if it does not.
+	Waiters() *delivery.Waiters
 }
 
 // Observer counts what the use cases did, for metrics. Nil counts nothing.
@@ -48,6 +52,14 @@ type Service struct {
 	now    func() time.Time
 
 	maxEndpoints int // per tenant; MaxEndpointsPerTenant
+
+	// Producers waiting for first outcomes (wait.go).
+	waiting    atomic.Int64 // requests waiting now
+	maxWaiters int64        // MaxWaiters
+	// timer and ticker make the wait's deadline and poll clock; tests
+	// replace them to drive a wait step by step.
+	timer  func(d time.Duration) (<-chan time.Time, func())
+	ticker func(d time.Duration) (<-chan time.Time, func())
 }
 
 // Option configures a Service.
@@ -65,7 +77,8 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 
 // New returns a Service. log receives the audit records.
 func New(db *store.DB, engine Engine, log *slog.Logger, opts ...Option) *Service {
-	s := &Service{db: db, engine: engine, log: log, now: time.Now, maxEndpoints: MaxEndpointsPerTenant}
+	s := &Service{db: db, engine: engine, log: log, now: time.Now, maxEndpoints: MaxEndpointsPerTenant, maxWaiters: MaxWaiters,
+		timer: realTimer, ticker: realTicker}
 	for _, o := range opts {
 		o(s)
 	}

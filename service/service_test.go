@@ -18,7 +18,10 @@ import (
 
 // fakeEngine counts wake-ups and vets URLs like a --dev engine would,
 // without the network.
-type fakeEngine struct{ wakes atomic.Int32 }
+type fakeEngine struct {
+	wakes   atomic.Int32
+	waiters *delivery.Waiters
+}
 
 func (f *fakeEngine) Wake() { f.wakes.Add(1) }
 
@@ -243,3 +246,7 @@ func TestRotateKeepsThePreviousSecretOnlyWhereTheHeaderCarriesTwo(t *testing.T) 
 		t.Errorf("stored: %+v, %v", stored, err)
 	}
 }
+
+// Waiters returns the waiters of an engine that never runs, if the test
+// set them: they are never told of an outcome.
+func (f *fakeEngine) Waiters() *delivery.Waiters { return f.waiters }

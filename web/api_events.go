@@ -45,14 +45,24 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, c *caller) 
 		return err
 	}
 	e.TraceParent, e.TraceState = tracing.FromHeader(r.Header)
-	created, err := s.svc.PostEvents(ctx, c.actor(), []*domain.Event{e})
+	wait := preferWait(r)
+	events := []*domain.Event{e}
+	created, err := s.svc.PostEvents(ctx, c.actor(), events)
 	if err != nil {
 		return err
 	}
 	if !created[0] {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	writeJSON(w, http.StatusAccepted, eventAccepted{ID: e.ID, Deliveries: e.DeliveryCount})
+	if wait == 0 {
+		writeJSON(w, http.StatusAccepted, eventAccepted{ID: e.ID, Deliveries: e.DeliveryCount})
+		return nil
+	}
+	res, err := s.svc.AwaitFirstOutcomes(ctx, c.actor(), events, wait)
+	if err != nil {
+		return waitError(r, err)
+	}
+	writeJSON(w, awaitedStatus(w, res, wait), toEventAnswered(e, res.Outcomes[0]))
 	return nil
 }
 
@@ -89,14 +99,27 @@ func (s *Server) createEventBatch(w http.ResponseWriter, r *http.Request, c *cal
 		e.TraceParent, e.TraceState = traceparent, tracestate
 		events[i] = e
 	}
+	wait := preferWait(r)
 	if _, err := s.svc.PostEvents(ctx, c.actor(), events); err != nil {
 		return err
 	}
-	out := make([]eventAccepted, len(events))
-	for i, e := range events {
-		out[i] = eventAccepted{ID: e.ID, Deliveries: e.DeliveryCount}
+	if wait == 0 {
+		out := make([]eventAccepted, len(events))
+		for i, e := range events {
+			out[i] = eventAccepted{ID: e.ID, Deliveries: e.DeliveryCount}
+		}
+		writeJSON(w, http.StatusAccepted, map[string]any{"data": out})
+		return nil
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"data": out})
+	res, err := s.svc.AwaitFirstOutcomes(ctx, c.actor(), events, wait)
+	if err != nil {
+		return waitError(r, err)
+	}
+	out := make([]eventAnswered, len(events))
+	for i, e := range events {
+		out[i] = toEventAnswered(e, res.Outcomes[i])
+	}
+	writeJSON(w, awaitedStatus(w, res, wait), map[string]any{"data": out})
 	return nil
 }
 
