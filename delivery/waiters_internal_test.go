@@ -65,3 +65,33 @@ func TestStopStopsOnlyItsOwnWait(t *testing.T) {
 	}
 	b.Stop()
 }
+
+// BenchmarkWaitersRecorded measures what the writer spends per outcome
+// batch of 256 handing outcomes to waiters: nothing waited for (every
+// batch without Prefer: wait), and every outcome waited for.
+func BenchmarkWaitersRecorded(b *testing.B) {
+	batch := make([]store.Outcome, 256)
+	ids := make([]string, len(batch))
+	for i := range batch {
+		ids[i] = domain.NewID(domain.PrefixDelivery)
+		batch[i] = store.Outcome{DeliveryID: ids[i], Status: domain.StatusSucceeded}
+	}
+	b.Run("nobody-waits", func(b *testing.B) {
+		ws := newWaiters()
+		for b.Loop() {
+			ws.recorded(batch)
+		}
+	})
+	b.Run("all-waited", func(b *testing.B) {
+		ws := newWaiters()
+		for b.Loop() {
+			b.StopTimer()
+			w, _ := ws.Wait(ids, ws.Seq())
+			b.StartTimer()
+			ws.recorded(batch)
+			b.StopTimer()
+			w.Stop()
+			b.StartTimer()
+		}
+	})
+}
