@@ -297,3 +297,21 @@ func TestPreferWaitAnswersMatchTheOpenAPISchemas(t *testing.T) {
 	check("EventBatchAnswered", s.do("POST", "/api/v1/events/batch", s.key, `{"events":[{"topic":"orders/placed"},{"topic":"users/created"}]}`, nil,
 		"Prefer", "wait=10"), http.StatusOK)
 }
+
+// TestPreferWaitOnSeveralInstances posts to one of two instances sharing
+// PostgreSQL: either engine may make an attempt, and every wait ends with
+// the first outcome all the same.
+func TestPreferWaitOnSeveralInstances(t *testing.T) {
+	inst := newInstances(t, 2, devPolicy)
+	a := inst[0]
+	rcv := answering(t, http.StatusOK, pepperiAnswer, nil)
+	a.createWebhook(a.key, map[string]any{"url": rcv.URL, "events": []string{"orders/*"}})
+	for i := range 10 {
+		var got eventAnswered
+		mustStatus(t, a.do("POST", "/api/v1/events", a.key, fmt.Sprintf(`{"topic":"orders/placed","data":{"n":%d}}`, i), &got,
+			"Prefer", "wait=10"), http.StatusOK)
+		if r := got.Results[0]; !r.Success || r.HTMLResponse == nil {
+			t.Errorf("event %d: %+v", i, r)
+		}
+	}
+}
