@@ -18,6 +18,9 @@ const (
 	ELIMIT        = "limit_reached" // a count limit was reached
 	EUNAVAILABLE  = "unavailable"   // the database can't take writes right now
 	EINTERNAL     = "internal"      // a bug or an unexpected failure
+	// ESCHEMA: an event's data does not match its event type's JSON
+	// Schema; Details lists each violation.
+	ESCHEMA = "schema_violation"
 )
 
 // Error is an application error: a code a program can switch on and a
@@ -29,7 +32,18 @@ type Error struct {
 	// ("url", "signing") or a path into one ("signing.encoding",
 	// "retry.maxAttempts"). Forms map it to their inputs.
 	Field string
-	Err   error // the underlying cause, for logs only
+	// Details lists the problems one by one when there are several, each
+	// at a JSON pointer into the request body ("/data/customer/email"),
+	// e.g. every place an event's data breaks its type's schema.
+	Details []Detail
+	Err     error // the underlying cause, for logs only
+}
+
+// Detail is one problem of several that an Error reports: where, as a
+// JSON pointer (RFC 6901) into the request body, and what.
+type Detail struct {
+	Path    string
+	Message string
 }
 
 func (e *Error) Error() string {
