@@ -49,6 +49,7 @@ var copyTables = []copyTable{
 		blobs: []string{"token_hash"}},
 	{name: "audit_log", cols: []string{"id", "at", "tenant_id", "actor_id", "actor_kind", "action", "object_type",
 		"object_id", "client_addr", "detail"}},
+	{name: "event_types", cols: []string{"tenant_id", "name", "description", "schema", "examples", "created_at", "updated_at"}},
 }
 
 // A batch is copyBatchRows rows in one INSERT, or fewer once their values

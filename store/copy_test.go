@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -128,6 +129,10 @@ func populateForCopy(t *testing.T, db *DB) copyFixture {
 	}
 	if err := db.InsertAuditRecord(ctx, &AuditRecord{At: now, TenantID: "OU1243", ActorID: f.user.ID, ActorKind: "user",
 		Action: "webhook.updated", ObjectType: "webhook", ObjectID: f.webhooks[1].ID, ClientAddr: "192.0.2.1", Detail: "url"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PutEventType(ctx, &domain.EventType{TenantID: "OU1243", Name: "orders/placed", Description: "An order",
+		Schema: json.RawMessage(`{"type":"object"}`), Examples: []json.RawMessage{json.RawMessage(`{"id":1}`)}}); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -273,7 +278,7 @@ func testCopy(t *testing.T, srcDSN, dstDSN string) {
 		}
 	}
 	if want := []string{"tenants 2", "settings 2", "endpoints 2", "events 3", "deliveries 3", "attempts 3",
-		"callbacks 1", "api_keys 2", "users 1", "user_tokens 1", "signing_keys 1", "endpoint_holds 1", "portal_sessions 1", "audit_log 1"}; !slices.Equal(done, want) {
+		"callbacks 1", "api_keys 2", "users 1", "user_tokens 1", "signing_keys 1", "endpoint_holds 1", "portal_sessions 1", "audit_log 1", "event_types 1"}; !slices.Equal(done, want) {
 		t.Errorf("progress reported %q, want %q", done, want)
 	}
 	if err := dst.Close(); err != nil {
