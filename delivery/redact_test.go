@@ -63,7 +63,7 @@ func TestAttemptLogRedactsCredentialsByValue(t *testing.T) {
 	if err := db.CreateEndpoint(ctx, w); err != nil {
 		t.Fatal(err)
 	}
-	res, err := engine.SendTest(ctx, w)
+	res, err := engine.SendTest(ctx, w, delivery.TestEvent{})
 	if err != nil || !res.Success {
 		t.Fatalf("test send: %+v, %v", res, err)
 	}

@@ -457,18 +457,29 @@ type TestResult struct {
 	DeliveryID   string `json:"deliveryId"`
 }
 
-// SendTest sends a signed "ping" event to w now, records it as a test
-// delivery and returns what happened. It works on disabled endpoints too,
-// so a user can check a fix before turning the endpoint back on.
-func (e *Engine) SendTest(ctx context.Context, w *domain.Endpoint) (*TestResult, error) {
+// TestEvent is what a Test URL sends: an event of Topic with Data (an
+// event type's example). The zero value sends a ping.
+type TestEvent struct {
+	Topic string
+	Data  []byte // JSON
+}
+
+// SendTest sends a signed test event to w now (a "ping" unless te says
+// otherwise), records it as a test delivery and returns what happened. It
+// works on disabled endpoints too, so a user can check a fix before
+// turning the endpoint back on.
+func (e *Engine) SendTest(ctx context.Context, w *domain.Endpoint, te TestEvent) (*TestResult, error) {
 	p, err := e.prepare(w)
 	if err != nil {
 		return nil, domain.Errorf(domain.EINVALID, "the endpoint's configuration can't be used: %v", err)
 	}
-	now := e.cfg.Now().UTC()
-	payload, _ := json.Marshal(map[string]string{"type": "ping", "message": "Test delivery from hooks", "webhookId": w.ID,
-		"timestamp": now.Format(time.RFC3339Nano)})
-	ev, d, err := e.db.CreateTestDelivery(ctx, w, payload)
+	if te.Topic == "" {
+		now := e.cfg.Now().UTC()
+		te.Topic = "ping"
+		te.Data, _ = json.Marshal(map[string]string{"type": "ping", "message": "Test delivery from hooks", "webhookId": w.ID,
+			"timestamp": now.Format(time.RFC3339Nano)})
+	}
+	ev, d, err := e.db.CreateTestDelivery(ctx, w, te.Topic, te.Data)
 	if err != nil {
 		return nil, err
 	}

@@ -29,7 +29,7 @@ func TestEveryWriteLeavesOneAuditRecord(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	e := f.create(t, f.a)
-	_, dlv, err := f.db.CreateTestDelivery(ctx, e, []byte(`{}`))
+	_, dlv, err := f.db.CreateTestDelivery(ctx, e, "ping", []byte(`{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestEveryWriteLeavesOneAuditRecord(t *testing.T) {
 			AuditCredentialsRevealed, "webhook", func() string { return e.ID }, ""},
 		{"rotate", f.a, func(a Actor) error { _, err := f.svc.RotateSecret(ctx, a, e.ID, "", time.Hour); return err },
 			AuditSecretRotated, "webhook", func() string { return e.ID }, ""},
-		{"test", key, func(a Actor) error { _, _, err := f.svc.TestEndpoint(ctx, a, e.ID); return err },
+		{"test", key, func(a Actor) error { _, _, err := f.svc.TestEndpoint(ctx, a, e.ID, nil); return err },
 			AuditWebhookTested, "webhook", func() string { return e.ID }, "succeeded, HTTP 200"},
 		{"recover", f.a, func(a Actor) error {
 			_, err := f.svc.Recover(ctx, a, e.ID, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))

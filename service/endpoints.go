@@ -237,13 +237,32 @@ func Rotations(e *domain.Endpoint) []Rotation {
 	return out
 }
 
-// TestEndpoint sends a signed ping to a's endpoint id now (Test URL).
-func (s *Service) TestEndpoint(ctx context.Context, a Actor, id string) (*domain.Endpoint, *delivery.TestResult, error) {
+// TestExample names an event type's example for Test URL to send: the
+// example at Index of a's type Type.
+type TestExample struct {
+	Type  string
+	Index int
+}
+
+// TestEndpoint sends a signed test event to a's endpoint id now (Test
+// URL): a ping, or the example that ex names.
+func (s *Service) TestEndpoint(ctx context.Context, a Actor, id string, ex *TestExample) (*domain.Endpoint, *delivery.TestResult, error) {
 	e, err := s.db.EndpointByID(ctx, a.TenantID, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := s.engine.SendTest(ctx, e)
+	var te delivery.TestEvent
+	if ex != nil {
+		t, err := s.db.EventType(ctx, a.TenantID, ex.Type)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ex.Index < 0 || ex.Index >= len(t.Examples) {
+			return nil, nil, domain.FieldErrorf("example", "event type %s has %d examples; example %d does not exist", t.Name, len(t.Examples), ex.Index)
+		}
+		te = delivery.TestEvent{Topic: t.Name, Data: t.Examples[ex.Index]}
+	}
+	res, err := s.engine.SendTest(ctx, e, te)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -253,6 +272,9 @@ func (s *Service) TestEndpoint(ctx context.Context, a Actor, id string) (*domain
 	}
 	if res.StatusCode != 0 {
 		outcome += fmt.Sprintf(", HTTP %d", res.StatusCode)
+	}
+	if ex != nil {
+		outcome += fmt.Sprintf(", example %d of %s", ex.Index, ex.Type)
 	}
 	s.auditDetail(ctx, a, AuditWebhookTested, e.ID, outcome)
 	return e, res, nil

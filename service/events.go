@@ -35,13 +35,18 @@ func CheckEvent(e *domain.Event) error {
 // context its producer posted, if any; with tracing on they are replaced
 // by the event's fan-out span's. An event whose idempotency key the tenant used before
 // is replaced by the first one and created[i] is false. When it returns
-// without error every event is on disk.
+// without error every event is on disk. An event whose type has a schema
+// that its data breaks fails them all, with an *EventError naming it and
+// an ESCHEMA error that lists the violations.
 func (s *Service) PostEvents(ctx context.Context, a Actor, events []*domain.Event) (created []bool, err error) {
 	for _, e := range events {
 		e.TenantID = a.TenantID
 		if len(e.Payload) == 0 {
 			e.Payload = []byte("{}")
 		}
+	}
+	if err := s.checkSchemas(ctx, a.TenantID, events); err != nil {
+		return nil, err
 	}
 	var fanOuts []tracing.FanOut
 	if s.tracer != nil {

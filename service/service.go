@@ -27,8 +27,9 @@ type Engine interface {
 	Wake()
 	// Checks returns the rules endpoint validation applies.
 	Checks() domain.Checks
-	// SendTest sends a signed ping to e now and reports what came back.
-	SendTest(ctx context.Context, e *domain.Endpoint) (*delivery.TestResult, error)
+	// SendTest sends a signed test event (a ping unless te says
+	// otherwise) to e now and reports what came back.
+	SendTest(ctx context.Context, e *domain.Endpoint, te delivery.TestEvent) (*delivery.TestResult, error)
 	// ForgetEndpoint closes what the engine holds open for endpoint id
 	// (a broker connection), which was deleted or changed.
 	ForgetEndpoint(id string)
@@ -60,6 +61,8 @@ type Service struct {
 	// replace them to drive a wait step by step.
 	timer  func(d time.Duration) (<-chan time.Time, func())
 	ticker func(d time.Duration) (<-chan time.Time, func())
+
+	schemas *schemaCache // event types' compiled schemas, for ingest (eventtypes.go)
 }
 
 // Option configures a Service.
@@ -82,6 +85,7 @@ func New(db *store.DB, engine Engine, log *slog.Logger, opts ...Option) *Service
 	for _, o := range opts {
 		o(s)
 	}
+	s.schemas = &schemaCache{db: db, now: s.now, log: log}
 	return s
 }
 

@@ -19,8 +19,9 @@ import (
 // fakeEngine counts wake-ups and vets URLs like a --dev engine would,
 // without the network.
 type fakeEngine struct {
-	wakes   atomic.Int32
-	waiters *delivery.Waiters
+	wakes    atomic.Int32
+	waiters  *delivery.Waiters
+	lastTest delivery.TestEvent // what the last SendTest was asked to send
 }
 
 func (f *fakeEngine) Wake() { f.wakes.Add(1) }
@@ -40,7 +41,8 @@ func (f *fakeEngine) Checks() domain.Checks {
 	}
 }
 
-func (f *fakeEngine) SendTest(ctx context.Context, e *domain.Endpoint) (*delivery.TestResult, error) {
+func (f *fakeEngine) SendTest(ctx context.Context, e *domain.Endpoint, te delivery.TestEvent) (*delivery.TestResult, error) {
+	f.lastTest = te
 	return &delivery.TestResult{Success: true, StatusCode: 200}, nil
 }
 
@@ -84,7 +86,7 @@ func TestEveryUseCaseStaysInTheActorsTenant(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	theirs := f.create(t, f.b)
-	_, dlv, err := f.db.CreateTestDelivery(ctx, theirs, []byte(`{}`))
+	_, dlv, err := f.db.CreateTestDelivery(ctx, theirs, "ping", []byte(`{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +103,7 @@ func TestEveryUseCaseStaysInTheActorsTenant(t *testing.T) {
 		"RevealSecret":      func() error { _, err := f.svc.RevealSecret(ctx, f.a, theirs.ID); return err },
 		"RevealCredentials": func() error { _, err := f.svc.RevealCredentials(ctx, f.a, theirs.ID); return err },
 		"RotateSecret":      func() error { _, err := f.svc.RotateSecret(ctx, f.a, theirs.ID, "", time.Hour); return err },
-		"TestEndpoint":      func() error { _, _, err := f.svc.TestEndpoint(ctx, f.a, theirs.ID); return err },
+		"TestEndpoint":      func() error { _, _, err := f.svc.TestEndpoint(ctx, f.a, theirs.ID, nil); return err },
 		"Recover":           func() error { _, err := f.svc.Recover(ctx, f.a, theirs.ID, time.Time{}); return err },
 		"Redeliver":         func() error { _, err := f.svc.Redeliver(ctx, f.a, dlv.ID); return err },
 	}

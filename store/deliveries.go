@@ -353,12 +353,13 @@ func (db *DB) Recover(ctx context.Context, tenantID, webhookID string, since tim
 	return int(n), nil
 }
 
-// CreateTestDelivery stores a "ping" event and one delivery of it to w that
+// CreateTestDelivery stores a test event (a ping, or an event type's
+// example) of topic and one delivery of it to w that
 // the dispatcher will not pick up: the caller sends it now and records the
 // outcome with RecordOutcomes.
-func (db *DB) CreateTestDelivery(ctx context.Context, w *domain.Endpoint, payload []byte) (*domain.Event, *domain.Delivery, error) {
+func (db *DB) CreateTestDelivery(ctx context.Context, w *domain.Endpoint, topic string, payload []byte) (*domain.Event, *domain.Delivery, error) {
 	now := db.clock()
-	e := &domain.Event{ID: domain.NewID(domain.PrefixEvent), TenantID: w.TenantID, Topic: "ping", Payload: payload, DeliveryCount: 1, TriggeredAt: now}
+	e := &domain.Event{ID: domain.NewID(domain.PrefixEvent), TenantID: w.TenantID, Topic: topic, Payload: payload, DeliveryCount: 1, TriggeredAt: now}
 	d := &domain.Delivery{ID: domain.NewID(domain.PrefixDelivery), TenantID: w.TenantID, EventID: e.ID, EndpointID: w.ID, Topic: e.Topic,
 		Status: domain.StatusPending, NextTrigger: domain.TriggerTest, CreatedAt: now, UpdatedAt: now}
 	err := db.tx(ctx, func(tx *sql.Tx) error {

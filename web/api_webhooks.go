@@ -410,7 +410,7 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, c *
 }
 
 func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, c *caller) error {
-	_, res, err := s.svc.TestEndpoint(r.Context(), c.actor(), r.PathValue("id"))
+	_, res, err := s.svc.TestEndpoint(r.Context(), c.actor(), r.PathValue("id"), nil)
 	if err != nil {
 		return err
 	}

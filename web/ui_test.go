@@ -358,7 +358,7 @@ func TestUIDashboardChartsAndAttention(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if _, err := s.engine.SendTest(context.Background(), bad); err != nil {
+		if _, err := s.engine.SendTest(context.Background(), bad, delivery.TestEvent{}); err != nil {
 			t.Fatal(err)
 		}
 	}

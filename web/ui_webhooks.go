@@ -257,7 +257,7 @@ const (
 )
 
 func (s *Server) testWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, res, err := s.svc.TestEndpoint(r.Context(), c.actor(), r.PathValue("id"))
+	h, res, err := s.svc.TestEndpoint(r.Context(), c.actor(), r.PathValue("id"), nil)
 	if err != nil {
 		return err
 	}
