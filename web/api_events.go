@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -101,7 +102,7 @@ func (s *Server) createEventBatch(w http.ResponseWriter, r *http.Request, c *cal
 	}
 	wait := preferWait(r)
 	if _, err := s.svc.PostEvents(ctx, c.actor(), events); err != nil {
-		return err
+		return inBatch(err)
 	}
 	if wait == 0 {
 		out := make([]eventAccepted, len(events))
@@ -121,6 +122,22 @@ func (s *Server) createEventBatch(w http.ResponseWriter, r *http.Request, c *cal
 	}
 	writeJSON(w, awaitedStatus(w, res, wait), map[string]any{"data": out})
 	return nil
+}
+
+// inBatch makes an error about one event of a batch name it as the batch
+// request does: "events[3]: …", with detail paths under /events/3.
+func inBatch(err error) error {
+	var ee *service.EventError
+	var se *domain.Error
+	if !errors.As(err, &ee) || !errors.As(ee.Err, &se) {
+		return err
+	}
+	prefix := "/events/" + itoa(ee.Index)
+	se.Message = "events[" + itoa(ee.Index) + "]: " + se.Message
+	for i := range se.Details {
+		se.Details[i].Path = prefix + se.Details[i].Path
+	}
+	return se
 }
 
 // eventJSON is an event as the API shows it.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"hooks/domain"
 	"hooks/service"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -409,8 +410,28 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, c *
 	return nil
 }
 
+// testWebhook sends a ping, or with a body {"eventType","example"} the
+// example at that index (default 0) of the caller's event type.
 func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, c *caller) error {
-	_, res, err := s.svc.TestEndpoint(r.Context(), c.actor(), r.PathValue("id"), nil)
+	var ex *service.TestExample
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return domain.Errorf(domain.ETOOLARGE, "the body could not be read: %v", err)
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		var in struct {
+			EventType string `json:"eventType"`
+			Example   int    `json:"example"`
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+		if in.EventType != "" {
+			ex = &service.TestExample{Type: in.EventType, Index: in.Example}
+		}
+	}
+	_, res, err := s.svc.TestEndpoint(r.Context(), c.actor(), r.PathValue("id"), ex)
 	if err != nil {
 		return err
 	}

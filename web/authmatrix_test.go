@@ -6,6 +6,7 @@ import (
 	"hooks/domain"
 	"hooks/store"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -55,17 +56,22 @@ var apiMatrix = map[string]apiRouteCase{
 	"POST /api/v1/api-keys":                    {body: map[string]string{"name": "producer", "scope": "publish"}, ok: 201},
 	"DELETE /api/v1/api-keys/{id}":             {ok: 204, scoped: true},
 	"GET /api/v1/audit-log":                    {ok: 200, read: true},
+	"GET /api/v1/event-types":                  {ok: 200, read: true},
+	"PUT /api/v1/event-types/{name}":           {body: map[string]any{"description": "d", "schema": map[string]string{"type": "object"}}, ok: 201},
+	"GET /api/v1/event-types/{name}":           {ok: 200, scoped: true, read: true},
+	"DELETE /api/v1/event-types/{name}":        {ok: 204, scoped: true},
+	"GET /api/v1/openapi.json":                 {ok: 200, read: true},
 }
 
 // authFixture is one webhook of a tenant with one event and its delivery,
-// and one API key of the tenant.
-type authFixture struct{ webhook, event, delivery, apiKey string }
+// one API key and one event type of the tenant.
+type authFixture struct{ webhook, event, delivery, apiKey, eventType string }
 
-func (s *testServer) newAuthFixture(tenant, url string, n int) authFixture {
+func (s *testServer) newAuthFixture(tenant, receiver string, n int) authFixture {
 	s.t.Helper()
 	topic := fmt.Sprintf("fixture/%d", n)
 	var w webhookJSON
-	mustStatus(s.t, s.do("POST", "/api/v1/webhooks", s.key, map[string]any{"url": url, "events": []string{topic}}, &w, "X-Tenant-ID", tenant), 201)
+	mustStatus(s.t, s.do("POST", "/api/v1/webhooks", s.key, map[string]any{"url": receiver, "events": []string{topic}}, &w, "X-Tenant-ID", tenant), 201)
 	var e eventAccepted
 	mustStatus(s.t, s.do("POST", "/api/v1/events", s.key, map[string]string{"topic": topic}, &e, "X-Tenant-ID", tenant), 202)
 	var ev eventJSON
@@ -77,7 +83,9 @@ func (s *testServer) newAuthFixture(tenant, url string, n int) authFixture {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	return authFixture{webhook: w.ID, event: e.ID, delivery: ev.Deliveries[0].ID, apiKey: k.ID}
+	eventType := fmt.Sprintf("fixture-type/%d", n)
+	mustStatus(s.t, s.do("PUT", "/api/v1/event-types/"+url.PathEscape(eventType), s.key, map[string]string{"description": "fixture"}, nil, "X-Tenant-ID", tenant), 201)
+	return authFixture{webhook: w.ID, event: e.ID, delivery: ev.Deliveries[0].ID, apiKey: k.ID, eventType: eventType}
 }
 
 // TestAPIAuthMatrix sends every registered API route each kind of
@@ -193,6 +201,10 @@ func TestAPIAuthMatrix(t *testing.T) {
 					path = strings.Replace(path, "{id}", fx.delivery, 1)
 				case strings.HasPrefix(pattern, "/api/v1/api-keys/"):
 					path = strings.Replace(path, "{id}", fx.apiKey, 1)
+				case method == "PUT" && strings.HasPrefix(pattern, "/api/v1/event-types/"):
+					path = strings.Replace(path, "{name}", url.PathEscape(fmt.Sprintf("new-type/%d", n)), 1)
+				case strings.HasPrefix(pattern, "/api/v1/event-types/"):
+					path = strings.Replace(path, "{name}", url.PathEscape(fx.eventType), 1)
 				}
 				if strings.Contains(path, "{") {
 					t.Fatalf("don't know how to fill in %s", pattern)

@@ -15,7 +15,7 @@ import (
 // the one place where store errors become HTTP.
 func errorStatus(code string) int {
 	switch code {
-	case domain.EINVALID:
+	case domain.EINVALID, domain.ESCHEMA:
 		return http.StatusUnprocessableEntity
 	case domain.ENOTFOUND:
 		return http.StatusNotFound
@@ -62,10 +62,13 @@ func snake(s string) string {
 	return b.String()
 }
 
-// fieldDetail names the exact input at fault, as a path into the request
-// body ("signing.encoding"), for clients that point at it.
+// fieldDetail names the exact input at fault, for clients that point at
+// it: a field path into the request body ("signing.encoding"), or, for an
+// error with several problems (a schema violation), a JSON pointer to each
+// ("/data/customer/email").
 type fieldDetail struct {
-	Field   string `json:"field"`
+	Field   string `json:"field,omitempty"`
+	Path    string `json:"path,omitempty"`
 	Message string `json:"message"`
 }
 
@@ -78,8 +81,9 @@ type errorBody struct {
 	} `json:"error"`
 }
 
-// writeError answers with {"error":{"code","message"}}. Internal details
-// go to the log, never to the client.
+// writeError answers with {"error":{"code","message"}}, plus "field" and
+// "details" for invalid input. Internal details go to the log, never to
+// the client.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := domain.ErrorCode(err)
 	status := errorStatus(code)
@@ -89,7 +93,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var se *domain.Error
 	if errors.As(err, &se) {
 		body.Error.Field = se.TopField()
-		if se.Code == domain.EINVALID && se.Field != "" {
+		switch {
+		case len(se.Details) > 0:
+			for _, d := range se.Details {
+				body.Error.Details = append(body.Error.Details, fieldDetail{Path: d.Path, Message: d.Message})
+			}
+		case se.Code == domain.EINVALID && se.Field != "":
 			body.Error.Details = []fieldDetail{{Field: se.Field, Message: se.Message}}
 		}
 	}

@@ -137,6 +137,11 @@ func (s *Server) routes() {
 	api("POST /api/v1/api-keys", s.createAPIKey)
 	api("DELETE /api/v1/api-keys/{id}", s.revokeAPIKey)
 	api("GET /api/v1/audit-log", s.listAuditLog)
+	api("GET /api/v1/event-types", s.listEventTypes)
+	api("PUT /api/v1/event-types/{name}", s.putEventType)
+	api("GET /api/v1/event-types/{name}", s.getEventType)
+	api("DELETE /api/v1/event-types/{name}", s.deleteEventType)
+	api("GET /api/v1/openapi.json", s.tenantOpenAPI)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, domain.Errorf(domain.ENOTFOUND, "no API route %s %s", r.Method, r.URL.Path))
 	})
