@@ -95,6 +95,9 @@ var AuditActions = []struct{ Action, Label string }{
 	{"tenant.created", "Created a tenant"},
 	{"tenant.renamed", "Renamed a tenant"},
 	{"tenant.portal.updated", "Changed a tenant's portal branding"},
+	{"event_type.created", "Created an event type"},
+	{"event_type.updated", "Changed an event type"},
+	{"event_type.deleted", "Deleted an event type"},
 }
 
 // auditActionLabel says action in words, or returns it as it is.

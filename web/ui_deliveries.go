@@ -284,6 +284,10 @@ func (s *Server) sendEventForm(w http.ResponseWriter, r *http.Request, c *uiRequ
 	}
 	e := &domain.Event{Topic: form.Topic, SubTopic: form.SubTopic, Payload: compact.Bytes()}
 	if _, err := s.svc.PostEvents(r.Context(), c.actor(), []*domain.Event{e}); err != nil {
+		if domain.ErrorCode(err) == domain.ESCHEMA {
+			errs["data"] = sentence(domain.ErrorMessage(err))
+			return s.renderEvents(w, r, c, http.StatusUnprocessableEntity, form, errs)
+		}
 		return err
 	}
 	msg := "Event sent; no enabled endpoint subscribes to " + e.Topic + "."
