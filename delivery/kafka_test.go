@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"hooks/delivery"
 	"hooks/domain"
 	"hooks/store/storetest"
 )
@@ -94,7 +95,7 @@ func TestKafkaSenderProducesWithHeadersAndTheDeliveryAsKey(t *testing.T) {
 		t.Errorf("value = %s, want the event's payload", rec.Value)
 	}
 
-	res, err := r.engine.SendTest(context.Background(), r.hook)
+	res, err := r.engine.SendTest(context.Background(), r.hook, delivery.TestEvent{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"hooks/delivery"
 	"hooks/domain"
 )
 
@@ -103,7 +104,7 @@ func TestNATSSenderPublishesToJetStreamWithTheDeliveryAsMsgID(t *testing.T) {
 		t.Errorf("body = %s, want the event's payload", m.Data)
 	}
 
-	res, err := r.engine.SendTest(context.Background(), r.hook)
+	res, err := r.engine.SendTest(context.Background(), r.hook, delivery.TestEvent{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func TestNATSSenderPublishesToJetStreamWithTheDeliveryAsMsgID(t *testing.T) {
 func TestNATSSenderFailsWhenNoStreamCapturesTheSubject(t *testing.T) {
 	url := brokerEnv(t, "HOOKS_TEST_NATS_URL")
 	r := newBrokerRig(t, domain.Destination{Type: domain.DestinationNATS, URL: url, Subject: "hooks.nobody.listens"})
-	res, err := r.engine.SendTest(context.Background(), r.hook)
+	res, err := r.engine.SendTest(context.Background(), r.hook, delivery.TestEvent{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"hooks/delivery"
 	"hooks/domain"
 )
 
@@ -113,7 +114,7 @@ func TestRabbitMQSenderPublishesConfirmedWithHeaders(t *testing.T) {
 		t.Errorf("body = %s, want the event's payload", m.Body)
 	}
 
-	res, err := r.engine.SendTest(context.Background(), r.hook)
+	res, err := r.engine.SendTest(context.Background(), r.hook, delivery.TestEvent{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func TestRabbitMQUnroutableMessageIsAFailedAttempt(t *testing.T) {
 	exchange, queue := rabbitName(t, "x"), rabbitName(t, "q")
 	rabbitQueue(t, url, exchange, queue, "bound")
 	r := newBrokerRig(t, domain.Destination{Type: domain.DestinationRabbitMQ, URL: url, Exchange: exchange, RoutingKey: "not.bound"})
-	res, err := r.engine.SendTest(context.Background(), r.hook)
+	res, err := r.engine.SendTest(context.Background(), r.hook, delivery.TestEvent{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestRabbitMQUnroutableMessageIsAFailedAttempt(t *testing.T) {
 	fixed := *r.hook
 	fixed.Destination.RoutingKey = "bound"
 	fixed.UpdatedAt = fixed.UpdatedAt.Add(time.Millisecond)
-	if res, err := r.engine.SendTest(context.Background(), &fixed); err != nil || !res.Success {
+	if res, err := r.engine.SendTest(context.Background(), &fixed, delivery.TestEvent{}); err != nil || !res.Success {
 		t.Errorf("Test destination after the fix = %+v, %v", res, err)
 	}
 }
@@ -146,7 +147,7 @@ func TestRabbitMQUnroutableMessageIsAFailedAttempt(t *testing.T) {
 func TestRabbitMQMissingExchangeSaysSo(t *testing.T) {
 	url := brokerEnv(t, "HOOKS_TEST_AMQP_URL")
 	r := newBrokerRig(t, domain.Destination{Type: domain.DestinationRabbitMQ, URL: url, Exchange: rabbitName(t, "missing"), RoutingKey: "k"})
-	res, err := r.engine.SendTest(context.Background(), r.hook)
+	res, err := r.engine.SendTest(context.Background(), r.hook, delivery.TestEvent{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"hooks/delivery"
 	"hooks/domain"
 )
 
@@ -59,7 +60,7 @@ func TestRedisSenderAddsTheEnvelopeAndHeadersToAStream(t *testing.T) {
 		}
 	}
 
-	res, err := r.engine.SendTest(context.Background(), r.hook)
+	res, err := r.engine.SendTest(context.Background(), r.hook, delivery.TestEvent{})
 	if err != nil {
 		t.Fatal(err)
 	}
