@@ -166,7 +166,14 @@ func TestGoneDisablesTheEndpoint(t *testing.T) {
 		}
 		return false
 	})
-	got := r.reload(a)
+	// The event is stored before the endpoint is disabled (upkeep.Disable:
+	// a failed disable is retried and the event's key keeps it single), so
+	// the endpoint may still read enabled for a moment.
+	var got *domain.Endpoint
+	waitFor(t, 10*time.Second, "the gone endpoint to be disabled", func() bool {
+		got = r.reload(a)
+		return !got.Enabled
+	})
 	if got.Enabled || !strings.HasPrefix(got.DisabledReason, "The receiver answered 410 Gone at ") ||
 		!strings.HasSuffix(got.DisabledReason, ": it asked not to be sent more") {
 		t.Errorf("endpoint enabled %v, reason %q; want disabled because of the 410", got.Enabled, got.DisabledReason)
