@@ -398,32 +398,41 @@ func (p *RetryPolicy) Normalize() error {
 }
 
 // checkFilter compiles e's filter and stores it compact; an empty one, or
-// {}, which matches every event, is none. An error names the operator at
-// fault by its path in the API's terms: filter.data.order.total.$gte.
+// {}, which matches every event, is none.
 func checkFilter(e *Endpoint) error {
-	if strings.TrimSpace(e.Filter) == "" {
-		e.Filter = ""
-		return nil
-	}
-	f, err := filter.Compile([]byte(e.Filter))
+	f, err := CompileFilter(e.Filter)
 	if err != nil {
-		field := "filter"
-		var fe *filter.Error
-		if errors.As(err, &fe) && fe.Path != "" {
-			if !strings.HasPrefix(fe.Path, "[") {
-				field += "."
-			}
-			field += fe.Path
-		}
-		msg := err.Error()
-		if errors.As(err, &fe) {
-			msg = fe.Message
-		}
-		return FieldErrorf(field, "%s: %s", field, msg)
+		return err
 	}
-	e.Filter = f.String()
-	if e.Filter == "{}" {
-		e.Filter = ""
+	e.Filter = ""
+	if f != nil {
+		e.Filter = f.String()
 	}
 	return nil
+}
+
+// CompileFilter compiles a payload filter as a user wrote it. It returns
+// nil for none (blank text, or {}, which matches every event), and an
+// EINVALID *Error naming the operator at fault by its path in the API's
+// terms: Field and Message start with filter.data.order.total.$gte.
+func CompileFilter(text string) (*filter.Filter, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, nil
+	}
+	f, err := filter.Compile([]byte(text))
+	if err != nil {
+		field, msg := "filter", err.Error()
+		var fe *filter.Error
+		if errors.As(err, &fe) {
+			if fe.Path != "" && !strings.HasPrefix(fe.Path, "[") {
+				field += "."
+			}
+			field, msg = field+fe.Path, fe.Message
+		}
+		return nil, FieldErrorf(field, "%s: %s", field, msg)
+	}
+	if f.String() == "{}" {
+		return nil, nil
+	}
+	return f, nil
 }

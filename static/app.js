@@ -218,6 +218,103 @@
     });
   });
 
+  // ---------- Webhook form: try the filter against recent events ----------
+  // The button posts the whole form to its formaction; without JS the
+  // server renders the form again with the preview, with JS it answers
+  // JSON that is rendered here (same markup as templates.filterPreviewBody).
+  $$("button[data-filter-try]").forEach(function (btn) {
+    var field = btn.closest("[data-filter-field]");
+    var panel = $("[data-filter-preview]", field);
+    var input = $("textarea", field);
+    var hint = $(".hint", field);
+    function el(tag, cls, text) {
+      var e = document.createElement(tag);
+      if (cls) e.className = cls;
+      if (text) e.textContent = text;
+      return e;
+    }
+    function setError(msg) {
+      var err = $("#f-filter-error");
+      if (!msg) {
+        if (err) err.remove();
+        input.removeAttribute("aria-invalid");
+        input.setAttribute("aria-describedby", "f-filter-hint");
+        return;
+      }
+      if (!err) {
+        err = el("p", "field-error");
+        err.id = "f-filter-error";
+        hint.after(err);
+      }
+      err.textContent = "";
+      err.appendChild(svgIcon(["m21.73 18-8-14a2 2 0 0 0-3.48 0l-8 14A2 2 0 0 0 4 21h16a2 2 0 0 0 1.73-3Z", "M12 9v4", "M12 17h.01"]));
+      err.appendChild(document.createTextNode(" " + msg));
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", "f-filter-error f-filter-hint");
+    }
+    function show(p) {
+      panel.textContent = "";
+      setError(p.error);
+      if (p.error) { panel.hidden = true; return; }
+      panel.hidden = false;
+      var events = p.events || [];
+      if (events.length === 0) {
+        panel.appendChild(el("p", "muted small", "No recent events of these topics to try it on. Send one from Events, or check the topics."));
+        return;
+      }
+      var sum = el("p", "small");
+      sum.setAttribute("data-preview-summary", "");
+      sum.appendChild(el("strong", "", p.matched + " of " + events.length));
+      sum.appendChild(document.createTextNode(" recent events match."));
+      panel.appendChild(sum);
+      var ul = el("ul", "preview-list");
+      events.forEach(function (ev) {
+        var li = el("li");
+        var badge = el("span", "badge " + (ev.matched ? "badge-success" : "badge-neutral"));
+        var dot = el("span", "dot");
+        dot.setAttribute("aria-hidden", "true");
+        badge.appendChild(dot);
+        badge.appendChild(document.createTextNode(ev.matched ? "Matched" : "Not matched"));
+        li.appendChild(badge);
+        var topic = el(ev.url ? "a" : "span", "mono", ev.topic);
+        if (ev.url) topic.href = ev.url;
+        li.appendChild(topic);
+        if (ev.subTopic) li.appendChild(el("span", "mono muted small", ev.subTopic));
+        li.appendChild(el("span", "muted small", new Date(ev.triggeredAt).toISOString().replace("T", " ").slice(0, 19) + " UTC"));
+        ul.appendChild(li);
+      });
+      panel.appendChild(ul);
+    }
+    btn.addEventListener("click", function (e) {
+      e.preventDefault();
+      var label = $("span", btn), before = label.textContent;
+      btn.disabled = true;
+      btn.classList.add("is-busy");
+      label.textContent = btn.getAttribute("data-busy-label") || "Trying…";
+      panel.setAttribute("aria-busy", "true");
+      fetch(btn.formAction, {
+        method: "POST",
+        headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams(new FormData(btn.form)),
+        credentials: "same-origin"
+      }).then(function (res) {
+        if (!res.ok || (res.headers.get("Content-Type") || "").indexOf("application/json") === -1) {
+          throw new Error("the server answered " + res.status);
+        }
+        return res.json();
+      }).then(show).catch(function (err) {
+        panel.hidden = false;
+        panel.textContent = "";
+        panel.appendChild(el("p", "field-error", "Could not try the filter: " + err.message));
+      }).then(function () {
+        btn.disabled = false;
+        btn.classList.remove("is-busy");
+        label.textContent = before;
+        panel.removeAttribute("aria-busy");
+      });
+    });
+  });
+
   // ---------- Webhook form: show only the relevant options ----------
   $$("select[data-scheme-select]").forEach(function (sel) {
     var form = sel.form;

@@ -18,6 +18,7 @@ func WebhookFormFromValues(v url.Values) WebhookForm {
 			Stream: strings.TrimSpace(v.Get("dest_stream")), MaxLen: strings.TrimSpace(v.Get("dest_max_len"))},
 		Events:          v.Get("events"),
 		SubTopics:       v.Get("sub_topics"),
+		Filter:          strings.TrimSpace(v.Get("filter")),
 		Enabled:         v.Get("enabled") != "",
 		Scheme:          v.Get("signing_scheme"),
 		SignatureHeader: strings.TrimSpace(v.Get("signing_header")),

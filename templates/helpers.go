@@ -458,3 +458,10 @@ func settingsNav(nav NavItem) NavItem {
 	}
 	return nav
 }
+
+// filterPlaceholder is the example in an empty Filter field.
+const filterPlaceholder = `{"data": {"order": {"total": {"$gte": 100}}}}`
+
+// MaxPreviewShown is how many recent events a filter preview tries at most
+// (service.MaxFilterPreview, which this package can't import).
+const MaxPreviewShown = 10

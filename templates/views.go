@@ -239,6 +239,30 @@ type WebhookFormPage struct {
 	Errors      FieldErrors // keys are the form field names listed on WebhookForm
 	KnownTopics []string
 	JWKSURL     string // shown as a hint for the JWT scheme
+	// Preview is the answer of "Try it against recent events" without
+	// JS: the form comes back with it under the Filter field.
+	Preview *FilterPreview
+}
+
+// FilterPreview is what a filter makes of the tenant's recent events of
+// the form's topics (POST /webhooks/filter-preview and
+// /webhooks/{id}/filter-preview; app.js renders the same JSON).
+type FilterPreview struct {
+	Events  []FilterPreviewEvent `json:"events"`
+	Matched int                  `json:"matched"`
+	// Error is the filter's error, as saving would show it ("" when it
+	// compiles); Events is empty then.
+	Error string `json:"error,omitempty"`
+}
+
+// FilterPreviewEvent is one recent event and whether the filter matches it.
+type FilterPreviewEvent struct {
+	ID          string    `json:"id"`
+	Topic       string    `json:"topic"`
+	SubTopic    string    `json:"subTopic,omitempty"`
+	TriggeredAt time.Time `json:"triggeredAt"`
+	Matched     bool      `json:"matched"`
+	URL         string    `json:"url"` // the event's page
 }
 
 // WebhookForm holds the webhook form's fields exactly as typed, so a form
@@ -250,6 +274,7 @@ type WebhookForm struct {
 	Destination DestinationForm
 	Events      string // [events] topics, one per line (commas also split); see SplitList
 	SubTopics   string // [sub_topics] one per line; empty = all
+	Filter      string // [filter] a payload filter, JSON; empty = none
 	Enabled     bool   // [enabled] checkbox, value "on"
 
 	Scheme          string // [signing_scheme] one of the Scheme* constants

@@ -36,6 +36,8 @@ var portalMatrix = map[string]portalExpect{
 	"POST /portal/webhooks/{id}/enable":             {401, 403, 404, 303},
 	"POST /portal/webhooks/{id}/disable":            {401, 403, 404, 303},
 	"POST /portal/webhooks/{id}/test":               {401, 403, 404, 303},
+	"POST /portal/webhooks/filter-preview":          {401, 403, 200, 200},
+	"POST /portal/webhooks/{id}/filter-preview":     {401, 403, 404, 200},
 	"POST /portal/webhooks/{id}/secret/reveal":      {401, 403, 404, 200},
 	"POST /portal/webhooks/{id}/secret/rotate":      {401, 403, 404, 303},
 	"POST /portal/webhooks/{id}/credentials/reveal": {401, 403, 404, 200},

@@ -79,6 +79,8 @@ func (s *Server) sharedPages() []uiPage {
 		{"POST /webhooks/{id}/enable", accessWrite, s.enableWebhookForm},
 		{"POST /webhooks/{id}/disable", accessWrite, s.disableWebhookForm},
 		{"POST /webhooks/{id}/test", accessWrite, s.testWebhookForm},
+		{"POST /webhooks/filter-preview", accessWrite, s.filterPreviewForm},
+		{"POST /webhooks/{id}/filter-preview", accessWrite, s.filterPreviewForm},
 		{"POST /webhooks/{id}/secret/reveal", accessWrite, s.revealSecretForm},
 		{"POST /webhooks/{id}/secret/rotate", accessWrite, s.rotateSecretForm},
 		{"POST /webhooks/{id}/credentials/reveal", accessWrite, s.revealCredentialsForm},

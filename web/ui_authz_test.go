@@ -40,6 +40,8 @@ var uiMatrix = map[string]uiExpect{
 	"POST /webhooks/{id}/enable":             {302, 403, 404, 303},
 	"POST /webhooks/{id}/disable":            {302, 403, 404, 303},
 	"POST /webhooks/{id}/test":               {302, 403, 404, 303},
+	"POST /webhooks/filter-preview":          {302, 403, 200, 200},
+	"POST /webhooks/{id}/filter-preview":     {302, 403, 404, 200},
 	"POST /webhooks/{id}/secret/reveal":      {302, 403, 404, 200},
 	"POST /webhooks/{id}/secret/rotate":      {302, 403, 404, 303},
 	"POST /webhooks/{id}/credentials/reveal": {302, 403, 404, 200},

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -15,6 +17,13 @@ import (
 )
 
 func (s *Server) renderWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest, status int, id string, f templates.WebhookForm, errs templates.FieldErrors) error {
+	return s.renderWebhookFormPreview(w, r, c, status, id, f, errs, nil)
+}
+
+// renderWebhookFormPreview is renderWebhookForm with a filter preview under
+// the Filter field.
+func (s *Server) renderWebhookFormPreview(w http.ResponseWriter, r *http.Request, c *uiRequest, status int, id string,
+	f templates.WebhookForm, errs templates.FieldErrors, preview *templates.FilterPreview) error {
 	topics, err := s.knownTopics(r, c.tenant)
 	if err != nil {
 		return err
@@ -23,7 +32,7 @@ func (s *Server) renderWebhookForm(w http.ResponseWriter, r *http.Request, c *ui
 	if id != "" {
 		title = "Edit webhook"
 	}
-	v := templates.WebhookFormPage{Page: s.page(r, c, title, templates.NavWebhooks), ID: id, Form: f, Errors: errs, KnownTopics: topics,
+	v := templates.WebhookFormPage{Page: s.page(r, c, title, templates.NavWebhooks), ID: id, Form: f, Errors: errs, KnownTopics: topics, Preview: preview,
 		JWKSURL: s.cfg.PublicURL + "/" + c.tenant + "/.well-known/jwks.json"}
 	s.render(w, r, status, templates.WebhookFormView(v))
 	return nil
@@ -62,7 +71,7 @@ func (s *Server) webhookToForm(h *domain.Endpoint) templates.WebhookForm {
 		HeaderPrefix: s.headerPrefix(), Envelope: h.Envelope.Type, Template: h.Envelope.Template,
 		RetrySchedule: h.Retry.Schedule, MaxAttempts: strconv.Itoa(h.Retry.MaxAttempts), RetryOn: "default",
 		Timeout: strconv.Itoa(int(h.Timeout / time.Second)), Headers: templates.FormatPairs(sortedPairs(maskValues(h.Headers)), ':'),
-		Metadata: templates.FormatPairs(sortedPairs(maskValues(h.Metadata)), '='),
+		Metadata: templates.FormatPairs(sortedPairs(maskValues(h.Metadata)), '='), Filter: indentJSON(h.Filter),
 	}
 	f.Destination = destinationToForm(h)
 	if !h.Destination.IsHTTP() {
@@ -107,6 +116,7 @@ func (s *Server) applyWebhookForm(f templates.WebhookForm, h *domain.Endpoint) t
 	h.Name = f.Name
 	applyDestinationForm(f, h, errs)
 	h.Topics, h.SubTopics = templates.SplitList(f.Events), templates.SplitList(f.SubTopics)
+	h.Filter = f.Filter
 	s.svc.SetEnabled(h, f.Enabled)
 	first := domain.Signing{Scheme: f.Scheme}
 	switch f.Scheme {
@@ -243,6 +253,9 @@ func formField(e *domain.Error) string {
 	if strings.HasPrefix(e.Field, "destination.brokers[") {
 		return "dest_brokers"
 	}
+	if e.TopField() == "filter" {
+		return "filter" // the message names the path inside it
+	}
 	return e.Field
 }
 
@@ -286,4 +299,61 @@ func (s *Server) saveWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRe
 		return false, err
 	}
 	return false, s.renderWebhookForm(w, r, c, http.StatusUnprocessableEntity, h.ID, f, errs)
+}
+
+// indentJSON returns a stored filter laid out for the form's textarea.
+func indentJSON(compact string) string {
+	var b bytes.Buffer
+	if compact == "" || json.Indent(&b, []byte(compact), "", "  ") != nil {
+		return compact
+	}
+	return b.String()
+}
+
+// filterPreviewForm is POST /webhooks/filter-preview (the create form) and
+// POST /webhooks/{id}/filter-preview (the edit form): the form's filter
+// tried against the tenant's recent events of the form's topics. It saves
+// nothing. With JS it answers templates.FilterPreview as JSON; without, the
+// form again, as typed, with the preview (or the filter's error) under the
+// Filter field.
+func (s *Server) filterPreviewForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
+	id := r.PathValue("id")
+	if id != "" {
+		if _, err := s.svc.Endpoint(r.Context(), c.actor(), id); err != nil {
+			return err // another tenant's endpoint is not found
+		}
+	}
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	f := templates.WebhookFormFromValues(r.PostForm)
+	tried, err := s.svc.PreviewFilter(r.Context(), c.actor(), templates.SplitList(f.Events), templates.SplitList(f.SubTopics), f.Filter)
+	preview := templates.FilterPreview{Events: []templates.FilterPreviewEvent{}}
+	var se *domain.Error
+	switch {
+	case err == nil:
+		for _, t := range tried {
+			ev := templates.FilterPreviewEvent{ID: t.Event.ID, Topic: t.Event.Topic, SubTopic: t.Event.SubTopic,
+				TriggeredAt: t.Event.TriggeredAt, Matched: t.Matched}
+			if c.portal == nil { // the portal has no events pages
+				ev.URL = c.path("/events/" + t.Event.ID)
+			}
+			if t.Matched {
+				preview.Matched++
+			}
+			preview.Events = append(preview.Events, ev)
+		}
+	case errors.As(err, &se) && se.Code == domain.EINVALID:
+		preview.Error = se.Message
+	default:
+		return err
+	}
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusOK, preview)
+		return nil
+	}
+	if preview.Error != "" {
+		return s.renderWebhookForm(w, r, c, http.StatusUnprocessableEntity, id, f, templates.FieldErrors{"filter": preview.Error})
+	}
+	return s.renderWebhookFormPreview(w, r, c, http.StatusOK, id, f, templates.FieldErrors{}, &preview)
 }
