@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -59,8 +60,9 @@ type brokerPool struct {
 
 type pooledSender struct {
 	brokerSender
-	version  string // the endpoint's updatedAt and destination
-	lastUsed time.Time
+	version   string    // the endpoint's updatedAt and destination
+	updatedAt time.Time // the endpoint's, when the sender was built
+	lastUsed  time.Time
 }
 
 func newBrokerPool(env brokerEnv, now func() time.Time) *brokerPool {
@@ -100,7 +102,10 @@ func (bp *brokerPool) get(w *domain.Endpoint, v string) Sender {
 	bp.mu.Lock()
 	defer bp.mu.Unlock()
 	if ps := bp.senders[w.ID]; ps != nil {
-		if ps.version == v {
+		// An attempt of a delivery claimed before its endpoint changed
+		// goes where the endpoint now says, rather than reopen the old
+		// connection and close the new one.
+		if ps.version == v || ps.updatedAt.After(w.UpdatedAt) {
 			ps.lastUsed = bp.now()
 			return ps
 		}
@@ -108,9 +113,9 @@ func (bp *brokerPool) get(w *domain.Endpoint, v string) Sender {
 		delete(bp.senders, w.ID)
 	}
 	if bp.closed {
-		return unsupportedSender{typ: w.Destination.Type + " (hooks is shutting down)"}
+		return closedSender{}
 	}
-	ps := &pooledSender{brokerSender: newSender(w.Destination.Clone(), bp.env), version: v, lastUsed: bp.now()}
+	ps := &pooledSender{brokerSender: newSender(w.Destination.Clone(), bp.env), version: v, updatedAt: w.UpdatedAt, lastUsed: bp.now()}
 	bp.senders[w.ID] = ps
 	return ps
 }
@@ -174,3 +179,10 @@ func (e *Engine) sweepBrokers(ctx context.Context) {
 // ForgetEndpoint closes the broker connection of endpoint id, if it has
 // one: the service calls it when the endpoint is deleted or changed.
 func (e *Engine) ForgetEndpoint(id string) { e.brokers.forget(id) }
+
+// closedSender stands for every broker sender once the pool has closed.
+type closedSender struct{}
+
+func (closedSender) Send(context.Context, Message) Reply {
+	return Reply{Err: errors.New("the broker connection is closed: hooks is stopping")}
+}
