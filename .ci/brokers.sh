@@ -2,8 +2,10 @@
 # Starts throwaway brokers for hooks' destination tests on free loopback
 # ports, as the current user, and prints the variables the tests read:
 #   eval "$(bash .ci/brokers.sh)"
-# HOOKS_TEST_AMQP_URL   RabbitMQ (HOOKS_TEST_AMQP_CTL runs its rabbitmqctl,
-#                       which the outage test uses to stop and start it)
+# HOOKS_TEST_AMQP_URL   RabbitMQ
+# HOOKS_TEST_AMQP_OUTAGE_URL, HOOKS_TEST_AMQP_OUTAGE_CTL
+#                       a second RabbitMQ node and its rabbitmqctl, which the
+#                       outage test stops and starts
 # HOOKS_TEST_NATS_URL   nats-server with JetStream
 # HOOKS_TEST_REDIS_URL  redis-server
 # Debian's rabbitmq-server, nats-server and redis-server are installed if
@@ -14,17 +16,19 @@ set -euo pipefail
 dir="${HOOKS_BROKERS_DIR:-/tmp/hooks-brokers-$(id -u)}"
 
 if [ "${1:-}" = stop ]; then
-  [ -x "$dir/rabbitmqctl" ] && "$dir/rabbitmqctl" stop >/dev/null 2>&1 || true
+  for ctl in "$dir"/rabbitmq*-ctl; do [ -x "$ctl" ] && "$ctl" stop >/dev/null 2>&1 || true; done
   for f in "$dir"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
   exit 0
 fi
 if [ "${1:-}" = wait ]; then
-  for _ in $(seq 120); do
-    if "$dir/rabbitmqctl" await_startup --timeout 1 >/dev/null 2>&1; then exit 0; fi
-    sleep 1
+  for node in rabbitmq rabbitmq-outage; do
+    for try in $(seq 120); do
+      if "$dir/$node-ctl" await_startup --timeout 1 >/dev/null 2>&1; then break; fi
+      if [ "$try" = 120 ]; then echo "RabbitMQ ($node) did not start; see $dir/$node/log" >&2; exit 1; fi
+      sleep 1
+    done
   done
-  echo "RabbitMQ did not start; see $dir/rabbitmq/log" >&2
-  exit 1
+  exit 0
 fi
 
 need=()
@@ -62,36 +66,43 @@ fi
 
 # RabbitMQ under its own node name, home and ports, so it neither needs
 # nor disturbs a system instance. The real script, not Debian's wrapper,
-# which would switch to the rabbitmq user.
+# which would switch to the rabbitmq user. Two nodes: one the tests share,
+# and one that the outage test stops and starts, so that no other test
+# (another package's, running at the same time) sees that outage.
 rmq_bin=/usr/lib/rabbitmq/bin
-if ! running rabbitmq; then
+start_rabbit() {
+  local name=$1 port dist home="$dir/$1"
+  running "$name" && return 0
   port=$(free_port)
   dist=$(free_port)
-  rm -rf "$dir/rabbitmq"
-  mkdir -p "$dir/rabbitmq/home" "$dir/rabbitmq/log"
-  : >"$dir/rabbitmq/enabled_plugins"
-  cat >"$dir/rabbitmq/env" <<EOF
-export HOME="$dir/rabbitmq/home"
-export RABBITMQ_NODENAME="hooks-test-$port@localhost"
-export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
-export RABBITMQ_NODE_PORT=$port
-export RABBITMQ_DIST_PORT=$dist
-export RABBITMQ_MNESIA_BASE="$dir/rabbitmq/mnesia"
-export RABBITMQ_LOG_BASE="$dir/rabbitmq/log"
-export RABBITMQ_ENABLED_PLUGINS_FILE="$dir/rabbitmq/enabled_plugins"
-export RABBITMQ_CONF_ENV_FILE=/dev/null
-export RABBITMQ_CONFIG_FILE="$dir/rabbitmq/rabbitmq"
-export RABBITMQ_PID_FILE="$dir/rabbitmq/pid"
-EOF
+  rm -rf "$home"
+  mkdir -p "$home/home" "$home/log"
+  : >"$home/enabled_plugins"
+  {
+    echo "export HOME='$home/home'"
+    echo "export RABBITMQ_NODENAME='hooks-test-$port@localhost'"
+    echo "export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1"
+    echo "export RABBITMQ_NODE_PORT=$port"
+    echo "export RABBITMQ_DIST_PORT=$dist"
+    echo "export RABBITMQ_MNESIA_BASE='$home/mnesia'"
+    echo "export RABBITMQ_LOG_BASE='$home/log'"
+    echo "export RABBITMQ_ENABLED_PLUGINS_FILE='$home/enabled_plugins'"
+    echo "export RABBITMQ_CONF_ENV_FILE=/dev/null"
+    echo "export RABBITMQ_CONFIG_FILE='$home/rabbitmq'"
+    echo "export RABBITMQ_PID_FILE='$home/pid'"
+  } >"$home/env"
   # Loopback only; the guest user may connect from there by default.
-  echo "loopback_users = none" >"$dir/rabbitmq/rabbitmq.conf"
-  printf '#!/bin/sh\n. "%s"\nexec %s/rabbitmqctl "$@"\n' "$dir/rabbitmq/env" "$rmq_bin" >"$dir/rabbitmqctl"
-  chmod +x "$dir/rabbitmqctl"
-  (. "$dir/rabbitmq/env"; nohup "$rmq_bin/rabbitmq-server" >"$dir/rabbitmq/log/stdout" 2>&1 & echo $! >"$dir/rabbitmq.pid")
-  echo "amqp://guest:guest@127.0.0.1:$port/" >"$dir/amqp.url"
-fi
+  echo "loopback_users = none" >"$home/rabbitmq.conf"
+  printf '#!/bin/sh\n. "%s"\nexec %s/rabbitmqctl "$@"\n' "$home/env" "$rmq_bin" >"$dir/$name-ctl"
+  chmod +x "$dir/$name-ctl"
+  (. "$home/env"; nohup "$rmq_bin/rabbitmq-server" >"$home/log/stdout" 2>&1 & echo $! >"$dir/$name.pid")
+  echo "amqp://guest:guest@127.0.0.1:$port/" >"$dir/$name.url"
+}
+start_rabbit rabbitmq
+start_rabbit rabbitmq-outage
 
-echo "export HOOKS_TEST_AMQP_URL='$(cat "$dir/amqp.url")'"
-echo "export HOOKS_TEST_AMQP_CTL='$dir/rabbitmqctl'"
+echo "export HOOKS_TEST_AMQP_URL='$(cat "$dir/rabbitmq.url")'"
+echo "export HOOKS_TEST_AMQP_OUTAGE_URL='$(cat "$dir/rabbitmq-outage.url")'"
+echo "export HOOKS_TEST_AMQP_OUTAGE_CTL='$dir/rabbitmq-outage-ctl'"
 echo "export HOOKS_TEST_NATS_URL='$(cat "$dir/nats.url")'"
 echo "export HOOKS_TEST_REDIS_URL='$(cat "$dir/redis.url")'"
