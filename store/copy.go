@@ -47,6 +47,8 @@ var copyTables = []copyTable{
 	{name: "endpoint_holds", cols: []string{"endpoint_id", "lease_owner", "held_until"}},
 	{name: "portal_sessions", cols: []string{"id", "tenant_id", "role", "token_hash", "created_at", "expires_at", "used_at"},
 		blobs: []string{"token_hash"}},
+	{name: "stats_minutes", cols: statsColumns},
+	{name: "stats_hours", cols: statsColumns},
 	{name: "audit_log", cols: []string{"id", "at", "tenant_id", "actor_id", "actor_kind", "action", "object_type",
 		"object_id", "client_addr", "detail"}},
 	{name: "event_types", cols: []string{"tenant_id", "name", "description", "schema", "examples", "created_at", "updated_at"}},
