@@ -38,12 +38,12 @@ const LatencyBuckets = len(LatencyBoundsMs) + 1
 
 // The classes of failed attempts, indexes into StatsBucket.FailedBy.
 const (
-	FailedTimeout = iota // no answer within the endpoint's timeout
-	FailedNetwork        // sent, but no answer: refused, reset, DNS, TLS
-	Failed4xx            // the receiver answered 4xx
-	Failed5xx            // the receiver answered 5xx (or above)
-	FailedOther          // anything else: a redirect, a 2xx that said it failed, or nothing sent (render, sign, rate limit)
-	FailureClasses       // how many classes there are
+	FailedTimeout  = iota // no answer within the endpoint's timeout
+	FailedNetwork         // sent, but no answer: refused, reset, DNS, TLS
+	Failed4xx             // the receiver answered 4xx
+	Failed5xx             // the receiver answered 5xx (or above)
+	FailedOther           // anything else: a redirect, a 2xx that said it failed, or nothing sent (render, sign, rate limit)
+	FailureClasses        // how many classes there are
 )
 
 // FailureClassNames names the classes, in index order, as the API shows them.
