@@ -14,6 +14,9 @@
 //     and delivery never wait long for the writer
 //     (1000 events with two deliveries and attempts each took 84 ms in
 //     one transaction on the 2-core reference machine; 200 take ~15 ms).
+//   - statistics: minute buckets are kept StatsMinutes (30 days), hour
+//     buckets StatsHours (a year, or Retention if that is longer; for
+//     ever when retention is off), purged in the same small batches.
 package upkeep
 
 import (
@@ -43,6 +46,7 @@ const (
 	DefaultRetention     = 30 * 24 * time.Hour
 	DefaultPurgeBatch    = 200 // events: ~1000 rows with two deliveries each, ~15 ms of writer time here
 	DefaultPurgePause    = 20 * time.Millisecond
+	DefaultStatsHours    = 365 * 24 * time.Hour
 )
 
 // How often AddJobs runs each job.
@@ -51,6 +55,7 @@ const (
 	AnnounceEvery    = 15 * time.Second
 	PurgeEvery       = time.Hour
 	OrphanCheckEvery = time.Minute // on SQLite the job does nothing
+	StatsPurgeEvery  = time.Hour
 )
 
 // Config tunes Upkeep. Zero fields take the defaults; a negative period
@@ -117,10 +122,29 @@ func (u *Upkeep) AddJobs(s *jobs.Scheduler) error {
 	if err := s.Add("portal-sessions", PurgeEvery, u.PurgePortalSessions); err != nil {
 		return err
 	}
+	if err := s.Add("stats-retention", StatsPurgeEvery, u.PurgeStats); err != nil {
+		return err
+	}
 	if u.cfg.Retention > 0 {
 		return s.Add("retention", PurgeEvery, u.Purge)
 	}
 	return nil
+}
+
+// PurgeStats deletes minute statistics older than
+// store.StatsMinuteRetention and hour statistics older than a year, or
+// than the retention period if that is longer; with retention off, hours
+// are kept for ever. The hours are small (one row per endpoint and hour),
+// and they are what charts of months read.
+func (u *Upkeep) PurgeStats(ctx context.Context) error {
+	now := u.cfg.Now()
+	var hours time.Time
+	if u.cfg.Retention > 0 {
+		hours = now.Add(-max(DefaultStatsHours, u.cfg.Retention))
+	}
+	return u.purge(ctx, "statistics", now, func(ctx context.Context, _ time.Time, limit int) (int, error) {
+		return u.db.PurgeStatsBefore(ctx, now.Add(-store.StatsMinuteRetention), hours, limit)
+	})
 }
 
 // ReleaseOrphanedParks makes due again the deliveries that a hooks process

@@ -299,3 +299,50 @@ func TestPurgeRemovesOldAuditRecordsInBatches(t *testing.T) {
 		t.Errorf("retention off still purged: %v, %d left", err, left())
 	}
 }
+
+func TestPurgeStatsKeepsMinutesAMonthAndHoursAYear(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	newWebhook(t, db, "t")
+	start := time.Now()
+	finish(t, db, "t", domain.StatusFailed, domain.TriggerScheduled)
+	kept := func() (minutes, hours int64) {
+		t.Helper()
+		m, err := db.Stats(ctx, domain.DefaultTenant, "", start.Add(-time.Minute), start.Add(time.Minute), store.StatsMinute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := db.Stats(ctx, domain.DefaultTenant, "", start.Add(-time.Hour), start.Add(time.Hour), store.StatsHour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range m {
+			minutes += b.Attempts
+		}
+		for _, b := range h {
+			hours += b.Attempts
+		}
+		return minutes, hours
+	}
+	for _, step := range []struct {
+		name          string
+		retention     time.Duration
+		after         time.Duration
+		minutes, hour int64
+	}{
+		{"a day later", 0, 24 * time.Hour, 1, 1},
+		{"31 days later", 0, 31 * 24 * time.Hour, 0, 1},
+		{"a year later, retention off", -1, 370 * 24 * time.Hour, 0, 1},
+		{"a year later, retention two years", 2 * 365 * 24 * time.Hour, 370 * 24 * time.Hour, 0, 1},
+		{"a year later", 0, 370 * 24 * time.Hour, 0, 0},
+	} {
+		u := upkeep.New(db, upkeep.Config{Retention: step.retention, PurgeBatch: 1, PurgePause: time.Millisecond, Logger: quiet(),
+			Now: func() time.Time { return start.Add(step.after) }})
+		if err := u.PurgeStats(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if m, h := kept(); m != step.minutes || h != step.hour {
+			t.Errorf("%s: kept %d in minutes and %d in hours, want %d and %d", step.name, m, h, step.minutes, step.hour)
+		}
+	}
+}
