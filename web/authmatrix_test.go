@@ -61,6 +61,7 @@ var apiMatrix = map[string]apiRouteCase{
 	"GET /api/v1/event-types/{name}":           {ok: 200, scoped: true, read: true},
 	"DELETE /api/v1/event-types/{name}":        {ok: 204, scoped: true},
 	"GET /api/v1/openapi.json":                 {ok: 200, read: true},
+	"GET /api/v1/stats":                        {ok: 200, read: true},
 }
 
 // authFixture is one webhook of a tenant with one event and its delivery,

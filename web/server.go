@@ -142,6 +142,7 @@ func (s *Server) routes() {
 	api("GET /api/v1/event-types/{name}", s.getEventType)
 	api("DELETE /api/v1/event-types/{name}", s.deleteEventType)
 	api("GET /api/v1/openapi.json", s.tenantOpenAPI)
+	api("GET /api/v1/stats", s.getStats)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, domain.Errorf(domain.ENOTFOUND, "no API route %s %s", r.Method, r.URL.Path))
 	})
