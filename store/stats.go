@@ -316,16 +316,12 @@ func (db *DB) Stats(ctx context.Context, tenantID, endpointID string, from, to t
 	if interval == StatsMinute {
 		table = "stats_minutes"
 	}
-	sums := make([]string, len(statsCounts))
-	for i, c := range statsCounts {
-		sums[i] = "CAST(SUM(" + c + ") AS BIGINT)"
-	}
 	where, args := "tenant_id = ?", []any{tenantID}
 	if endpointID != "" {
 		where, args = "endpoint_id = ? AND tenant_id = ?", []any{endpointID, tenantID}
 	}
 	args = append(args, ms(from), ms(to))
-	rows, err := db.read.QueryContext(ctx, `SELECT start, `+strings.Join(sums, ", ")+` FROM `+table+`
+	rows, err := db.read.QueryContext(ctx, `SELECT start, `+statsSums+` FROM `+table+`
 		WHERE `+where+` AND start >= ? AND start < ? GROUP BY start`, args...)
 	if err != nil {
 		return nil, wrapDBError(err, "read statistics")
@@ -333,13 +329,7 @@ func (db *DB) Stats(ctx context.Context, tenantID, endpointID string, from, to t
 	defer rows.Close()
 	var b StatsBucket
 	var start int64
-	dest := []any{&start, &b.Attempts, &b.Succeeded}
-	for i := range b.FailedBy {
-		dest = append(dest, &b.FailedBy[i])
-	}
-	for i := range b.Latency {
-		dest = append(dest, &b.Latency[i])
-	}
+	dest := append([]any{&start}, b.scanDest()...)
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, wrapDBError(err, "scan statistics")
@@ -377,3 +367,57 @@ func (db *DB) PurgeStatsBefore(ctx context.Context, minutesCutoff, hoursCutoff t
 
 // statsColumns are every column of both stats tables, for Copy.
 var statsColumns = append([]string{"endpoint_id", "start", "tenant_id"}, statsCounts...)
+
+// StatsByEndpoint sums the tenant's statistics from from up to to by
+// endpoint, from the minute table (interval StatsMinute) or the hour
+// table; from and to are rounded to whole intervals as in Stats. Start is
+// left zero. Endpoints without attempts in the window are left out.
+func (db *DB) StatsByEndpoint(ctx context.Context, tenantID string, from, to time.Time, interval StatsInterval) (map[string]*StatsBucket, error) {
+	step := interval.Duration()
+	if step == 0 {
+		return nil, fmt.Errorf("stats: unknown interval %q", interval)
+	}
+	table := "stats_hours"
+	if interval == StatsMinute {
+		table = "stats_minutes"
+	}
+	from, to = from.UTC().Truncate(step), to.UTC().Add(step-1).Truncate(step)
+	rows, err := db.read.QueryContext(ctx, `SELECT endpoint_id, `+statsSums+` FROM `+table+`
+		WHERE tenant_id = ? AND start >= ? AND start < ? GROUP BY endpoint_id`, tenantID, ms(from), ms(to))
+	if err != nil {
+		return nil, wrapDBError(err, "read statistics by endpoint")
+	}
+	defer rows.Close()
+	out := map[string]*StatsBucket{}
+	for rows.Next() {
+		b := &StatsBucket{}
+		var id string
+		if err := rows.Scan(append([]any{&id}, b.scanDest()...)...); err != nil {
+			return nil, wrapDBError(err, "scan statistics")
+		}
+		out[id] = b
+	}
+	return out, wrapDBError(rows.Err(), "read statistics by endpoint")
+}
+
+// scanDest are pointers to b's counts, in statsCounts order.
+func (b *StatsBucket) scanDest() []any {
+	dest := []any{&b.Attempts, &b.Succeeded}
+	for i := range b.FailedBy {
+		dest = append(dest, &b.FailedBy[i])
+	}
+	for i := range b.Latency {
+		dest = append(dest, &b.Latency[i])
+	}
+	return dest
+}
+
+// statsSums are the sums of statsCounts, typed as BIGINT (PostgreSQL's
+// SUM of a BIGINT is a NUMERIC).
+var statsSums = func() string {
+	sums := make([]string, len(statsCounts))
+	for i, c := range statsCounts {
+		sums[i] = "CAST(SUM(" + c + ") AS BIGINT)"
+	}
+	return strings.Join(sums, ", ")
+}()

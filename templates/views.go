@@ -317,6 +317,9 @@ type WebhookDetailPage struct {
 	Secret     SecretView
 	Test       *TestResult   // the last Test URL result to show; nil = none
 	Deliveries []DeliveryRow // the most recent few, newest first
+	// Throughput and Latency chart the last 24 hours by hour, oldest first.
+	Throughput []ThroughputBucket
+	Latency    []LatencyBucket
 }
 
 // WebhookView is one endpoint's configuration, for display.

@@ -13,17 +13,19 @@ import (
 	"hooks/templates"
 )
 
-// maxStatsAttempts bounds the attempts read for the dashboard and health
-// columns. Past it (hundreds per second for a whole day) the figures cover
-// the most recent attempts of the window only.
-const maxStatsAttempts = 200_000
+// maxRecentAttempts bounds the latest attempts read for what the
+// statistics can't tell: each endpoint's last attempt and its run of
+// failures. Counts, rates and latencies come from the statistics, exact at
+// any volume; on a server busy enough that these are not the whole day's
+// attempts, an endpoint with none among them shows no last attempt.
+const maxRecentAttempts = 5_000
 
 // healthStats is one endpoint's last 24 hours.
 type healthStats struct {
-	attempts, ok   int
+	attempts, ok   int64 // from the statistics
+	failedLastHour int64 // from the statistics
 	lastAt         time.Time
 	lastCode       int
-	failedLastHour int
 	lastFailureAt  time.Time
 	streak         int // failed attempts since the last success
 	streakEnded    bool
@@ -36,28 +38,46 @@ func (h *healthStats) rate() float64 {
 	return float64(h.ok) / float64(h.attempts)
 }
 
-// endpointHealth sums the tenant's attempts of the last 24 hours by endpoint.
+// endpointHealth is the tenant's endpoints' last 24 hours: counts from the
+// hour statistics (the current hour and the 23 before it), failures in the
+// last hour from the minute statistics, and the last attempts from up to
+// maxRecentAttempts of the latest.
 func (s *Server) endpointHealth(ctx context.Context, tenant string) (map[string]*healthStats, error) {
-	now := time.Now()
-	samples, err := s.db.RecentAttempts(ctx, tenant, now.Add(-24*time.Hour), now.Add(time.Minute), maxStatsAttempts)
+	now := time.Now().UTC()
+	day, err := s.db.StatsByEndpoint(ctx, tenant, dayStart(now), now, store.StatsHour)
 	if err != nil {
 		return nil, err
 	}
-	return healthBySamples(samples, now), nil
-}
-
-// healthBySamples sums samples (newest first) by endpoint.
-func healthBySamples(samples []store.AttemptSample, now time.Time) map[string]*healthStats {
+	hour, err := s.db.StatsByEndpoint(ctx, tenant, now.Add(-time.Hour), now, store.StatsMinute)
+	if err != nil {
+		return nil, err
+	}
+	samples, err := s.db.RecentAttempts(ctx, tenant, now.Add(-24*time.Hour), now.Add(time.Minute), maxRecentAttempts)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]*healthStats{}
-	for _, a := range samples {
-		h := out[a.EndpointID]
+	get := func(id string) *healthStats {
+		h := out[id]
 		if h == nil {
-			h = &healthStats{lastAt: a.StartedAt, lastCode: a.StatusCode}
-			out[a.EndpointID] = h
+			h = &healthStats{}
+			out[id] = h
 		}
-		h.attempts++
+		return h
+	}
+	for id, b := range day {
+		h := get(id)
+		h.attempts, h.ok = b.Attempts, b.Succeeded
+	}
+	for id, b := range hour {
+		get(id).failedLastHour = b.Failed()
+	}
+	for _, a := range samples { // newest first
+		h := get(a.EndpointID)
+		if h.lastAt.IsZero() {
+			h.lastAt, h.lastCode = a.StartedAt, a.StatusCode
+		}
 		if a.OK() {
-			h.ok++
 			h.streakEnded = true
 			continue
 		}
@@ -67,12 +87,15 @@ func healthBySamples(samples []store.AttemptSample, now time.Time) map[string]*h
 		if h.lastFailureAt.IsZero() {
 			h.lastFailureAt = a.StartedAt
 		}
-		if now.Sub(a.StartedAt) <= time.Hour {
-			h.failedLastHour++
-		}
 	}
-	return out
+	return out, nil
 }
+
+// dayStart is the start of the 24 hourly buckets that end with now's hour.
+func dayStart(now time.Time) time.Time { return now.Truncate(time.Hour).Add(-23 * time.Hour) }
+
+// hourStart is the start of the 60 minute buckets that end with now's minute.
+func hourStart(now time.Time) time.Time { return now.Truncate(time.Minute).Add(-59 * time.Minute) }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
 	s.popFlash(w, r, c)
@@ -91,86 +114,62 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *uiRequest)
 		return nil
 	}
 	now := time.Now().UTC()
-	samples, err := s.db.RecentAttempts(ctx, c.tenant, now.Add(-24*time.Hour), now.Add(time.Minute), maxStatsAttempts)
+	minutes, err := s.db.Stats(ctx, c.tenant, "", hourStart(now), now, store.StatsMinute)
+	if err != nil {
+		return err
+	}
+	hours, err := s.db.Stats(ctx, c.tenant, "", dayStart(now), now, store.StatsHour)
 	if err != nil {
 		return err
 	}
 	if v.Stats.Pending, err = s.db.CountUnfinished(ctx, c.tenant, ""); err != nil {
 		return err
 	}
-	var lastHour []time.Duration
-	for _, a := range samples {
-		if a.OK() {
-			v.Stats.SuccessRate++
-		}
-		if now.Sub(a.StartedAt) <= time.Hour {
-			v.Stats.DeliveriesLastHour++
-			lastHour = append(lastHour, a.Duration)
-		}
+	var lastHour, lastDay store.StatsBucket
+	for i := range minutes {
+		lastHour.Add(&minutes[i])
 	}
-	v.Stats.DeliveriesLastDay, v.Stats.Finished = len(samples), len(samples)
-	if len(samples) > 0 {
-		v.Stats.SuccessRate /= float64(len(samples))
+	for i := range hours {
+		lastDay.Add(&hours[i])
 	}
-	v.Stats.P50Ms, v.Stats.P95Ms = percentileMs(lastHour, 0.50), percentileMs(lastHour, 0.95)
-	v.Throughput, v.Latency = chartBuckets(samples, now, v.Range)
+	v.Stats.DeliveriesLastHour, v.Stats.DeliveriesLastDay = int(lastHour.Attempts), int(lastDay.Attempts)
+	v.Stats.Finished = int(lastDay.Attempts)
+	if lastDay.Attempts > 0 {
+		v.Stats.SuccessRate = float64(lastDay.Succeeded) / float64(lastDay.Attempts)
+	}
+	v.Stats.P50Ms, _ = lastHour.QuantileMs(0.50)
+	v.Stats.P95Ms, _ = lastHour.QuantileMs(0.95)
+	if v.Range == "24h" {
+		v.Throughput, v.Latency = chartBuckets(hours)
+	} else {
+		v.Throughput, v.Latency = chartBuckets(minutes)
+	}
 
 	hooks, _, err := s.db.Endpoints(ctx, c.tenant, "", service.MaxEndpointsPerTenant)
 	if err != nil {
 		return err
 	}
-	v.Attention = attention(hooks, healthBySamples(samples, now))
+	health, err := s.endpointHealth(ctx, c.tenant)
+	if err != nil {
+		return err
+	}
+	v.Attention = attention(hooks, health)
 	s.render(w, r, http.StatusOK, templates.Dashboard(v))
 	return nil
 }
 
-// chartBuckets splits the window into evenly spaced buckets: one minute
-// over the last hour, fifteen minutes over the last day.
-func chartBuckets(samples []store.AttemptSample, now time.Time, window string) ([]templates.ThroughputBucket, []templates.LatencyBucket) {
-	span, step := time.Hour, time.Minute
-	if window == "24h" {
-		span, step = 24*time.Hour, 15*time.Minute
-	}
-	n := int(span / step)
-	start := now.Truncate(step).Add(-time.Duration(n-1) * step)
-	through := make([]templates.ThroughputBucket, n)
-	durations := make([][]time.Duration, n)
-	for i := range through {
-		through[i].Start = start.Add(time.Duration(i) * step)
-	}
-	for _, a := range samples {
-		if a.StartedAt.Before(start) {
-			continue
-		}
-		i := int(a.StartedAt.Sub(start) / step)
-		if i >= n {
-			i = n - 1
-		}
-		if a.OK() {
-			through[i].Succeeded++
-		} else {
-			through[i].Failed++
-		}
-		durations[i] = append(durations[i], a.Duration)
-	}
-	latency := make([]templates.LatencyBucket, n)
-	for i := range latency {
-		latency[i] = templates.LatencyBucket{Start: through[i].Start, Count: len(durations[i]),
-			P50Ms: percentileMs(durations[i], 0.50), P95Ms: percentileMs(durations[i], 0.95)}
+// chartBuckets turns statistics into the charts' bars and latency points.
+func chartBuckets(stats []store.StatsBucket) ([]templates.ThroughputBucket, []templates.LatencyBucket) {
+	through := make([]templates.ThroughputBucket, len(stats))
+	latency := make([]templates.LatencyBucket, len(stats))
+	for i := range stats {
+		b := &stats[i]
+		through[i] = templates.ThroughputBucket{Start: b.Start, Succeeded: int(b.Succeeded), Failed: int(b.Failed())}
+		latency[i] = templates.LatencyBucket{Start: b.Start, Count: int(b.Attempts)}
+		latency[i].P50Ms, _ = b.QuantileMs(0.50)
+		latency[i].P95Ms, _ = b.QuantileMs(0.95)
 	}
 	return through, latency
-}
-
-// percentileMs is the p-th percentile (nearest rank) of ds in milliseconds.
-// It sorts ds.
-func percentileMs(ds []time.Duration, p float64) float64 {
-	if len(ds) == 0 {
-		return 0
-	}
-	slices.Sort(ds)
-	i := int(p*float64(len(ds))+0.999999) - 1
-	i = max(0, min(i, len(ds)-1))
-	return float64(ds[i]) / float64(time.Millisecond)
 }
 
 // attention lists the endpoints hooks disabled itself, then the enabled
@@ -183,7 +182,7 @@ func attention(hooks []*domain.Endpoint, health map[string]*healthStats) []templ
 			hl = &healthStats{}
 		}
 		item := templates.AttentionItem{WebhookID: h.ID, Name: h.Name, URL: h.URL, SuccessRate: hl.rate(),
-			LastFailureAt: hl.lastFailureAt, FailedLastHour: hl.failedLastHour}
+			LastFailureAt: hl.lastFailureAt, FailedLastHour: int(hl.failedLastHour)}
 		switch {
 		case !h.Enabled && autoDisabledReason(h) != "":
 			item.Disabled, item.Reason = true, h.DisabledReason

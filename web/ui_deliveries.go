@@ -89,17 +89,14 @@ func (s *Server) renderDeliveries(w http.ResponseWriter, r *http.Request, c *uiR
 }
 
 // throughput is the last 24 hours' attempts of the tenant, or of one of its
-// endpoints, as the dashboard's chart buckets.
+// endpoints, by hour, from the statistics.
 func (s *Server) throughput(ctx context.Context, tenant, endpointID string) ([]templates.ThroughputBucket, error) {
 	now := time.Now().UTC()
-	samples, err := s.db.RecentAttempts(ctx, tenant, now.Add(-24*time.Hour), now.Add(time.Minute), maxStatsAttempts)
+	hours, err := s.db.Stats(ctx, tenant, endpointID, dayStart(now), now, store.StatsHour)
 	if err != nil {
 		return nil, err
 	}
-	if endpointID != "" {
-		samples = slices.DeleteFunc(samples, func(a store.AttemptSample) bool { return a.EndpointID != endpointID })
-	}
-	through, _ := chartBuckets(samples, now, "24h")
+	through, _ := chartBuckets(hours)
 	return through, nil
 }
 

@@ -32,7 +32,7 @@ func (s *Server) webhooksPage(w http.ResponseWriter, r *http.Request, c *uiReque
 		row := templates.WebhookRow{ID: h.ID, Name: h.Name, URL: h.URL, Topics: h.Topics, Enabled: h.Enabled,
 			DisabledReason: autoDisabledReason(h)}
 		if hl := health[h.ID]; hl != nil {
-			row.SuccessRate, row.Attempts, row.LastAttemptAt, row.LastStatusCode = hl.rate(), hl.attempts, hl.lastAt, hl.lastCode
+			row.SuccessRate, row.Attempts, row.LastAttemptAt, row.LastStatusCode = hl.rate(), int(hl.attempts), hl.lastAt, hl.lastCode
 		}
 		v.Webhooks = append(v.Webhooks, row)
 	}
@@ -118,8 +118,14 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
+	now := time.Now().UTC()
+	hours, err := s.db.Stats(r.Context(), c.tenant, h.ID, dayStart(now), now, store.StatsHour)
+	if err != nil {
+		return err
+	}
 	v := templates.WebhookDetailPage{Page: s.page(r, c, h.Name, templates.NavWebhooks), Webhook: s.webhookView(h, health[h.ID], reveal.credentials),
 		Secret: secretView(h, reveal), Test: test, Deliveries: deliveryRows(ds, map[string]*domain.Endpoint{h.ID: h})}
+	v.Throughput, v.Latency = chartBuckets(hours)
 	s.render(w, r, http.StatusOK, templates.WebhookDetail(v))
 	return nil
 }
@@ -178,7 +184,7 @@ func (s *Server) webhookView(h *domain.Endpoint, hl *healthStats, revealed bool)
 		v.PausedUntil = h.PausedUntil
 	}
 	if hl != nil {
-		v.SuccessRate, v.Attempts, v.LastAttemptAt = hl.rate(), hl.attempts, hl.lastAt
+		v.SuccessRate, v.Attempts, v.LastAttemptAt = hl.rate(), int(hl.attempts), hl.lastAt
 	}
 	return v
 }
