@@ -25,6 +25,7 @@ Usage:
   hooks listen --secret S        run a local receiver that prints deliveries and checks signatures
   hooks endpoints <cmd> [flags]  list, create, disable or enable endpoints on a running server
   hooks deliveries <cmd> [flags] list deliveries, or redeliver one, on a running server
+  hooks stats [flags]            delivery statistics over time (attempts, failures, latency) of a running server
   hooks user create [flags]      create a web UI user; reads the password from stdin
   hooks user reset-password EMAIL  print a one-time link to choose a new password (recovery)
   hooks version                  print the version
@@ -64,6 +65,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = Endpoints(ctx, args[1:], stdout, stderr, b.Version)
 	case "deliveries":
 		err = Deliveries(ctx, args[1:], stdout, stderr, b.Version)
+	case "stats":
+		err = Stats(ctx, args[1:], stdout, stderr, b.Version)
 	case "user":
 		err = userCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-v":

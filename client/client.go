@@ -283,3 +283,39 @@ func (c *Client) do(ctx context.Context, method, path string, h http.Header, in,
 	}
 	return resp, nil
 }
+
+// StatsQuery selects what Stats returns. Zero fields take the server's
+// defaults: the whole tenant, hourly, over the last day up to now.
+type StatsQuery struct {
+	WebhookID string
+	From, To  time.Time
+	Interval  string // minute, hour or day
+}
+
+// StatsPoint is what the attempts started in one interval came to.
+type StatsPoint struct {
+	Start     time.Time        `json:"start"`
+	Attempts  int64            `json:"attempts"`
+	Succeeded int64            `json:"succeeded"`
+	Failed    int64            `json:"failed"`
+	FailedBy  map[string]int64 `json:"failedBy"` // timeout, network, 4xx, 5xx, other
+	P50Ms     *float64         `json:"p50Ms"`    // nil without attempts
+	P95Ms     *float64         `json:"p95Ms"`
+}
+
+// Stats returns delivery statistics over time, one point per interval.
+func (c *Client) Stats(ctx context.Context, s StatsQuery) ([]StatsPoint, error) {
+	q := url.Values{}
+	setQuery(q, "webhookId", s.WebhookID)
+	setQuery(q, "interval", s.Interval)
+	for name, t := range map[string]time.Time{"from": s.From, "to": s.To} {
+		if !t.IsZero() {
+			q.Set(name, t.UTC().Format(time.RFC3339))
+		}
+	}
+	var out struct {
+		Data []StatsPoint `json:"data"`
+	}
+	_, err := c.do(ctx, http.MethodGet, "/api/v1/stats?"+q.Encode(), nil, nil, &out)
+	return out.Data, err
+}
