@@ -167,17 +167,17 @@ func newStatsBatch() *statsBatch {
 	return &statsBatch{minutes: map[statsKey]*statsRow{}, hours: map[statsKey]*statsRow{}}
 }
 
-// add counts a on endpointID's minute and hour.
-func (s *statsBatch) add(endpointID, tenantID string, a *domain.Attempt) {
+// add counts a on its endpoint's minute and hour.
+func (s *statsBatch) add(o owner, a *domain.Attempt) {
 	started := ms(a.StartedAt)
 	for _, t := range []struct {
 		rows map[statsKey]*statsRow
 		step int64
 	}{{s.minutes, 60_000}, {s.hours, 3_600_000}} {
-		k := statsKey{endpointID, started - started%t.step}
+		k := statsKey{o.endpointID, started - started%t.step}
 		r := t.rows[k]
 		if r == nil {
-			r = &statsRow{tenantID: tenantID}
+			r = &statsRow{tenantID: o.tenantID}
 			t.rows[k] = r
 		}
 		r.b.count(a)
