@@ -189,6 +189,16 @@ func Webhook() templates.WebhookView {
 func WebhookDetail(revealed bool) templates.WebhookDetailPage {
 	v := templates.WebhookDetailPage{Page: Admin("Pepperi order sync", templates.NavWebhooks), Webhook: Webhook(), Deliveries: Deliveries().Deliveries[:6]}
 	v.Secret.PreviousExpiresAt = Now.Add(20 * time.Hour)
+	start := Now.Truncate(time.Hour).Add(-23 * time.Hour)
+	for i := range 24 {
+		ok, fail := 900+(i*137)%400, 0
+		if i == 17 || i == 18 {
+			fail = 120 + 40*(i-17)
+		}
+		t := start.Add(time.Duration(i) * time.Hour)
+		v.Throughput = append(v.Throughput, templates.ThroughputBucket{Start: t, Succeeded: ok, Failed: fail})
+		v.Latency = append(v.Latency, templates.LatencyBucket{Start: t, P50Ms: 40 + float64((i*13)%15), P95Ms: 150 + float64((i*29)%70), Count: ok + fail})
+	}
 	if revealed {
 		v.Secret.Revealed = "9f1c7e0b5a2d48c6b3e1f0a7d2c5b8e4"
 		v.Test = &templates.TestResult{Success: true, StatusCode: 200, DurationMs: 143, ResponseBody: `{"Success":true,"Message":"pong"}`}
