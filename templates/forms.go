@@ -17,6 +17,7 @@ func WebhookFormFromValues(v url.Values) WebhookForm {
 			Brokers: v.Get("dest_brokers"), Topic: strings.TrimSpace(v.Get("dest_topic")), Subject: strings.TrimSpace(v.Get("dest_subject")),
 			Stream: strings.TrimSpace(v.Get("dest_stream")), MaxLen: strings.TrimSpace(v.Get("dest_max_len"))},
 		Events:          v.Get("events"),
+		CatalogEvents:   v["catalog_events"],
 		SubTopics:       v.Get("sub_topics"),
 		Filter:          strings.TrimSpace(v.Get("filter")),
 		Enabled:         v.Get("enabled") != "",

@@ -453,7 +453,7 @@ func attemptTone(a AttemptView) string {
 // settingsNav returns the main navigation entry that is active for nav:
 // the webhook pages belong to the Settings area.
 func settingsNav(nav NavItem) NavItem {
-	if nav == NavWebhooks {
+	if nav == NavWebhooks || nav == NavEventTypes {
 		return NavSettings
 	}
 	return nav

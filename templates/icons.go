@@ -8,6 +8,7 @@ var iconPaths = map[string]string{
 	"webhooks":   `<path d="M18 16.98h-5.99c-1.1 0-1.95.94-2.48 1.9A4 4 0 0 1 2 17c.01-.7.2-1.4.57-2"/><path d="m6 17 3.13-5.78c.53-.97.1-2.18-.5-3.1a4 4 0 1 1 6.89-4.06"/><path d="m12 6 3.13 5.73C15.66 12.7 16.9 13 18 13a4 4 0 0 1 0 8"/>`,
 	"deliveries": `<path d="m22 2-7 20-4-9-9-4Z"/><path d="M22 2 11 13"/>`,
 	"events":     `<path d="M13 2 3 14h9l-1 8 10-12h-9l1-8z"/>`,
+	"code":       `<path d="m16 18 6-6-6-6"/><path d="m8 6-6 6 6 6"/>`,
 	"plus":       `<path d="M5 12h14"/><path d="M12 5v14"/>`,
 	"check":      `<path d="M20 6 9 17l-5-5"/>`,
 	"x":          `<path d="M18 6 6 18"/><path d="m6 6 12 12"/>`,

@@ -76,7 +76,8 @@ const (
 	NavWebhooks   NavItem = "webhooks"
 	NavDeliveries NavItem = "deliveries"
 	NavEvents     NavItem = "events"
-	NavSettings   NavItem = "settings" // Webhooks, Users, API keys, Tenants, Audit log
+	NavSettings   NavItem = "settings"    // Webhooks, Users, API keys, Tenants, Audit log
+	NavEventTypes NavItem = "event-types" // the event catalogue: a Settings tab, and a tab of the portal
 )
 
 // SettingsTab names a page of the Settings area; the Settings entry of the
@@ -86,11 +87,12 @@ type SettingsTab string
 
 // The Settings area's tabs.
 const (
-	TabWebhooks SettingsTab = "webhooks"
-	TabUsers    SettingsTab = "users"
-	TabAPIKeys  SettingsTab = "api-keys"
-	TabTenants  SettingsTab = "tenants"
-	TabAuditLog SettingsTab = "audit-log"
+	TabWebhooks   SettingsTab = "webhooks"
+	TabUsers      SettingsTab = "users"
+	TabAPIKeys    SettingsTab = "api-keys"
+	TabTenants    SettingsTab = "tenants"
+	TabAuditLog   SettingsTab = "audit-log"
+	TabEventTypes SettingsTab = "event-types"
 )
 
 // settingsTabs lists the Settings tabs in order: where each leads and
@@ -102,6 +104,7 @@ var settingsTabs = []struct {
 	AdminOnly bool
 }{
 	{TabWebhooks, "Webhooks", "/webhooks", false},
+	{TabEventTypes, "Event types", "/event-types", false},
 	{TabUsers, "Users", "/settings/users", true},
 	{TabAPIKeys, "API keys", "/settings/api-keys", true},
 	{TabTenants, "Tenants", "/settings/tenants", true},
@@ -242,6 +245,9 @@ type WebhookFormPage struct {
 	// Preview is the answer of "Try it against recent events" without
 	// JS: the form comes back with it under the Filter field.
 	Preview *FilterPreview
+	// Catalog is the tenant's event types, offered as checkboxes
+	// [catalog_events] beside the free topics field.
+	Catalog []CatalogTopic
 }
 
 // FilterPreview is what a filter makes of the tenant's recent events of
@@ -265,6 +271,12 @@ type FilterPreviewEvent struct {
 	URL         string    `json:"url"` // the event's page
 }
 
+// CatalogTopic is one event type as the webhook form offers it.
+type CatalogTopic struct {
+	Name        string
+	Description string
+}
+
 // WebhookForm holds the webhook form's fields exactly as typed, so a form
 // with errors comes back unchanged. The HTML field name of each is in brackets;
 // WebhookFormFromValues reads them.
@@ -273,9 +285,12 @@ type WebhookForm struct {
 	URL         string // [url] the HTTP destination's URL
 	Destination DestinationForm
 	Events      string // [events] topics, one per line (commas also split); see SplitList
-	SubTopics   string // [sub_topics] one per line; empty = all
-	Filter      string // [filter] a payload filter, JSON; empty = none
-	Enabled     bool   // [enabled] checkbox, value "on"
+	// CatalogEvents [catalog_events] are the topics ticked in the event
+	// catalogue; Events holds the others (patterns, uncatalogued topics).
+	CatalogEvents []string
+	SubTopics     string // [sub_topics] one per line; empty = all
+	Filter        string // [filter] a payload filter, JSON; empty = none
+	Enabled       bool   // [enabled] checkbox, value "on"
 
 	Scheme          string // [signing_scheme] one of the Scheme* constants
 	SignatureHeader string // [signing_header] hmac-sha256 and shared-secret
@@ -320,6 +335,16 @@ type WebhookDetailPage struct {
 	// Throughput and Latency chart the last 24 hours by hour, oldest first.
 	Throughput []ThroughputBucket
 	Latency    []LatencyBucket
+	// TestExamples are the event types' examples Test URL may send instead
+	// of a ping: those of the topics the endpoint subscribes to.
+	TestExamples []TestExample
+}
+
+// TestExample is one option of Test URL's event select: its value is the
+// form field example ("<index>:<type>").
+type TestExample struct {
+	Value string
+	Label string
 }
 
 // WebhookView is one endpoint's configuration, for display.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"slices"
 	"strings"
@@ -47,6 +48,8 @@ var portalMatrix = map[string]portalExpect{
 	"GET /portal/deliveries":                        {401, 200, 200, 200},
 	"GET /portal/deliveries/{id}":                   {401, 200, 404, 200},
 	"POST /portal/deliveries/{id}/redeliver":        {401, 403, 404, 303},
+	"GET /portal/event-types":                       {401, 200, 200, 200}, // the catalogue is read-only in the portal
+	"GET /portal/event-types/{name}":                {401, 200, 404, 200},
 	"POST /portal/sign-out":                         {401, 200, 200, 200}, // last: it ends the session
 }
 
@@ -70,6 +73,10 @@ func TestPortalAuthorizationMatrix(t *testing.T) {
 		t.Fatalf("deliveries: %v, %v", ds, err)
 	}
 
+	if _, err := s.db.PutEventType(ctx, &domain.EventType{TenantID: domain.DefaultTenant, Name: "orders/placed",
+		Schema: json.RawMessage(`{"type":"object"}`), Examples: []json.RawMessage{json.RawMessage(`{"id":1}`)}}); err != nil {
+		t.Fatal(err)
+	}
 	routes := s.srv.PortalRoutes()
 	for _, p := range routes {
 		if _, ok := portalMatrix[p]; !ok {
@@ -102,6 +109,7 @@ func TestPortalAuthorizationMatrix(t *testing.T) {
 			id = addUIWebhook(t, s, domain.DefaultTenant, "Doomed", recv.srv.URL, "x").ID
 		}
 		p = strings.Replace(p, "{token}", strings.Repeat("x", 43), 1)
+		p = strings.Replace(p, "{name}", url.PathEscape("orders/placed"), 1)
 		return strings.Replace(p, "{id}", id, 1)
 	}
 

@@ -42,6 +42,7 @@ func (s *Server) uiRoutes() {
 	s.userRoutes(page)
 	s.apiKeyRoutes(page)
 	s.auditRoutes(page)
+	s.eventTypeRoutes(page)
 	s.portalRoutes()
 
 	s.mux.Handle("GET /static/", securityHeaders(static.Handler()))
@@ -90,6 +91,8 @@ func (s *Server) sharedPages() []uiPage {
 		{"GET /deliveries", accessRead, s.deliveriesPage},
 		{"GET /deliveries/{id}", accessRead, s.deliveryPage},
 		{"POST /deliveries/{id}/redeliver", accessWrite, s.redeliverForm},
+		{"GET /event-types", accessRead, s.eventTypesPage},
+		{"GET /event-types/{name}", accessRead, s.eventTypePage},
 	}
 }
 

@@ -54,6 +54,15 @@ var uiMatrix = map[string]uiExpect{
 	"GET /events":                            {302, 200, 200, 200},
 	"POST /events":                           {302, 403, 303, 303},
 	"GET /events/{id}":                       {302, 200, 404, 200},
+	// The event catalogue: everyone reads their tenant's, admins change it.
+	"GET /event-types":                {302, 200, 200, 200},
+	"GET /event-types/{name}":         {302, 200, 404, 200},
+	"GET /event-types/new":            {302, 403, 200, 200},
+	"POST /event-types":               {302, 403, 303, 303},
+	"GET /event-types/{name}/edit":    {302, 403, 404, 200},
+	"POST /event-types/{name}":        {302, 403, 404, 303},
+	"GET /event-types/{name}/delete":  {302, 403, 404, 200},
+	"POST /event-types/{name}/delete": {302, 403, 404, 303},
 	// Users and tenants: admins bound to no tenant only.
 	"GET /settings/users":                  {302, 403, 403, 200},
 	"POST /settings/users":                 {302, 403, 403, 200}, // shows the invite link
@@ -96,6 +105,13 @@ func TestUIAuthorizationMatrix(t *testing.T) {
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("deliveries: %v, %v", ds, err)
 	}
+	putType := func(name string) {
+		t.Helper()
+		if _, err := s.db.PutEventType(ctx, &domain.EventType{TenantID: domain.DefaultTenant, Name: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	putType("orders/placed")
 	addUIUser(t, s.db, "viewer@example.com", store.RoleViewer, domain.DefaultTenant)
 	addUIUser(t, s.db, "other@example.com", store.RoleAdmin, "other")
 	addUIUser(t, s.db, "admin@example.com", store.RoleAdmin, "")
@@ -126,6 +142,8 @@ func TestUIAuthorizationMatrix(t *testing.T) {
 		"POST /webhooks/{id}":         webhookForm,
 		"POST /webhooks/{id}/recover": {"since": {since}},
 		"POST /events":                {"topic": {"orders/placed"}, "data": {`{"n":1}`}},
+		"POST /event-types":           {"name": {"made/in-matrix"}, "description": {"by the matrix"}},
+		"POST /event-types/{name}":    {"description": {"edited by the matrix"}, "schema": {`{"type":"object"}`}, "examples": {`[{"n":1}]`}},
 		"POST /tenant":                {"tenant": {domain.DefaultTenant}},
 		"POST /setup":                 {"token": {"x"}},
 		"POST /settings/users":        {"email": {"invitee@example.com"}, "role": {"viewer"}},
@@ -162,6 +180,14 @@ func TestUIAuthorizationMatrix(t *testing.T) {
 				t.Fatal(err)
 			}
 			id = k.ID
+		}
+		if strings.Contains(p, "{name}") {
+			name := "orders/placed"
+			if pattern == "POST /event-types/{name}/delete" {
+				name = "doomed/" + strconv.FormatInt(time.Now().UnixNano(), 36)
+				putType(name)
+			}
+			return strings.Replace(p, "{name}", url.PathEscape(name), 1)
 		}
 		return strings.Replace(p, "{id}", id, 1)
 	}
@@ -212,6 +238,9 @@ func TestUIAuthorizationMatrix(t *testing.T) {
 	}
 	if ts, err := s.db.Tenants(ctx); err != nil || len(ts) != 3 {
 		t.Errorf("tenants after the matrix: %+v, %v (want the admin's one new tenant)", ts, err)
+	}
+	if et, err := s.db.EventType(ctx, domain.DefaultTenant, "orders/placed"); err != nil || et.Description != "edited by the matrix" {
+		t.Errorf("event type after the matrix: %+v, %v (only the admin's edit should have landed)", et, err)
 	}
 	// The viewer's and the other tenant's tries changed nothing.
 	got, err := s.db.EndpointByID(ctx, domain.DefaultTenant, hook.ID)

@@ -28,11 +28,29 @@ func (s *Server) renderWebhookFormPreview(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
+	types, err := s.svc.EventTypes(r.Context(), c.actor())
+	if err != nil {
+		return err
+	}
+	// Catalogued topics show as ticked boxes, the rest stay in the field.
+	var catalog []templates.CatalogTopic
+	var free []string
+	for _, t := range types {
+		catalog = append(catalog, templates.CatalogTopic{Name: t.Name, Description: t.Description})
+	}
+	for _, t := range templates.SplitList(f.Events) {
+		if slices.ContainsFunc(types, func(et *domain.EventType) bool { return et.Name == t }) {
+			f.CatalogEvents = append(f.CatalogEvents, t)
+		} else {
+			free = append(free, t)
+		}
+	}
+	f.Events = templates.JoinList(free)
 	title := "Create webhook"
 	if id != "" {
 		title = "Edit webhook"
 	}
-	v := templates.WebhookFormPage{Page: s.page(r, c, title, templates.NavWebhooks), ID: id, Form: f, Errors: errs, KnownTopics: topics, Preview: preview,
+	v := templates.WebhookFormPage{Page: s.page(r, c, title, templates.NavWebhooks), ID: id, Form: f, Errors: errs, KnownTopics: topics, Preview: preview, Catalog: catalog,
 		JWKSURL: s.cfg.PublicURL + "/" + c.tenant + "/.well-known/jwks.json"}
 	s.render(w, r, status, templates.WebhookFormView(v))
 	return nil
@@ -100,6 +118,24 @@ func (s *Server) webhookToForm(h *domain.Endpoint) templates.WebhookForm {
 	return f
 }
 
+// chosenTopics is the topics the form chose, in the order the endpoint had
+// them, new ones after: the form splits them over the field and the
+// catalogue's boxes, and an unchanged form must not reorder them.
+func chosenTopics(old, chosen []string) []string {
+	out := make([]string, 0, len(chosen))
+	for _, t := range old {
+		if slices.Contains(chosen, t) && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	for _, t := range chosen {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 func sortedPairs(m map[string]string) []templates.Header {
 	out := make([]templates.Header, 0, len(m))
 	for k, v := range m {
@@ -115,7 +151,7 @@ func (s *Server) applyWebhookForm(f templates.WebhookForm, h *domain.Endpoint) t
 	errs := templates.FieldErrors{}
 	h.Name = f.Name
 	applyDestinationForm(f, h, errs)
-	h.Topics, h.SubTopics = templates.SplitList(f.Events), templates.SplitList(f.SubTopics)
+	h.Topics, h.SubTopics = chosenTopics(h.Topics, append(templates.SplitList(f.Events), f.CatalogEvents...)), templates.SplitList(f.SubTopics)
 	h.Filter = f.Filter
 	s.svc.SetEnabled(h, f.Enabled)
 	first := domain.Signing{Scheme: f.Scheme}

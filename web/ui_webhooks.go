@@ -126,6 +126,11 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 	v := templates.WebhookDetailPage{Page: s.page(r, c, h.Name, templates.NavWebhooks), Webhook: s.webhookView(h, health[h.ID], reveal.credentials),
 		Secret: secretView(h, reveal), Test: test, Deliveries: deliveryRows(ds, map[string]*domain.Endpoint{h.ID: h})}
 	v.Throughput, v.Latency = chartBuckets(hours)
+	if c.canWrite() {
+		if v.TestExamples, err = s.testExamples(r, c, h); err != nil {
+			return err
+		}
+	}
 	s.render(w, r, http.StatusOK, templates.WebhookDetail(v))
 	return nil
 }
@@ -262,8 +267,49 @@ const (
 	sessTestResult  = "test_res"
 )
 
+// maxTestExamples bounds the examples Test URL offers.
+const maxTestExamples = 50
+
+// testExamples are the examples Test URL offers for h: those of the event
+// types whose topic h subscribes to.
+func (s *Server) testExamples(r *http.Request, c *uiRequest, h *domain.Endpoint) ([]templates.TestExample, error) {
+	types, err := s.svc.EventTypes(r.Context(), c.actor())
+	if err != nil {
+		return nil, err
+	}
+	var out []templates.TestExample
+	for _, t := range types {
+		if !subscribes(h, t.Name) {
+			continue
+		}
+		for i := range t.Examples {
+			if len(out) == maxTestExamples {
+				return out, nil
+			}
+			label := t.Name
+			if len(t.Examples) > 1 {
+				label += " — example " + strconv.Itoa(i+1)
+			}
+			out = append(out, templates.TestExample{Value: strconv.Itoa(i) + ":" + t.Name, Label: label})
+		}
+	}
+	return out, nil
+}
+
 func (s *Server) testWebhookForm(w http.ResponseWriter, r *http.Request, c *uiRequest) error {
-	h, res, err := s.svc.TestEndpoint(r.Context(), c.actor(), r.PathValue("id"), nil)
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	var ex *service.TestExample
+	if v := r.PostForm.Get("example"); v != "" {
+		i, name, _ := strings.Cut(v, ":")
+		n, err := strconv.Atoi(i)
+		if err != nil {
+			return domain.FieldErrorf("example", "pick an example from the list")
+		}
+		ex = &service.TestExample{Type: name, Index: n}
+	}
+	h, res, err := s.svc.TestEndpoint(r.Context(), c.actor(), r.PathValue("id"), ex)
 	if err != nil {
 		return err
 	}
