@@ -180,7 +180,7 @@ func TestHostileReceiversAreBounded(t *testing.T) {
 	defer db.Close()
 	var mu sync.Mutex
 	attempts := map[string][]*domain.Attempt{} // by URL
-	var firstTimeout time.Duration              // when the first hostile attempt timed out
+	var firstTimeout time.Duration             // when the first hostile attempt timed out
 	done := make(chan struct{}, 1000)
 	engine := delivery.New(db, delivery.Config{
 		Policy:         &netguard.Policy{AllowHTTP: true, AllowPrivate: true},
