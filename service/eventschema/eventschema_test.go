@@ -174,3 +174,28 @@ func TestRecursiveSchemaIsAllowed(t *testing.T) {
 		t.Fatalf("violations = %+v, %v", vs, err)
 	}
 }
+
+// BenchmarkValidateOrder is the ingest cost of one event of a typed topic:
+// parsing its data and checking it against a real schema.
+func BenchmarkValidateOrder(b *testing.B) {
+	s, err := eventschema.Compile([]byte(orderSchema))
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := []byte(`{"id":"ord_1","status":"paid","placedAt":"2026-12-04T10:00:00Z","customer":{"email":"a@example.com","address":{"country":"NL"}},"lines":[{"sku":"x","qty":2},{"sku":"y","qty":1}]}`)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if vs, err := s.Validate(data); err != nil || len(vs) > 0 {
+			b.Fatal(vs, err)
+		}
+	}
+}
+
+// BenchmarkCompileOrder is what the cache saves per event.
+func BenchmarkCompileOrder(b *testing.B) {
+	for b.Loop() {
+		if _, err := eventschema.Compile([]byte(orderSchema)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
