@@ -140,9 +140,10 @@ func (c *Config) setDefaults() error {
 
 // Result is what a run measured.
 type Result struct {
-	Config Config
-	Target string // "in-process" or the URL
-	CPUs   int
+	Config  Config
+	Target  string // "in-process" or the URL
+	Tracing string // in-process: the OTLP endpoint spans were exported to; "" = tracing off
+	CPUs    int
 
 	Endpoints      int           // endpoints registered (healthy + failing + hanging)
 	Posting        time.Duration // from the first event posted to the last one accepted
@@ -216,6 +217,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Target = "in-process"
 		if srv, err = startInProcess(ctx, cfg, rcv.isHealthy); err != nil {
 			return nil, err
+		}
+		if srv.tracer != nil {
+			res.Tracing = srv.tracer.Endpoint()
 		}
 		defer srv.close()
 		cfg.URL, cfg.Key = srv.url, srv.key

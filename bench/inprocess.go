@@ -20,6 +20,7 @@ import (
 	"hooks/delivery/netguard"
 	"hooks/domain"
 	"hooks/store"
+	"hooks/tracing"
 	"hooks/web"
 )
 
@@ -32,6 +33,7 @@ type inProcess struct {
 	http     *http.Server
 	stop     context.CancelFunc
 	engine   chan error
+	tracer   *tracing.Tracer // nil unless OTEL_* variables ask for traces, as for hooks serve
 
 	healthy   func(url string) bool // whether a URL is one of the receiver's healthy endpoints
 	succeeded atomic.Uint64         // deliveries to healthy endpoints answered 2xx and recorded
@@ -69,14 +71,21 @@ func startInProcess(ctx context.Context, cfg Config, healthy func(url string) bo
 
 	// Warnings and errors only: the progress line owns the terminal.
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// With OTEL_EXPORTER_OTLP_ENDPOINT set the in-process server traces
+	// and exports as hooks serve would, so the bench shows what tracing costs.
+	if s.tracer, err = tracing.New(ctx, "bench", log); err != nil {
+		s.close()
+		return nil, err
+	}
 	engine := delivery.New(s.db, delivery.Config{
+		Tracer:    s.tracer,
 		Workers:   cfg.Workers,
 		Policy:    &netguard.Policy{AllowHTTP: true, AllowPrivate: true}, // the receiver is on loopback
 		Logger:    log,
 		UserAgent: "hooks-bench",
 		OnOutcome: s.onOutcome,
 	})
-	srv := web.New(s.db, engine, web.Config{PublicURL: s.url, Dev: true, Version: "bench", Logger: log})
+	srv := web.New(s.db, engine, web.Config{PublicURL: s.url, Dev: true, Version: "bench", Logger: log, Tracer: s.tracer})
 	s.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go s.http.Serve(ln)
@@ -127,6 +136,11 @@ func (s *inProcess) close() {
 	if s.stop != nil {
 		s.stop()
 		<-s.engine
+	}
+	if s.tracer != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s.tracer.Shutdown(ctx)
+		cancel()
 	}
 	if s.db != nil {
 		s.db.Close()

@@ -33,6 +33,9 @@ func (r *Result) WriteTable(w io.Writer) error {
 		target = fmt.Sprintf("in-process server (%s, %d workers), %s", backend, c.Workers, receiver)
 	}
 	row("target", "%s, %d CPUs", target, r.CPUs)
+	if r.Tracing != "" {
+		row("tracing", "on: every span exported over OTLP/HTTP to %s (OTEL_* variables)", r.Tracing)
+	}
 	if c.Destination != "" {
 		row("destination", "%s at %s, every endpoint; consumed in this process", c.Destination, redactURL(c.BrokerURL))
 	}
