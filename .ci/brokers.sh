@@ -47,6 +47,10 @@ fi
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 running() { [ -f "$dir/$1.pid" ] && kill -0 "$(cat "$dir/$1.pid")" 2>/dev/null; }
 mkdir -p "$dir"
+# The brokers keep the directory they start in as their working directory:
+# start them in theirs, not in the caller's (a checkout that may be removed
+# while they run, after which RabbitMQ's rabbitmqctl stop_app fails).
+cd "$dir"
 
 # Redis: no persistence needed for these tests (the outage tests run their own).
 if ! running redis; then
