@@ -192,7 +192,7 @@ func (e *Engine) pollBatch(ctx context.Context, due []store.DueCallback) ([]stor
 		e.prepareJob(j)
 		if j.prep == nil {
 			// Deleted or disabled meanwhile: stop waiting for it.
-			outcomes = append(outcomes, store.Outcome{DeliveryID: j.delivery.ID, EndpointID: j.delivery.EndpointID, Status: domain.StatusCancelled, LastStatusCode: j.delivery.LastStatusCode})
+			outcomes = append(outcomes, store.Outcome{DeliveryID: j.delivery.ID, EndpointID: j.delivery.EndpointID, TenantID: j.delivery.TenantID, Status: domain.StatusCancelled, LastStatusCode: j.delivery.LastStatusCode})
 			continue
 		}
 		wg.Add(1)
@@ -221,7 +221,7 @@ func (e *Engine) poll(ctx context.Context, j *job, cb *store.Callback) (o store.
 	now := e.cfg.Now().UTC()
 	// An empty, non-nil body: nil would mean "the event's payload" in the log.
 	a := &domain.Attempt{DeliveryID: d.ID, Trigger: domain.TriggerCallback, URL: cb.URI, StartedAt: now, RequestBody: []byte{}}
-	o = store.Outcome{DeliveryID: d.ID, EndpointID: d.EndpointID, LastStatusCode: d.LastStatusCode, Attempt: a}
+	o = store.Outcome{DeliveryID: d.ID, EndpointID: d.EndpointID, TenantID: d.TenantID, LastStatusCode: d.LastStatusCode, Attempt: a}
 
 	ans, final := e.pollOnce(ctx, a, p, d, ev)
 	if ctx.Err() != nil && a.StatusCode == 0 {

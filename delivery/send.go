@@ -210,12 +210,12 @@ func (e *Engine) attempt(ctx context.Context, j *job) store.Outcome {
 	d := j.delivery
 	e.prepareJob(j)
 	if j.prep == nil {
-		return store.Outcome{DeliveryID: d.ID, EndpointID: d.EndpointID, Status: domain.StatusCancelled, LastStatusCode: d.LastStatusCode}
+		return store.Outcome{DeliveryID: d.ID, EndpointID: d.EndpointID, TenantID: d.TenantID, Status: domain.StatusCancelled, LastStatusCode: d.LastStatusCode}
 	}
 	w := j.prep.webhook
 	span := e.startAttemptSpan(ctx, j)
 	res := e.send(ctx, j, span)
-	o := store.Outcome{DeliveryID: d.ID, EndpointID: d.EndpointID, LastStatusCode: res.attempt.StatusCode, Attempt: res.attempt}
+	o := store.Outcome{DeliveryID: d.ID, EndpointID: d.EndpointID, TenantID: d.TenantID, LastStatusCode: res.attempt.StatusCode, Attempt: res.attempt}
 	switch {
 	case res.ok && res.callback != nil:
 		e.awaitCallback(&o, w, res.callback, res.attempt.StartedAt)
@@ -491,7 +491,7 @@ func (e *Engine) SendTest(ctx context.Context, w *domain.Endpoint, te TestEvent)
 		status = domain.StatusSucceeded
 	}
 	span.End(res.attempt.StatusCode, status, errorType(&res))
-	o := store.Outcome{DeliveryID: d.ID, EndpointID: w.ID, Status: status, LastStatusCode: res.attempt.StatusCode, Attempt: res.attempt}
+	o := store.Outcome{DeliveryID: d.ID, EndpointID: w.ID, TenantID: w.TenantID, Status: status, LastStatusCode: res.attempt.StatusCode, Attempt: res.attempt}
 	if err := e.db.RecordOutcomes(ctx, []store.Outcome{o}); err != nil {
 		return nil, err
 	}
