@@ -73,21 +73,17 @@ const CredentialMask = "••••"
 // password of user:password@, or the whole of a lone token@. A URL without
 // user info comes back as it is.
 func MaskURL(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "://")
+	scheme, userinfo, host, ok := cutUserinfo(raw)
 	if !ok {
 		return raw
 	}
-	at := strings.LastIndex(rest, "@")
-	if slash := strings.IndexAny(rest, "/?#"); at < 0 || (slash >= 0 && slash < at) {
-		return raw
-	}
-	user, _, hasPassword := strings.Cut(rest[:at], ":")
+	user, _, hasPassword := strings.Cut(userinfo, ":")
 	if !hasPassword {
 		user = CredentialMask
 	} else {
 		user += ":" + CredentialMask
 	}
-	return scheme + "://" + user + rest[at:]
+	return scheme + "://" + user + "@" + host
 }
 
 // UnmaskURL is how an edit keeps a broker URL it did not change: a URL that
@@ -134,15 +130,27 @@ func (d *Destination) Target() string {
 
 // stripUserinfo returns raw without its user info.
 func stripUserinfo(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "://")
+	scheme, _, host, ok := cutUserinfo(raw)
 	if !ok {
 		return raw
 	}
+	return scheme + "://" + host
+}
+
+// cutUserinfo splits scheme://userinfo@host... around its user info; host
+// is the rest of the URL after the "@". ok is false when raw has no scheme
+// or no user info: an "@" after the first "/", "?" or "#" belongs to the
+// path, query or fragment.
+func cutUserinfo(raw string) (scheme, userinfo, host string, ok bool) {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return "", "", "", false
+	}
 	at := strings.LastIndex(rest, "@")
 	if slash := strings.IndexAny(rest, "/?#"); at < 0 || (slash >= 0 && slash < at) {
-		return raw
+		return "", "", "", false
 	}
-	return scheme + "://" + rest[at+1:]
+	return scheme, rest[:at], rest[at+1:], true
 }
 
 // normalize checks a broker destination and clears the fields its type

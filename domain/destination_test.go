@@ -107,3 +107,37 @@ func TestUnmaskURLKeepsTheStoredCredentials(t *testing.T) {
 		t.Error("a masked URL for another host was accepted")
 	}
 }
+
+func TestMaskURLLeavesWhatHasNoUserInfo(t *testing.T) {
+	for _, raw := range []string{
+		"mq.example:5672",           // no scheme
+		"user:pw@mq.example",        // no scheme either: not read as user info
+		"nats://n.example:4222?a=@", // the @ is in the query
+		"redis://r.example#x@y",     // the @ is in the fragment
+		"",
+	} {
+		if got := MaskURL(raw); got != raw {
+			t.Errorf("MaskURL(%q) = %q, want it unchanged", raw, got)
+		}
+	}
+}
+
+func TestTargetStripsUserInfo(t *testing.T) {
+	tests := []struct {
+		d    Destination
+		want string
+	}{
+		{Destination{Type: "rabbitmq", URL: "amqp://user:s3cret@mq.example:5672/vh", Exchange: "orders", RoutingKey: "placed"}, "amqp://mq.example:5672/vh?exchange=orders&routingKey=placed"},
+		{Destination{Type: "nats", URL: "nats://tok3n@n.example:4222", Subject: "orders.placed"}, "nats://n.example:4222?subject=orders.placed"},
+		{Destination{Type: "redis", URL: "redis://:pw@r.example:6379/0?protocol=3", Stream: "s"}, "redis://r.example:6379/0?protocol=3&stream=s"},
+		{Destination{Type: "redis", URL: "redis://r.example:6379/0", Stream: "s"}, "redis://r.example:6379/0?stream=s"},
+		{Destination{Type: "nats", URL: "nats://n.example/x@y", Subject: "a"}, "nats://n.example/x@y?subject=a"},
+		{Destination{Type: "kafka", Brokers: []string{"k1.example:9092", "k2.example:9092"}, Topic: "orders"}, "kafka://k1.example:9092,k2.example:9092/?topic=orders"},
+		{Destination{Type: "http"}, ""},
+	}
+	for _, tt := range tests {
+		if got := tt.d.Target(); got != tt.want {
+			t.Errorf("Target(%+v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
