@@ -21,6 +21,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"hooks/cputime"
 )
 
 // Config is one benchmark run. Zero fields take the defaults noted.
@@ -257,13 +259,13 @@ func runLoad(ctx context.Context, res *Result, rcv *receiver, srv *inProcess, ld
 		res.Probes, res.ProbeErrors = probe.phases, probe.errors.Load()
 	}()
 
-	start, cpu := time.Now(), processCPU()
+	start, cpu := time.Now(), cputime.Process()
 	mon.start(start)
 	ld.run(ctx, start, ld.cfg.Events, ld.cfg.Duration, ld.cfg.Rate)
 	res.Posting = ld.lastAccepted().Sub(start)
 	stopProbe()
 	res.Elapsed = mon.waitDrained(ctx, start, ld.cfg.Drain)
-	res.CPU = processCPU() - cpu
+	res.CPU = cputime.Process() - cpu
 	return ctx.Err()
 }
 
@@ -298,10 +300,10 @@ func runBacklog(ctx context.Context, res *Result, rcv *receiver, srv *inProcess,
 
 	mon.phase.Store("draining (receiver up)")
 	probe.setPhase("draining")
-	upAt, cpu := time.Now(), processCPU()
+	upAt, cpu := time.Now(), cputime.Process()
 	rcv.setDown(false)
 	mon.waitDrained(ctx, upAt, cfg.Drain)
-	res.CPU = processCPU() - cpu
+	res.CPU = cputime.Process() - cpu
 	res.DrainTime = mon.doneAt.Sub(upAt)
 	res.Elapsed = res.DrainTime
 	stopProbe()

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"hooks/cputime"
 	"hooks/delivery"
 	"hooks/delivery/netguard"
 	"hooks/domain"
@@ -93,7 +94,7 @@ func benchmarkEngine(b *testing.B, fanout int, live bool) {
 	stopped := make(chan error)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	go func() { stopped <- engine.Run(runCtx, time.Second) }()
 	if live {
 		for !engine.Running() {
@@ -107,7 +108,7 @@ func benchmarkEngine(b *testing.B, fanout int, live bool) {
 		b.Fatalf("delivered %d of %d", done.Load(), b.N)
 	}
 	b.StopTimer()
-	if cpu := processCPU() - cpu; cpu > 0 {
+	if cpu := cputime.Process() - cpu; cpu > 0 {
 		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/delivery")
 	}
 	if batches.Load() > 0 {
