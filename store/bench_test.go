@@ -92,7 +92,7 @@ func BenchmarkClaimAndRecord(b *testing.B) {
 		}
 		outcomes := make([]Outcome, len(claimed))
 		for i, d := range claimed {
-			outcomes[i] = Outcome{DeliveryID: d.ID, Status: domain.StatusSucceeded, LastStatusCode: 204,
+			outcomes[i] = Outcome{DeliveryID: d.ID, EndpointID: d.EndpointID, TenantID: d.TenantID, Status: domain.StatusSucceeded, LastStatusCode: 204,
 				Attempt: &domain.Attempt{Trigger: domain.TriggerScheduled, URL: "https://example.com/hook", StatusCode: 204,
 					Duration: time.Millisecond, RequestHeaders: reqHeaders, ResponseHeaders: respHeaders, StartedAt: now}}
 		}
@@ -157,7 +157,7 @@ func benchmarkIngestToOutcome(b *testing.B, handoff bool) {
 		}
 		outcomes := make([]Outcome, len(taken))
 		for i, d := range taken {
-			outcomes[i] = Outcome{DeliveryID: d.ID, Status: domain.StatusSucceeded, LastStatusCode: 204,
+			outcomes[i] = Outcome{DeliveryID: d.ID, EndpointID: d.EndpointID, TenantID: d.TenantID, Status: domain.StatusSucceeded, LastStatusCode: 204,
 				Attempt: &domain.Attempt{Trigger: domain.TriggerScheduled, URL: "https://example.com/hook", StatusCode: 204,
 					Duration: time.Millisecond, ResponseHeaders: respHeaders, StartedAt: time.Now()}}
 		}

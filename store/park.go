@@ -60,7 +60,7 @@ func (db *DB) PauseEndpoint(ctx context.Context, endpointID, owner string, until
 			return wrapDBError(err, "pause endpoint")
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_owner = ?, next_attempt_at = ?
-			WHERE endpoint_id = ? AND status IN ('pending', 'retrying') AND next_attempt_at <= ?
+			WHERE endpoint_id = ? AND status IN ('pending', 'retrying') AND `+unsettled+` AND next_attempt_at <= ?
 				AND (lease_owner IS NULL OR lease_owner = ?)`,
 			owner, ms(parkUntil), endpointID, ms(until), owner)
 		if err != nil {

@@ -25,9 +25,22 @@ func TestHotQueriesUseTheirIndexes(t *testing.T) {
 			WHERE rowid IN (SELECT rowid FROM deliveries WHERE lease_owner = 'x' ORDER BY rowid LIMIT 10) RETURNING id`, "deliveries_leased"},
 		"subscribers":    {subscribersSQL, "endpoints_by_tenant"},
 		"first attempts": {firstAttemptsSQL(sqliteDialect.idList), "deliveries_by_event"},
+		// Deliveries by status: the partial indexes of those not succeeded
+		// (migration 0022), and the plain ones for succeeded deliveries.
+		"unfinished":              {countUnfinishedSQL, "deliveries_unsettled_by_tenant"},
+		"unfinished of endpoint":  {countEndpointUnfinishedSQL, "deliveries_unsettled_by_"},
+		"failed page":             {listPage(DeliveryFilter{TenantID: "t", Status: "failed"}), "deliveries_unsettled_by_tenant"},
+		"failed page of endpoint": {listPage(DeliveryFilter{TenantID: "t", EndpointID: "e", Status: "retrying"}), "deliveries_unsettled_by_"},
+		"succeeded page":          {listPage(DeliveryFilter{TenantID: "t", Status: "succeeded"}), "deliveries_by_tenant"},
+		"page":                    {listPage(DeliveryFilter{TenantID: "t"}), "deliveries_by_tenant"},
+		"last succeeded":          {lastSucceededSQL, "deliveries_by_endpoint"},
+		"failing run":             {failedRunSQL, "deliveries_unsettled_by_endpoint"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			q := strings.ReplaceAll(c.query, "?", "'x'")
+			for _, n := range []string{"1", "2", "3", "4", "5", "6"} {
+				q = strings.ReplaceAll(q, "'x'"+n, "'x'")
+			}
 			rows, err := db.read.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q)
 			if err != nil {
 				t.Fatal(err)
@@ -48,4 +61,11 @@ func TestHotQueriesUseTheirIndexes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// listPage is the first page's query of the deliveries f selects.
+func listPage(f DeliveryFilter) string {
+	k := f.list()
+	q, _ := k.page(deliveryColumns, "", 50)
+	return q
 }

@@ -43,6 +43,12 @@ func (db *DB) RecentAttempts(ctx context.Context, tenantID string, from, to time
 	return out, wrapDBError(rows.Err(), "read recent attempts")
 }
 
+// The counts of CountUnfinished.
+const (
+	countUnfinishedSQL         = `SELECT COUNT(*) FROM deliveries WHERE tenant_id = ? AND status IN ('pending', 'retrying') AND ` + unsettled
+	countEndpointUnfinishedSQL = `SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND tenant_id = ? AND status IN ('pending', 'retrying') AND ` + unsettled
+)
+
 // CountUnfinished counts the tenant's deliveries waiting for an attempt
 // (pending or retrying), of one endpoint when webhookID is not "". Both
 // forms are index range counts.
@@ -50,11 +56,9 @@ func (db *DB) CountUnfinished(ctx context.Context, tenantID, webhookID string) (
 	var n int
 	var err error
 	if webhookID == "" {
-		err = db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE tenant_id = ? AND status IN ('pending', 'retrying')`,
-			tenantID).Scan(&n)
+		err = db.read.QueryRowContext(ctx, countUnfinishedSQL, tenantID).Scan(&n)
 	} else {
-		err = db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND tenant_id = ? AND status IN ('pending', 'retrying')`,
-			webhookID, tenantID).Scan(&n)
+		err = db.read.QueryRowContext(ctx, countEndpointUnfinishedSQL, webhookID, tenantID).Scan(&n)
 	}
 	return n, wrapDBError(err, "count unfinished deliveries")
 }

@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
-	"hooks/domain"
+	"errors"
+	"strings"
 	"time"
+
+	"hooks/domain"
 )
 
 // FailingEndpoint is an enabled endpoint whose deliveries have all failed
@@ -35,9 +38,7 @@ func (db *DB) FailingEndpoints(ctx context.Context, failingSince time.Time, maxF
 	if failingSince.IsZero() && maxFailed <= 0 {
 		return nil, nil
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT e.id, e.tenant_id, e.name, e.url, e.updated_at,
-		COALESCE((SELECT MAX(d.id) FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'succeeded'), '')
-		FROM endpoints e WHERE e.enabled = 1`)
+	rows, err := db.read.QueryContext(ctx, `SELECT id, tenant_id, name, url, updated_at FROM endpoints WHERE enabled = 1`)
 	if err != nil {
 		return nil, wrapDBError(err, "list enabled webhooks")
 	}
@@ -49,12 +50,11 @@ func (db *DB) FailingEndpoints(ctx context.Context, failingSince time.Time, maxF
 	for rows.Next() {
 		var c candidate
 		var updatedAt int64
-		var lastOK string
-		if err := rows.Scan(&c.w.ID, &c.w.TenantID, &c.w.Name, &c.w.URL, &updatedAt, &lastOK); err != nil {
+		if err := rows.Scan(&c.w.ID, &c.w.TenantID, &c.w.Name, &c.w.URL, &updatedAt); err != nil {
 			rows.Close()
 			return nil, wrapDBError(err, "scan webhook")
 		}
-		c.floor = max(lastOK, domain.TimeBoundID(domain.PrefixDelivery, fromMS(updatedAt)))
+		c.floor = domain.TimeBoundID(domain.PrefixDelivery, fromMS(updatedAt))
 		candidates = append(candidates, c)
 	}
 	rows.Close()
@@ -67,10 +67,13 @@ func (db *DB) FailingEndpoints(ctx context.Context, failingSince time.Time, maxF
 	limit := max(maxFailed, 1)
 	var out []FailingEndpoint
 	for _, c := range candidates {
+		lastOK, err := db.lastSucceeded(ctx, c.w.ID)
+		if err != nil {
+			return nil, err
+		}
+		c.floor = max(c.floor, lastOK)
 		var first sql.NullString
-		err := db.read.QueryRowContext(ctx, `SELECT MIN(id), COUNT(*) FROM (SELECT id FROM deliveries
-			WHERE endpoint_id = ? AND status = 'failed' AND id > ? ORDER BY id LIMIT ?) AS failed`, c.w.ID, c.floor, limit).
-			Scan(&first, &c.w.Failed)
+		err = db.read.QueryRowContext(ctx, failedRunSQL, c.w.ID, c.floor, limit).Scan(&first, &c.w.Failed)
 		if err != nil {
 			return nil, wrapDBError(err, "count failed deliveries")
 		}
@@ -85,6 +88,49 @@ func (db *DB) FailingEndpoints(ctx context.Context, failingSince time.Time, maxF
 		}
 	}
 	return out, nil
+}
+
+// The queries of FailingEndpoints: the endpoint's newest succeeded
+// delivery created before a bound, and the first of its failed deliveries
+// after a floor, counted up to a limit.
+const (
+	lastSucceededSQL = `SELECT id FROM deliveries WHERE endpoint_id = ? AND id < ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1`
+	failedRunSQL     = `SELECT MIN(id), COUNT(*) FROM (SELECT id FROM deliveries
+		WHERE endpoint_id = ? AND status = 'failed' AND ` + unsettled + ` AND id > ? ORDER BY id LIMIT ?) AS failed`
+)
+
+// lastSucceeded returns the endpoint's newest succeeded delivery, or "".
+//
+// No index holds deliveries by status once they succeeded (migration
+// 0022), so it reads deliveries_by_endpoint back from the newest, and
+// the statistics tell it where to start: a delivery created after the
+// last minute (past the minutes' 30 days, the last hour) in which an
+// attempt of the endpoint succeeded can't have succeeded. So the scan
+// passes over a few minutes of deliveries, never the whole run of failures
+// of an endpoint that has been failing for days. A minute of slack covers
+// the clocks of other instances. Only an endpoint with no success the
+// statistics still know of is read back from its newest delivery.
+func (db *DB) lastSucceeded(ctx context.Context, endpointID string) (string, error) {
+	var end sql.NullInt64
+	err := db.read.QueryRowContext(ctx, `SELECT COALESCE(
+		(SELECT MAX(start) + 60000 FROM stats_minutes WHERE endpoint_id = ? AND succeeded > 0),
+		(SELECT MAX(start) + 3600000 FROM stats_hours WHERE endpoint_id = ? AND succeeded > 0))`,
+		endpointID, endpointID).Scan(&end)
+	if err != nil {
+		return "", wrapDBError(err, "read the endpoint's last success")
+	}
+	query := strings.Replace(lastSucceededSQL, " AND id < ?", "", 1)
+	args := []any{endpointID}
+	if end.Valid {
+		query = lastSucceededSQL
+		args = append(args, domain.TimeBoundID(domain.PrefixDelivery, fromMS(end.Int64).Add(time.Minute)))
+	}
+	var id string
+	err = db.read.QueryRowContext(ctx, query, args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, wrapDBError(err, "read the endpoint's last succeeded delivery")
 }
 
 // FailedDelivery is a delivery that ended failed, with what its last

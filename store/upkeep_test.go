@@ -24,8 +24,12 @@ func postAndFinish(t *testing.T, db *DB, w *domain.Endpoint, statuses ...string)
 			t.Fatalf("deliveries of %s: %v, %v", e.ID, ds, err)
 		}
 		if st != domain.StatusPending {
-			o := Outcome{DeliveryID: ds[0].ID, Status: st, LastStatusCode: 500,
-				Attempt: &domain.Attempt{Trigger: domain.TriggerScheduled, URL: w.URL, StatusCode: 500, StartedAt: time.Now()}}
+			code := 500
+			if st == domain.StatusSucceeded {
+				code = 200
+			}
+			o := Outcome{DeliveryID: ds[0].ID, Status: st, LastStatusCode: code,
+				Attempt: &domain.Attempt{Trigger: domain.TriggerScheduled, URL: w.URL, StatusCode: code, StartedAt: time.Now()}}
 			if err := db.RecordOutcomes(ctx, []Outcome{o}); err != nil {
 				t.Fatal(err)
 			}
@@ -106,6 +110,19 @@ func TestFailingWebhooksByAgeAndCount(t *testing.T) {
 	}
 	if got, err := db.FailingEndpoints(ctx, time.Time{}, 0); err != nil || got != nil {
 		t.Errorf("both tests off: %v, %v", got, err)
+	}
+
+	// The last success is found through the statistics' last minute with
+	// one; past their retention, by reading the endpoint's deliveries back.
+	for _, purge := range []string{"", "DELETE FROM stats_minutes", "DELETE FROM stats_hours"} {
+		if purge != "" {
+			if _, err := db.write.ExecContext(ctx, purge); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if f := failingIDs(t, db, time.Time{}, 1)[recovered.ID]; f.FirstFailure != recoveredIDs[3] || f.Failed != 1 {
+			t.Errorf("after %q: recovered endpoint %+v, want one failure, %s", purge, f, recoveredIDs[3])
+		}
 	}
 }
 
