@@ -35,7 +35,7 @@ type Config struct {
 	Logger           *slog.Logger        // slog.Default() if nil
 	Now              func() time.Time    // time.Now if nil
 	Rand             func() float64      // jitter source in [0,1); math/rand if nil
-	Client           *http.Client        // built from Policy if nil
+	Client           *http.Client        // built from Policy if nil; attempts use its Transport and follow no redirect
 	OnOutcome        func(store.Outcome) // optional observer, called after an outcome is stored
 	CallbackMaxWait  time.Duration       // how long an AsyncCallback is polled before the delivery fails; 24 h
 	// OnBatch, if set, is told the size and write time of each batch of
@@ -106,7 +106,8 @@ type Engine struct {
 	wake  chan struct{}
 	preps *prepCache
 
-	brokers *brokerPool // connections to broker destinations (brokers.go)
+	brokers   *brokerPool       // connections to broker destinations (brokers.go)
+	transport http.RoundTripper // cfg.Client's: what HTTP attempts are sent with (sender.go)
 
 	templateWork chan struct{} // a slot per template compile or render running (send.go)
 
@@ -159,7 +160,12 @@ type endpointQueue struct {
 // New returns an engine that delivers the deliveries stored in db.
 func New(db *store.DB, cfg Config) *Engine {
 	cfg.setDefaults()
+	transport := cfg.Client.Transport
+	if transport == nil {
+		transport = http.DefaultTransport
+	}
 	return &Engine{
+		transport:    transport,
 		brokers:      newBrokerPool(brokerEnv{policy: cfg.Policy, maxBytes: cfg.MaxResponseBytes, log: cfg.Logger}, cfg.Now),
 		db:           db,
 		cfg:          cfg,

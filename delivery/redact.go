@@ -129,8 +129,39 @@ func (r *redactor) headers(h http.Header) http.Header {
 // credentialName reports whether a header of this name carries a
 // credential whatever the endpoint: authorization, cookies, and names that
 // say secret, token, API key or password.
+//
+// It runs for every header of every attempt, so it compares in place
+// rather than lowering a copy of the name. Header names are ASCII (HTTP
+// tokens; the transport refuses others), and so is the comparison.
 func credentialName(k string) bool {
-	lk := strings.ToLower(k)
-	return lk == "authorization" || lk == "cookie" || strings.Contains(lk, "secret") || strings.Contains(lk, "token") ||
-		strings.Contains(lk, "api-key") || strings.Contains(lk, "apikey") || strings.Contains(lk, "password")
+	return equalFoldASCII(k, "authorization") || equalFoldASCII(k, "cookie") || containsFold(k, "secret") ||
+		containsFold(k, "token") || containsFold(k, "api-key") || containsFold(k, "apikey") || containsFold(k, "password")
+}
+
+// containsFold reports whether s contains sub, a lower-case ASCII word,
+// in any ASCII case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if equalFoldASCII(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// equalFoldASCII reports whether s, lowered in ASCII, is lower.
+func equalFoldASCII(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -3,7 +3,9 @@ package delivery
 import (
 	"hooks/domain"
 	"net/http"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestRedactorReplacesValuesAndKeepsTheRequest(t *testing.T) {
@@ -56,4 +58,27 @@ func BenchmarkRedactorBody(b *testing.B) {
 	for b.Loop() {
 		r.body(body)
 	}
+}
+
+// FuzzCredentialName checks the in-place comparison against the plain
+// definition: the lower-cased name is one of two names or contains one of
+// five words. Header names are ASCII: others never reach it.
+func FuzzCredentialName(f *testing.F) {
+	for _, s := range []string{"Authorization", "Cookie", "X-Api-Key", "X-Apikey", "X-Secret-Token", "Password", "Content-Type",
+		"X-Webhook-Secret", "SECRET", "Tok", "authorizations", "X-AUTHORIZATION", "cOoKiE"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		for i := range len(name) {
+			if name[i] >= utf8.RuneSelf {
+				t.Skip("not a header name")
+			}
+		}
+		lk := strings.ToLower(name)
+		want := lk == "authorization" || lk == "cookie" || strings.Contains(lk, "secret") || strings.Contains(lk, "token") ||
+			strings.Contains(lk, "api-key") || strings.Contains(lk, "apikey") || strings.Contains(lk, "password")
+		if got := credentialName(name); got != want {
+			t.Errorf("credentialName(%q) = %v, want %v", name, got, want)
+		}
+	})
 }

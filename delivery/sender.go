@@ -56,21 +56,27 @@ type Reply struct {
 	Err error
 }
 
-// httpSender posts to an endpoint's URL with the engine's SSRF-guarded client.
+// httpSender posts to an endpoint's URL with the engine's SSRF-guarded
+// transport.
 type httpSender struct {
 	url      string
-	client   *http.Client
+	rt       http.RoundTripper
 	maxBytes int
 }
 
 // Send posts m and reads the answer, its body capped at maxBytes.
+//
+// It hands the request to the transport itself: the engine never follows
+// a redirect (a 3xx is a failed attempt) and keeps no cookies, which is
+// all that http.Client would add, at the price of copying the headers of
+// every request in case a redirect comes.
 func (s *httpSender) Send(ctx context.Context, m Message) Reply {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(m.Body))
 	if err != nil {
 		return Reply{Err: fmt.Errorf("build request: %w", err)}
 	}
 	req.Header = m.Header
-	resp, err := s.client.Do(req)
+	resp, err := s.rt.RoundTrip(req)
 	if err != nil {
 		return Reply{Err: err}
 	}
@@ -94,7 +100,7 @@ func (s unsupportedSender) Send(context.Context, Message) Reply {
 // newSender returns the sender for w's destination.
 func (e *Engine) newSender(w *domain.Endpoint) Sender {
 	if w.Destination.IsHTTP() {
-		return &httpSender{url: w.URL, client: e.cfg.Client, maxBytes: e.cfg.MaxResponseBytes}
+		return &httpSender{url: w.URL, rt: e.transport, maxBytes: e.cfg.MaxResponseBytes}
 	}
 	return e.brokers.sender(w)
 }
