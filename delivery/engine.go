@@ -116,6 +116,11 @@ type Engine struct {
 	jobs     chan *job
 	outcomes chan store.Outcome
 
+	handedReady chan struct{} // signalled when ingest handed deliveries over (handoff.go)
+	// claimAt is when the dispatcher means to claim next, in unix
+	// nanoseconds; the writer wakes it sooner for a retry due earlier.
+	claimAt atomic.Int64
+
 	mu        sync.Mutex
 	closing   bool                      // Run is shutting down: start nothing new
 	claimed   int                       // claimed and not yet recorded
@@ -171,6 +176,7 @@ func New(db *store.DB, cfg Config) *Engine {
 		cfg:          cfg,
 		log:          cfg.Logger,
 		wake:         make(chan struct{}, 1),
+		handedReady:  make(chan struct{}, 1),
 		preps:        newPrepCache(),
 		templateWork: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		endpoints:    map[string]*endpointQueue{},
@@ -274,9 +280,13 @@ func (e *Engine) Run(ctx context.Context, drain time.Duration) error {
 	return nil
 }
 
-// dispatch claims due deliveries while there is room, until ctx is done.
+// dispatch queues what ingest hands over and claims due deliveries while
+// there is room, until ctx is done. It claims when told work is due, at
+// the earliest due delivery's time and at the idle poll, not on every
+// handover (handoff.go).
 func (e *Engine) dispatch(ctx context.Context) {
 	const idlePoll = time.Second // catches work stored by other processes
+	claim := true                // at start: work may be due from before
 	for ctx.Err() == nil {
 		e.parkAndUnpark(ctx)
 		e.takeHandedOver(ctx)
@@ -288,37 +298,58 @@ func (e *Engine) dispatch(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 			case <-e.space:
-			case <-e.wake: // deliveries handed over
+			case <-e.wake:
+			case <-e.handedReady:
 			case <-timer.C:
 			}
 			timer.Stop()
+			claim = true // whatever came due while there was no room
 			continue
 		}
-		n, err := e.claimBatch(ctx, min(room, e.cfg.ClaimBatch))
-		if err != nil {
-			if ctx.Err() == nil {
-				e.log.Error("claim deliveries", "err", err)
-				sleep(ctx, time.Second) // e.g. disk full: back off, then resume
+		if claim {
+			n, err := e.claimBatch(ctx, min(room, e.cfg.ClaimBatch))
+			if err != nil {
+				if ctx.Err() == nil {
+					e.log.Error("claim deliveries", "err", err)
+					sleep(ctx, time.Second) // e.g. disk full: back off, then resume
+				}
+				continue
 			}
-			continue
+			if n == min(room, e.cfg.ClaimBatch) {
+				continue // more may be due right now
+			}
+			wait := idlePoll
+			if next, err := e.db.NextDueAt(ctx); err == nil && !next.IsZero() {
+				wait = min(max(next.Sub(e.cfg.Now()), time.Millisecond), idlePoll)
+			}
+			if e.busy() {
+				wait = min(wait, rateEvery) // to watch the queues (congestion.go)
+			}
+			e.claimAt.Store(time.Now().Add(wait).UnixNano())
+			claim = false
 		}
-		if n == min(room, e.cfg.ClaimBatch) {
-			continue // more may be due right now
-		}
-		wait := idlePoll
-		if next, err := e.db.NextDueAt(ctx); err == nil && !next.IsZero() {
-			wait = min(max(next.Sub(e.cfg.Now()), time.Millisecond), idlePoll)
-		}
-		if e.busy() {
-			wait = min(wait, rateEvery) // to watch the queues (congestion.go)
-		}
-		timer := time.NewTimer(wait)
+		timer := time.NewTimer(time.Until(time.Unix(0, e.claimAt.Load())))
 		select {
 		case <-ctx.Done():
 		case <-e.wake:
+			claim = true
+		case <-e.handedReady: // queue them; claim only if its time came
 		case <-timer.C:
 		}
 		timer.Stop()
+		if !time.Now().Before(time.Unix(0, e.claimAt.Load())) {
+			claim = true
+		}
+	}
+}
+
+// dueAt wakes the dispatcher if t (on the engine's clock), when a
+// delivery falls due, comes before the claim it means to make next.
+func (e *Engine) dueAt(t time.Time) {
+	at := time.Now().Add(t.Sub(e.cfg.Now())).UnixNano()
+	if at < e.claimAt.Load() {
+		e.claimAt.Store(at)
+		e.Wake()
 	}
 }
 
@@ -490,6 +521,16 @@ func (e *Engine) writeOutcomes() {
 			}
 		}
 		e.record(batch)
+		// A retry due before the dispatcher's next claim brings it forward.
+		var next time.Time
+		for _, o := range batch {
+			if o.Status == domain.StatusRetrying && !o.NextAttemptAt.IsZero() && (next.IsZero() || o.NextAttemptAt.Before(next)) {
+				next = o.NextAttemptAt
+			}
+		}
+		if !next.IsZero() {
+			e.dueAt(next)
+		}
 		if e.pausing.Load() > 0 {
 			e.recordPauses(batch)
 		}

@@ -30,8 +30,7 @@ func CheckEvent(e *domain.Event) error {
 	return nil
 }
 
-// PostEvents stores events for a's tenant, each with its deliveries, and
-// wakes the engine. An event's TraceParent and TraceState are the trace
+// PostEvents stores events for a's tenant, each with its deliveries. An event's TraceParent and TraceState are the trace
 // context its producer posted, if any; with tracing on they are replaced
 // by the event's fan-out span's. An event whose idempotency key the tenant used before
 // is replaced by the first one and created[i] is false. When it returns
@@ -69,11 +68,10 @@ func (s *Service) PostEvents(ctx context.Context, a Actor, events []*domain.Even
 			n++
 		}
 	}
-	if n > 0 {
-		if s.obs != nil {
-			s.obs.EventsIngested(n)
-		}
-		s.engine.Wake()
+	// The engine is not woken here: ingest hands it the new deliveries,
+	// or tells it of those it stored due (store.Handoff).
+	if n > 0 && s.obs != nil {
+		s.obs.EventsIngested(n)
 	}
 	return created, nil
 }

@@ -27,6 +27,10 @@ type Handoff struct {
 	// Deliver takes deliveries leased to Owner, once they are committed,
 	// and their events by id. It must not block: the ingester calls it.
 	Deliver func(deliveries []*domain.Delivery, events map[string]*domain.Event)
+	// Due, if set, is called after a commit that stored deliveries due
+	// at once instead of handing them over (there was no room): they are
+	// for a claim to take. It must not block.
+	Due func()
 }
 
 // SetHandoff makes ingest hand fresh deliveries to h from now on; nil
@@ -49,6 +53,7 @@ type handing struct {
 	now        time.Time
 	reserved   int // room reserved so far
 	full       bool
+	due        bool // a delivery was stored due at once
 	deliveries []*domain.Delivery
 	events     map[string]*domain.Event
 }
@@ -59,13 +64,14 @@ type handing struct {
 func (hd *handing) take(id string, e *domain.Event, endpointID string) (int64, sql.NullString) {
 	now := ms(hd.now)
 	if hd.h == nil || hd.full {
+		hd.due = true
 		return now, sql.NullString{}
 	}
 	if len(hd.deliveries) == hd.reserved {
 		n := hd.h.Reserve(handoffBatch)
 		hd.reserved += n
 		if n == 0 {
-			hd.full = true
+			hd.full, hd.due = true, true
 			return now, sql.NullString{}
 		}
 	}
@@ -86,7 +92,7 @@ func (hd *handing) take(id string, e *domain.Event, endpointID string) (int64, s
 }
 
 // finish hands the deliveries over if the transaction committed (err is
-// nil), and gives back the room not used.
+// nil), gives back the room not used, and tells of deliveries stored due.
 func (hd *handing) finish(err error) {
 	if hd.h == nil {
 		return
@@ -99,5 +105,8 @@ func (hd *handing) finish(err error) {
 	}
 	if len(hd.deliveries) > 0 {
 		hd.h.Deliver(hd.deliveries, hd.events)
+	}
+	if err == nil && hd.due && hd.h.Due != nil {
+		hd.h.Due()
 	}
 }

@@ -18,6 +18,7 @@ type testHandoff struct {
 	handed   []*domain.Delivery
 	events   map[string]*domain.Event
 	delivers int
+	dues     int // calls of Due: commits that stored deliveries due
 }
 
 func (h *testHandoff) handoff(lease time.Duration) *Handoff {
@@ -46,6 +47,11 @@ func (h *testHandoff) handoff(lease time.Duration) *Handoff {
 				h.events[id] = e
 			}
 		},
+		Due: func() {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.dues++
+		},
 	}
 }
 
@@ -71,6 +77,9 @@ func TestIngestHandsOverFreshDeliveriesLeasedWhileThereIsRoom(t *testing.T) {
 	}
 	if h.delivers != 1 || len(h.handed) != 4 || h.room != 0 {
 		t.Fatalf("%d hand-overs of %d deliveries, room left %d; want 1 of 4, 0", h.delivers, len(h.handed), h.room)
+	}
+	if h.dues != 1 {
+		t.Errorf("told of deliveries stored due %d times, want once: two had no room", h.dues)
 	}
 	// Each handed delivery and event is what reading it back gives.
 	for _, d := range h.handed {
@@ -124,6 +133,9 @@ func TestReleaseLeasesAtStartUpMakesHandedDeliveriesDue(t *testing.T) {
 	if len(h.handed) != 1 || h.room != 99 {
 		t.Fatalf("%d deliveries handed over, room left %d; want 1 and the unused room given back (99)", len(h.handed), h.room)
 	}
+	if h.dues != 0 {
+		t.Errorf("told of deliveries stored due %d times; every one was handed over", h.dues)
+	}
 	// The process dies with the delivery in memory; the next one starts.
 	db.SetHandoff(nil)
 	if n, err := db.ReleaseLeases(ctx, ""); err != nil || n != 1 {
@@ -148,7 +160,7 @@ func TestIngestHandsNothingOverWhenItsTransactionFails(t *testing.T) {
 	if _, err := db.CreateEvents(ctx, events); err == nil {
 		t.Fatal("CreateEvents of an event of an unknown tenant succeeded")
 	}
-	if h.delivers != 0 || h.room != 10 {
-		t.Errorf("%d hand-overs, room %d after a failed ingest; want none and all room given back", h.delivers, h.room)
+	if h.delivers != 0 || h.room != 10 || h.dues != 0 {
+		t.Errorf("%d hand-overs, %d due notices, room %d after a failed ingest; want none and all room given back", h.delivers, h.dues, h.room)
 	}
 }
