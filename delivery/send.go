@@ -259,6 +259,23 @@ type sendResult struct {
 	callback   *asyncCallback // a 2xx answer's AsyncCallback
 }
 
+// requestHeaderRoom is room for the headers each request adds to the
+// static ones: metadata, signatures and trace context.
+const requestHeaderRoom = 12
+
+// requestHeader returns a new header with p's static headers and room for
+// the ones each request adds, so that adding them never grows the map (a
+// map past eight entries reallocates). The values are shared with p: each
+// is one value at full capacity (Header.Set), so an Add copies it, and
+// nothing writes into one in place.
+func (p *prepared) requestHeader() http.Header {
+	h := make(http.Header, len(p.header)+requestHeaderRoom)
+	for k, vs := range p.header {
+		h[k] = vs
+	}
+	return h
+}
+
 // send renders, signs and posts j's request and reads the answer, within
 // the endpoint's timeout (connection and response together). The request's
 // traceparent names span (trace.go).
@@ -311,7 +328,7 @@ func (e *Engine) send(ctx context.Context, j *job, span tracing.Attempt) sendRes
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.Timeout)
 	defer cancel()
-	h := p.header.Clone()
+	h := p.requestHeader()
 	mk := &p.metaKeys
 	h[mk.topic] = []string{ev.Topic}
 	if ev.SubTopic != "" {
