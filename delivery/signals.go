@@ -76,9 +76,9 @@ func (e *Engine) signalLocked(q *endpointQueue, j *job, s signal) {
 // goneLocked reports whether j's endpoint answered 410 Gone to this
 // engine since j's copy of it was read. q.gone covers the deliveries queued
 // when the answer came, but the queue goes when it is idle, and the
-// endpoint is disabled in the database only after the endpoint.disabled
-// event is stored: that event's own delivery to it, handed over at once
-// (handoff.go), or any claimed meanwhile, reads it still enabled.
+// endpoint is disabled in the database only when the endpoint.disabled
+// event is stored (in one transaction, upkeep.Disable): any delivery
+// claimed before that commit read it still enabled.
 func (e *Engine) goneLocked(j *job) bool {
 	at, ok := e.goneAt[j.delivery.EndpointID]
 	if !ok || j.webhook == nil {

@@ -184,3 +184,23 @@ func (db *DB) PurgeEventsBefore(ctx context.Context, cutoff time.Time, limit int
 	n, _ := res.RowsAffected()
 	return int(n), nil
 }
+
+// DisableEndpointAnnounced disables an endpoint, recording why, and stores
+// ev, the event that announces it, with its deliveries, in one
+// transaction: no reader sees the event while the endpoint still reads
+// enabled, and a failure stores neither, so whoever saw the cause sees it
+// again and retries. An event whose idempotency key was used before is
+// not stored again, but the endpoint is still disabled; created says
+// whether ev was stored now.
+func (db *DB) DisableEndpointAnnounced(ctx context.Context, tenantID, id, reason string, ev *domain.Event) (created bool, err error) {
+	// The fan-out is ingest's (createEvents); like the ingester, hold the
+	// handoff for the whole commit.
+	db.handoffMu.Lock()
+	defer db.handoffMu.Unlock()
+	disable := func(tx *sql.Tx) error { return db.disableEndpoint(ctx, tx, tenantID, id, reason) }
+	c, err := db.createEvents(alsoInTx(ctx, disable), []*domain.Event{ev})
+	if err != nil {
+		return false, err
+	}
+	return c[0], nil
+}

@@ -201,3 +201,80 @@ func TestPurgeEventsBeforeKeepsWorkUnderWay(t *testing.T) {
 		}
 	}
 }
+
+// TestDisabledEndpointReadsDisabledOnceItsEventExists checks that the
+// endpoint.disabled event and the disabling commit together: the engine,
+// handed the event's deliveries as soon as they are committed, already
+// reads the endpoint disabled.
+func TestDisabledEndpointReadsDisabledOnceItsEventExists(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	gone := createTestWebhook(t, db, "orders/placed", "endpoint.disabled")
+	createTestWebhook(t, db, "endpoint.disabled") // the operator's, told of it
+	var handed []*domain.Delivery
+	var readEnabled []bool
+	db.SetHandoff(&Handoff{Owner: "test", Lease: time.Minute, Reserve: func(n int) int { return n }, Unreserve: func(int) {},
+		Deliver: func(ds []*domain.Delivery, _ map[string]*domain.Event) {
+			handed = append(handed, ds...)
+			w, err := db.EndpointByID(ctx, gone.TenantID, gone.ID)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			readEnabled = append(readEnabled, w.Enabled)
+		}})
+	ev := &domain.Event{TenantID: gone.TenantID, Topic: "endpoint.disabled", SubTopic: gone.ID, Payload: []byte(`{}`), IdempotencyKey: "endpoint.disabled:" + gone.ID}
+	created, err := db.DisableEndpointAnnounced(ctx, gone.TenantID, gone.ID, "gone", ev)
+	if err != nil || !created {
+		t.Fatalf("DisableEndpointAnnounced = %v, %v", created, err)
+	}
+	if len(handed) != 2 || len(readEnabled) != 1 || readEnabled[0] {
+		t.Fatalf("handed %d deliveries; the endpoint read enabled when they were handed: %v", len(handed), readEnabled)
+	}
+	w, err := db.EndpointByID(ctx, gone.TenantID, gone.ID)
+	if err != nil || w.Enabled || w.DisabledReason != "gone" || w.DisabledAt.IsZero() {
+		t.Fatalf("endpoint after: %+v, %v", w, err)
+	}
+	if stored, err := db.EventByID(ctx, ev.TenantID, ev.ID); err != nil || stored.DeliveryCount != 2 {
+		t.Fatalf("event after: %+v, %v", stored, err)
+	}
+}
+
+// TestDisableEndpointAnnouncedStoresNeitherOrBoth checks the two ways
+// upkeep's at-least-once announcement relies on: a failed disabling
+// stores no event (the cause is seen again and retried), and an event
+// stored before under the same key is not stored twice while the
+// endpoint is still disabled.
+func TestDisableEndpointAnnouncedStoresNeitherOrBoth(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	w := createTestWebhook(t, db, "endpoint.disabled")
+	announce := func(id, key string) (*domain.Event, bool, error) {
+		ev := &domain.Event{TenantID: w.TenantID, Topic: "endpoint.disabled", SubTopic: id, Payload: []byte(`{}`), IdempotencyKey: key}
+		created, err := db.DisableEndpointAnnounced(ctx, w.TenantID, id, "failing", ev)
+		return ev, created, err
+	}
+
+	ev, _, err := announce("wbh_missing", "endpoint.disabled:wbh_missing")
+	if domain.ErrorCode(err) != domain.ENOTFOUND {
+		t.Fatalf("disabling a missing endpoint: %v, want ENOTFOUND", err)
+	}
+	if _, err := db.EventByID(ctx, w.TenantID, ev.ID); domain.ErrorCode(err) != domain.ENOTFOUND {
+		t.Fatalf("the event of a failed disabling was stored: %v", err)
+	}
+
+	// As if an earlier run stored the event and stopped before disabling.
+	key := "endpoint.disabled:" + w.ID
+	first := &domain.Event{TenantID: w.TenantID, Topic: "endpoint.disabled", SubTopic: w.ID, Payload: []byte(`{}`), IdempotencyKey: key}
+	if _, err := db.CreateEvents(ctx, []*domain.Event{first}); err != nil {
+		t.Fatal(err)
+	}
+	ev, created, err := announce(w.ID, key)
+	if err != nil || created || ev.ID != first.ID {
+		t.Fatalf("announcing again = %s, created %v, %v; want the first event %s, not created", ev.ID, created, err, first.ID)
+	}
+	got, err := db.EndpointByID(ctx, w.TenantID, w.ID)
+	if err != nil || got.Enabled || got.DisabledReason != "failing" {
+		t.Fatalf("endpoint after: enabled %v, reason %q, %v", got.Enabled, got.DisabledReason, err)
+	}
+}

@@ -143,8 +143,15 @@ func (db *DB) CountEndpoints(ctx context.Context, tenantID string) (int, error) 
 // DisableEndpoint turns an endpoint off and records why. Its pending
 // deliveries stay where they are and are skipped while it is off.
 func (db *DB) DisableEndpoint(ctx context.Context, tenantID, id, reason string) error {
+	return db.disableEndpoint(ctx, db.write, tenantID, id, reason)
+}
+
+// disableEndpoint is DisableEndpoint on q, the writer or a transaction.
+func (db *DB) disableEndpoint(ctx context.Context, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, tenantID, id, reason string) error {
 	now := db.clock()
-	res, err := db.write.ExecContext(ctx, `UPDATE endpoints SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ?
+	res, err := q.ExecContext(ctx, `UPDATE endpoints SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ?
 		WHERE id = ? AND tenant_id = ?`, reason, ms(now), ms(now), id, tenantID)
 	if err != nil {
 		return wrapDBError(err, "disable webhook")

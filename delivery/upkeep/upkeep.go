@@ -205,18 +205,22 @@ type Disabling struct {
 }
 
 // Disable disables an endpoint and announces it with an endpoint.disabled
-// event carrying webhookId, name, url, reason, disabledAt and d.Extra.
-// The event goes first: if hooks stops in between, the cause is seen
-// again and the idempotency key keeps the event from being sent twice.
+// event carrying webhookId, name, url, reason, disabledAt and d.Extra, in
+// one transaction: the event is never seen before the endpoint reads
+// disabled. If that fails, nothing is stored and the cause is seen again;
+// should the event be stored already, the idempotency key keeps it from
+// being sent twice.
 func Disable(ctx context.Context, db *store.DB, d Disabling) error {
 	payload := map[string]any{"webhookId": d.WebhookID, "name": d.Name, "url": d.URL, "reason": d.Reason, "disabledAt": d.At}
 	for k, v := range d.Extra {
 		payload[k] = v
 	}
-	if err := emit(ctx, db, d.TenantID, TopicEndpointDisabled, d.WebhookID, d.Key, payload); err != nil {
+	ev, err := event(d.TenantID, TopicEndpointDisabled, d.WebhookID, d.Key, payload)
+	if err != nil {
 		return err
 	}
-	return db.DisableEndpoint(ctx, d.TenantID, d.WebhookID, d.Reason)
+	_, err = db.DisableEndpointAnnounced(ctx, d.TenantID, d.WebhookID, d.Reason, ev)
+	return err
 }
 
 func roundDays(d time.Duration) string {
@@ -314,15 +318,6 @@ func event(tenantID, topic, subTopic, key string, payload any) (*domain.Event, e
 		return nil, fmt.Errorf("upkeep: encode %s event: %w", topic, err)
 	}
 	return &domain.Event{TenantID: tenantID, Topic: topic, SubTopic: subTopic, Payload: data, IdempotencyKey: key}, nil
-}
-
-func emit(ctx context.Context, db *store.DB, tenantID, topic, subTopic, key string, payload any) error {
-	ev, err := event(tenantID, topic, subTopic, key, payload)
-	if err != nil {
-		return err
-	}
-	_, err = db.CreateEvents(ctx, []*domain.Event{ev})
-	return err
 }
 
 // Purge deletes events older than the retention period, with their
