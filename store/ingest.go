@@ -124,7 +124,7 @@ func (db *DB) commitIngest(calls []*ingestCall) {
 	ctx := context.Background()
 	if len(calls) == 1 {
 		c := calls[0]
-		c.created, c.err = db.createEvents(ctx, c.events)
+		c.created, c.err = db.createEvents(ctx, c.events, nil)
 		return
 	}
 	// Work on copies: a failed attempt must leave the callers' events as
@@ -136,7 +136,7 @@ func (db *DB) commitIngest(calls []*ingestCall) {
 			all = append(all, &cp)
 		}
 	}
-	created, err := db.createEvents(ctx, all)
+	created, err := db.createEvents(ctx, all, nil)
 	if err == nil {
 		i := 0
 		for _, c := range calls {
@@ -149,7 +149,7 @@ func (db *DB) commitIngest(calls []*ingestCall) {
 		return
 	}
 	for _, c := range calls {
-		c.created, c.err = db.createEvents(ctx, c.events)
+		c.created, c.err = db.createEvents(ctx, c.events, nil)
 	}
 }
 
@@ -174,8 +174,10 @@ var insertDeliveries = rowStatement{
 	width: 10,
 }
 
-// createEvents is CreateEvents in one transaction of its own.
-func (db *DB) createEvents(ctx context.Context, events []*domain.Event) (created []bool, err error) {
+// createEvents is CreateEvents in one transaction of its own. also, if
+// not nil, writes in that transaction too, after the events: what it
+// writes commits with them or not at all (DisableEndpointAnnounced).
+func (db *DB) createEvents(ctx context.Context, events []*domain.Event, also func(*sql.Tx) error) (created []bool, err error) {
 	stmts, err := db.preparedAll(ctx, db.write, insertEventSQL, subscribersSQL)
 	if err != nil {
 		return nil, err
@@ -270,6 +272,11 @@ func (db *DB) createEvents(ctx context.Context, events []*domain.Event) (created
 		}
 		if err := deliveryWriter.exec(ctx, tx, deliveries, nil); err != nil {
 			return wrapDBError(err, "insert deliveries")
+		}
+		if also != nil {
+			if err := also(tx); err != nil {
+				return err
+			}
 		}
 		if due {
 			return db.notifyWork(ctx, tx)

@@ -310,8 +310,6 @@ func (db *DB) applyMigration(ctx context.Context, version int, src string) error
 func (db *DB) clock() time.Time { return db.now().UTC().Truncate(time.Millisecond) }
 
 // tx runs fn in a write transaction and commits it if fn returns nil.
-// When ctx comes from alsoInTx, the transaction runs that function too,
-// after fn.
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -321,23 +319,7 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if also, ok := ctx.Value(alsoInTxKey{}).(func(*sql.Tx) error); ok {
-		if err := also(tx); err != nil {
-			return err
-		}
-	}
 	return wrapDBError(tx.Commit(), "commit")
-}
-
-type alsoInTxKey struct{}
-
-// alsoInTx returns ctx for a call to a method that writes in one
-// transaction of its own (createEvents), to make also part of that
-// transaction: what also writes commits with it or not at all. The
-// context goes to that one call only. It lets DisableEndpointAnnounced
-// reuse ingest's fan-out without a parameter on ingest's hot path.
-func alsoInTx(ctx context.Context, also func(*sql.Tx) error) context.Context {
-	return context.WithValue(ctx, alsoInTxKey{}, also)
 }
 
 // wrapDBError turns SQLite's resource errors (disk full, locked beyond the

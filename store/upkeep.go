@@ -198,7 +198,7 @@ func (db *DB) DisableEndpointAnnounced(ctx context.Context, tenantID, id, reason
 	db.handoffMu.Lock()
 	defer db.handoffMu.Unlock()
 	disable := func(tx *sql.Tx) error { return db.disableEndpoint(ctx, tx, tenantID, id, reason) }
-	c, err := db.createEvents(alsoInTx(ctx, disable), []*domain.Event{ev})
+	c, err := db.createEvents(ctx, []*domain.Event{ev}, disable)
 	if err != nil {
 		return false, err
 	}
