@@ -51,15 +51,6 @@ var (
 		insertOrder: "id", rowsPerStatement: maxRowsPerStatement}
 )
 
-// indexedBy makes SQLite use index for a query whose plan it would
-// otherwise get wrong; PostgreSQL's planner has statistics to go by.
-func (d dialect) indexedBy(index string) string {
-	if d.postgres {
-		return ""
-	}
-	return " INDEXED BY " + index
-}
-
 // openPostgres opens both pools on the PostgreSQL database at dsn. Unlike
 // SQLite, PostgreSQL takes concurrent writers, and each statement costs a
 // round trip, so the writer pool has a few connections: ingest, claims and
