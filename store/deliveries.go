@@ -243,6 +243,11 @@ func (db *DB) RecordOutcomes(ctx context.Context, outcomes []Outcome) error {
 		// flight is not updated and not returned: there is nothing left to
 		// record its attempt against.
 		recorded := make(map[string]bool, len(outcomes))
+		if db.sql.postgres {
+			if err := lockOwners(ctx, tx, owners); err != nil {
+				return err
+			}
+		}
 		var err error
 		if updateOne != nil {
 			err = updateEach(ctx, tx.StmtContext(ctx, updateOne), updates, recorded)
@@ -292,6 +297,33 @@ func (db *DB) RecordOutcomes(ctx context.Context, outcomes []Outcome) error {
 // owner is the endpoint and tenant of a delivery: what the statistics
 // are kept by.
 type owner struct{ endpointID, tenantID string }
+
+// lockOwnersSQL takes a key-share lock on endpoints in id order.
+var lockOwnersSQL = `SELECT id FROM endpoints WHERE id IN (` + postgresDialect.idList + `) ORDER BY id FOR KEY SHARE`
+
+// lockOwners locks, on PostgreSQL, the endpoints whose statistics a batch
+// of outcomes adds to, before any of their deliveries. A statistics row
+// refers to its endpoint, so writing it takes this lock anyway, but only
+// after the delivery's row lock; deleting an endpoint takes them in the
+// other order (the endpoint, then its deliveries by ON DELETE CASCADE),
+// and the two transactions would deadlock. An endpoint deleted meanwhile
+// is simply not returned: its deliveries are gone too, and their outcomes
+// are not recorded.
+func lockOwners(ctx context.Context, tx *sql.Tx, owners map[string]owner) error {
+	ids := make([]string, 0, len(owners))
+	seen := make(map[string]bool, len(owners))
+	for _, o := range owners {
+		if !seen[o.endpointID] {
+			seen[o.endpointID] = true
+			ids = append(ids, o.endpointID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, lockOwnersSQL, jsonText(ids))
+	return wrapDBError(err, "lock webhooks")
+}
 
 // deliveryOwners returns the owners of the outcomes' deliveries: those the
 // outcomes carry, and the rest read with one query on a reader: they never change, so they need not be read in the

@@ -310,3 +310,40 @@ func TestAHoldIsSharedByEveryInstance(t *testing.T) {
 		t.Fatalf("a delivery stored under an expired hold has lease %q, want none", got)
 	}
 }
+
+// On PostgreSQL, deleting an endpoint locks it and then its deliveries
+// (ON DELETE CASCADE), while recording an attempt locks a delivery and then
+// the endpoint its statistics refer to: unless one of them takes the locks
+// in the other's order, the two can deadlock, and the victim fails with
+// EUNAVAILABLE. Neither may fail.
+func TestDeletingAnEndpointWhileItsAttemptsAreRecordedNeverDeadlocks(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	for round := range 40 {
+		w := createTestWebhook(t, db, "*")
+		events := make([]*domain.Event, 20)
+		for i := range events {
+			events[i] = &domain.Event{TenantID: domain.DefaultTenant, Topic: "a", Payload: []byte(`{}`)}
+		}
+		if _, err := db.CreateEvents(ctx, events); err != nil {
+			t.Fatal(err)
+		}
+		claimed, err := db.ClaimDue(ctx, "test", time.Now(), time.Minute, 100)
+		if err != nil || len(claimed) != len(events) {
+			t.Fatalf("claimed %d, %v", len(claimed), err)
+		}
+		outcomes := make([]Outcome, len(claimed))
+		for i, d := range claimed {
+			outcomes[i] = Outcome{DeliveryID: d.ID, EndpointID: d.EndpointID, TenantID: d.TenantID, Status: domain.StatusSucceeded, LastStatusCode: 204,
+				Attempt: &domain.Attempt{Trigger: domain.TriggerScheduled, URL: w.URL, StatusCode: 204, StartedAt: time.Now()}}
+		}
+		var wg sync.WaitGroup
+		var recordErr, deleteErr error
+		wg.Go(func() { recordErr = db.RecordOutcomes(ctx, outcomes) })
+		wg.Go(func() { deleteErr = db.DeleteEndpoint(ctx, domain.DefaultTenant, w.ID) })
+		wg.Wait()
+		if recordErr != nil || deleteErr != nil {
+			t.Fatalf("round %d: recording: %v; deleting: %v", round, recordErr, deleteErr)
+		}
+	}
+}
