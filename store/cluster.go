@@ -29,9 +29,7 @@ const leaderLockID = 0x686f6f6b732d6c
 // whose commit sends the notification (PostgreSQL folds repeats within one
 // transaction into one), or the writer pool, after a statement that made
 // them due has committed.
-func (db *DB) notifyWork(ctx context.Context, q interface {
-	ExecContext(context.Context, string, ...any) (sql.Result, error)
-}) error {
+func (db *DB) notifyWork(ctx context.Context, q execer) error {
 	if !db.sql.postgres {
 		return nil
 	}

@@ -34,6 +34,7 @@ func TestHotQueriesUseTheirIndexes(t *testing.T) {
 		"succeeded page":          {listPage(DeliveryFilter{TenantID: "t", Status: "succeeded"}), "deliveries_by_tenant"},
 		"page":                    {listPage(DeliveryFilter{TenantID: "t"}), "deliveries_by_tenant"},
 		"last succeeded":          {lastSucceededSQL, "deliveries_by_endpoint"},
+		"last succeeded before":   {lastSucceededBeforeSQL, "deliveries_by_endpoint"},
 		"failing run":             {failedRunSQL, "deliveries_unsettled_by_endpoint"},
 	} {
 		t.Run(name, func(t *testing.T) {

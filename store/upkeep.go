@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
 
 	"hooks/domain"
@@ -94,8 +93,9 @@ func (db *DB) FailingEndpoints(ctx context.Context, failingSince time.Time, maxF
 // delivery created before a bound, and the first of its failed deliveries
 // after a floor, counted up to a limit.
 const (
-	lastSucceededSQL = `SELECT id FROM deliveries WHERE endpoint_id = ? AND id < ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1`
-	failedRunSQL     = `SELECT MIN(id), COUNT(*) FROM (SELECT id FROM deliveries
+	lastSucceededSQL       = `SELECT id FROM deliveries WHERE endpoint_id = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1`
+	lastSucceededBeforeSQL = `SELECT id FROM deliveries WHERE endpoint_id = ? AND id < ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1`
+	failedRunSQL           = `SELECT MIN(id), COUNT(*) FROM (SELECT id FROM deliveries
 		WHERE endpoint_id = ? AND status = 'failed' AND ` + unsettled + ` AND id > ? ORDER BY id LIMIT ?) AS failed`
 )
 
@@ -119,10 +119,9 @@ func (db *DB) lastSucceeded(ctx context.Context, endpointID string) (string, err
 	if err != nil {
 		return "", wrapDBError(err, "read the endpoint's last success")
 	}
-	query := strings.Replace(lastSucceededSQL, " AND id < ?", "", 1)
-	args := []any{endpointID}
+	query, args := lastSucceededSQL, []any{endpointID}
 	if end.Valid {
-		query = lastSucceededSQL
+		query = lastSucceededBeforeSQL
 		args = append(args, domain.TimeBoundID(domain.PrefixDelivery, fromMS(end.Int64).Add(time.Minute)))
 	}
 	var id string

@@ -117,9 +117,7 @@ func (db *DB) checkRoleAndTenant(ctx context.Context, u *User) error {
 	return nil
 }
 
-func insertUser(ctx context.Context, q interface {
-	ExecContext(context.Context, string, ...any) (sql.Result, error)
-}, u *User) error {
+func insertUser(ctx context.Context, q execer, u *User) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO users (id, email, password_hash, role, tenant_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Email, u.PasswordHash, u.Role, sql.NullString{String: u.TenantID, Valid: u.TenantID != ""}, ms(u.CreatedAt))
 	if isUniqueViolation(err) {

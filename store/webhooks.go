@@ -147,9 +147,7 @@ func (db *DB) DisableEndpoint(ctx context.Context, tenantID, id, reason string) 
 }
 
 // disableEndpoint is DisableEndpoint on q, the writer or a transaction.
-func (db *DB) disableEndpoint(ctx context.Context, q interface {
-	ExecContext(context.Context, string, ...any) (sql.Result, error)
-}, tenantID, id, reason string) error {
+func (db *DB) disableEndpoint(ctx context.Context, q execer, tenantID, id, reason string) error {
 	now := db.clock()
 	res, err := q.ExecContext(ctx, `UPDATE endpoints SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ?
 		WHERE id = ? AND tenant_id = ?`, reason, ms(now), ms(now), id, tenantID)
