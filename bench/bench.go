@@ -48,6 +48,11 @@ type Config struct {
 
 	Backlog int // backlog mode: queue this many deliveries with the receiver down, then bring it back
 
+	// Baseline posts signed payloads straight to the receiver from Workers
+	// goroutines, with no server: what the HTTP exchange alone costs
+	// (baseline.go).
+	Baseline bool
+
 	// Destination, "rabbitmq" or "nats", makes every endpoint publish to
 	// the broker at BrokerURL, consumed in this process (broker.go).
 	Destination string
@@ -88,6 +93,11 @@ func (c *Config) setDefaults() error {
 	}
 	if err := checkBrokerConfig(c); err != nil {
 		return err
+	}
+	if c.Baseline {
+		if err := checkBaselineConfig(c); err != nil {
+			return err
+		}
 	}
 	if len(c.Signing) > 0 && !slices.Contains(c.Signing, "standard-webhooks") {
 		return errors.New("--signing must include standard-webhooks: the receiver checks that signature")
@@ -212,6 +222,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		defer sink.close()
+	}
+
+	if cfg.Baseline {
+		res.Target = "baseline"
+		ld := &loader{cfg: cfg}
+		mon := &monitor{res: res, rcv: rcv, ld: ld, cfg: cfg}
+		err = runBaseline(ctx, res, rcv, mon)
+		mon.finish()
+		res.fill(rcv, nil, ld)
+		res.PeakRSS = peakRSS()
+		return res, err
 	}
 
 	var srv *inProcess
@@ -376,6 +397,10 @@ func (m *monitor) start(start time.Time) {
 					now.Sub(start).Seconds(), count(events), count(uint64(float64(events-lastEvents)/secs)),
 					count(done), count(uint64(float64(done-lastDone)/secs)),
 					count(sub(events*uint64(m.rcv.nHealthy), done)), ms(m.rcv.latency.Quantile(0.99)), mib(currentRSS()))
+				if m.res.Target == "baseline" {
+					line = fmt.Sprintf("%5.0fs  requests %s (%s/s)  p99 %s  rss %s", now.Sub(start).Seconds(), count(done),
+						count(uint64(float64(done-lastDone)/secs)), ms(m.rcv.latency.Quantile(0.99)), mib(currentRSS()))
+				}
 				if p, _ := m.phase.Load().(string); p != "" {
 					line += "  " + p
 				}

@@ -149,3 +149,40 @@ func TestAPIClientSpreadsRequestsOverEveryURL(t *testing.T) {
 		t.Fatalf("requests per instance = %d and %d, want 5 and 5", a, b)
 	}
 }
+
+func TestBaselinePostsSignedRequestsStraightToTheReceiver(t *testing.T) {
+	var out bytes.Buffer
+	res, err := Run(context.Background(), Config{Baseline: true, Events: 300, Workers: 8, VerifyEvery: 7, Out: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.EventsAccepted != 300 || res.Completed != 300 {
+		t.Errorf("accepted %d requests, the receiver took %d; want 300 each", res.EventsAccepted, res.Completed)
+	}
+	if res.Missing+res.Duplicates+res.BadSigs+res.APIErrors != 0 || res.Verified == 0 {
+		t.Errorf("missing %d, duplicates %d, bad signatures %d (of %d checked), errors %d (%s)",
+			res.Missing, res.Duplicates, res.BadSigs, res.Verified, res.APIErrors, res.FirstError)
+	}
+	if err := res.WriteTable(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"baseline:", "requests completed", "µs per request"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestBaselineRefusesWhatItLeavesOut(t *testing.T) {
+	for _, c := range []Config{
+		{Baseline: true, DB: "x.db"},
+		{Baseline: true, Fanout: 3},
+		{Baseline: true, Backlog: 10, Fanout: 1},
+		{Baseline: true, Batch: 10},
+		{Baseline: true, Filter: `{}`},
+	} {
+		if _, err := Run(context.Background(), c); err == nil || !strings.Contains(err.Error(), "--baseline") {
+			t.Errorf("%+v: got %v, want an error naming --baseline", c, err)
+		}
+	}
+}

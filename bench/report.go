@@ -19,6 +19,10 @@ func (r *Result) WriteTable(w io.Writer) error {
 	row := func(name, format string, args ...any) {
 		fmt.Fprintf(tw, "%s\t%s\n", name, fmt.Sprintf(format, args...))
 	}
+	if r.Target == "baseline" {
+		r.writeBaselineTable(row)
+		return tw.Flush()
+	}
 
 	target := r.Target
 	if r.Target == "in-process" {
