@@ -28,10 +28,7 @@ func TestRunDeliversEveryEventToEveryHealthyEndpoint(t *testing.T) {
 	if res.EventsAccepted < 300 || res.Completed != res.Expected || res.Expected != 3*res.EventsAccepted {
 		t.Errorf("accepted %d events, completed %d of %d deliveries", res.EventsAccepted, res.Completed, res.Expected)
 	}
-	if res.Missing+res.Duplicates+res.BadSigs+res.APIErrors != 0 || res.Verified == 0 {
-		t.Errorf("missing %d, duplicates %d, bad signatures %d (of %d checked), API errors %d (%s)",
-			res.Missing, res.Duplicates, res.BadSigs, res.Verified, res.APIErrors, res.FirstError)
-	}
+	checkNoErrors(t, res)
 	if res.Latency.Count() != res.Completed || res.Latency.Quantile(0.5) <= 0 {
 		t.Errorf("%d latencies recorded for %d deliveries, p50 %s", res.Latency.Count(), res.Completed, res.Latency.Quantile(0.5))
 	}
@@ -159,10 +156,7 @@ func TestBaselinePostsSignedRequestsStraightToTheReceiver(t *testing.T) {
 	if res.EventsAccepted != 300 || res.Completed != 300 {
 		t.Errorf("accepted %d requests, the receiver took %d; want 300 each", res.EventsAccepted, res.Completed)
 	}
-	if res.Missing+res.Duplicates+res.BadSigs+res.APIErrors != 0 || res.Verified == 0 {
-		t.Errorf("missing %d, duplicates %d, bad signatures %d (of %d checked), errors %d (%s)",
-			res.Missing, res.Duplicates, res.BadSigs, res.Verified, res.APIErrors, res.FirstError)
-	}
+	checkNoErrors(t, res)
 	if err := res.WriteTable(&out); err != nil {
 		t.Fatal(err)
 	}
@@ -184,5 +178,15 @@ func TestBaselineRefusesWhatItLeavesOut(t *testing.T) {
 		if _, err := Run(context.Background(), c); err == nil || !strings.Contains(err.Error(), "--baseline") {
 			t.Errorf("%+v: got %v, want an error naming --baseline", c, err)
 		}
+	}
+}
+
+// checkNoErrors fails t unless the run lost, duplicated and mis-signed
+// nothing, saw no API errors, and checked at least one signature.
+func checkNoErrors(t *testing.T, res *Result) {
+	t.Helper()
+	if res.Missing+res.Duplicates+res.BadSigs+res.APIErrors != 0 || res.Verified == 0 {
+		t.Errorf("missing %d, duplicates %d, bad signatures %d (of %d checked), API errors %d (%s)",
+			res.Missing, res.Duplicates, res.BadSigs, res.Verified, res.APIErrors, res.FirstError)
 	}
 }

@@ -38,10 +38,7 @@ func TestRunThroughABroker(t *testing.T) {
 			if res.Completed != res.Expected || res.Expected != 2*res.EventsAccepted {
 				t.Errorf("completed %d of %d deliveries", res.Completed, res.Expected)
 			}
-			if res.Missing+res.Duplicates+res.BadSigs+res.APIErrors != 0 || res.Verified == 0 {
-				t.Errorf("missing %d, duplicates %d, bad signatures %d (of %d checked), API errors %d (%s)",
-					res.Missing, res.Duplicates, res.BadSigs, res.Verified, res.APIErrors, res.FirstError)
-			}
+			checkNoErrors(t, res)
 			if err := res.WriteTable(&out); err != nil {
 				t.Fatal(err)
 			}
