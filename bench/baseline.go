@@ -3,20 +3,15 @@ package bench
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"sync"
 	"time"
 
 	"hooks/cputime"
 	"hooks/delivery/netguard"
+	"hooks/delivery/sign"
 	"hooks/domain"
 )
 
@@ -42,88 +37,71 @@ func checkBaselineConfig(c *Config) error {
 	return nil
 }
 
-// runBaseline posts for cfg.Duration (or cfg.Events requests) from
-// cfg.Workers goroutines, as many requests in flight as the engine has
-// workers.
-func runBaseline(ctx context.Context, res *Result, rcv *receiver, mon *monitor) error {
-	cfg := res.Config
-	key := make([]byte, 32)
-	rand.Read(key)
-	rcv.keys[0] = key
-	client := netguard.NewClient(&netguard.Policy{AllowHTTP: true, AllowPrivate: true}, cfg.Timeout)
+// runBaseline posts signed requests with ld, as runLoad posts events.
+func runBaseline(ctx context.Context, res *Result, rcv *receiver, ld *loader, mon *monitor) error {
+	secret := domain.NewSecret(domain.SchemeStandard)
+	signer, err := sign.NewStandard([]string{secret})
+	if err != nil {
+		return err
+	}
+	if err := rcv.setSecret(0, secret); err != nil {
+		return err
+	}
+	client := netguard.NewClient(&netguard.Policy{AllowHTTP: true, AllowPrivate: true}, res.Config.Timeout)
 	defer client.CloseIdleConnections()
-	url := rcv.url + "/r/0"
-	ld := mon.ld
+	b := &baseline{client: client, url: rcv.url + "/r/0", signer: signer, ld: ld}
+	ld.send = b.post
 
 	start, cpu := time.Now(), cputime.Process()
 	mon.start(start)
-	ld.last.Store(start.UnixNano())
-	var deadline time.Time
-	if cfg.Duration > 0 {
-		deadline = start.Add(cfg.Duration)
-	}
-	var wg sync.WaitGroup
-	for range cfg.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var payload []byte
-			for ctx.Err() == nil {
-				seq := ld.seq.Add(1) - 1
-				if cfg.Events > 0 && seq >= int64(cfg.Events) {
-					return
-				}
-				if !deadline.IsZero() && !time.Now().Before(deadline) {
-					return
-				}
-				payload = postSigned(ctx, client, url, key, payload, seq, ld)
-			}
-		}()
-	}
-	wg.Wait()
+	ld.run(ctx, start, ld.cfg.Events, ld.cfg.Duration, ld.cfg.Rate)
 	res.Posting = ld.lastAccepted().Sub(start)
 	res.Elapsed = res.Posting
 	res.CPU = cputime.Process() - cpu
 	return ctx.Err()
 }
 
-// postSigned sends event seq the way the engine delivers it to a Standard
-// Webhooks endpoint, and counts it accepted on a 2xx.
-func postSigned(ctx context.Context, client *http.Client, url string, key, payload []byte, seq int64, ld *loader) []byte {
+// baseline sends the requests of a baseline run.
+type baseline struct {
+	client *http.Client
+	url    string
+	signer *sign.Standard
+	ld     *loader
+}
+
+// post sends event first the way the engine delivers it to a Standard
+// Webhooks endpoint, signed by the engine's signer, and counts it accepted
+// on a 2xx. It is the loader's send; checkBaselineConfig leaves count at 1.
+func (b *baseline) post(ctx context.Context, buf, payload []byte, first int64, _ int) ([]byte, []byte) {
 	sent := time.Now()
-	payload = makePayload(payload, sent, seq, ld.cfg.PayloadBytes)
-	id := domain.NewID(domain.PrefixDelivery)
-	ts := strconv.FormatInt(sent.Unix(), 10)
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(id + "." + ts + "."))
-	mac.Write(payload)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
-	if err != nil {
-		ld.fail(1, err.Error())
-		return payload
+	payload = makePayload(payload, sent, first, b.ld.cfg.PayloadBytes)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.url, bytes.NewReader(payload))
+	if err == nil {
+		req.Header["Content-Type"] = []string{"application/json"}
+		req.Header["User-Agent"] = []string{"hooks-bench"}
+		err = b.signer.Sign(req.Header, payload, sign.Meta{DeliveryID: domain.NewID(domain.PrefixDelivery), Timestamp: sent})
 	}
-	req.Header["Content-Type"] = []string{"application/json"}
-	req.Header["User-Agent"] = []string{"hooks-bench"}
-	req.Header["Webhook-Id"] = []string{id}
-	req.Header["Webhook-Timestamp"] = []string{ts}
-	req.Header["Webhook-Signature"] = []string{"v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))}
-	ld.sent.Add(1)
-	resp, err := client.Do(req)
+	if err != nil {
+		b.ld.fail(1, err.Error())
+		return buf, payload
+	}
+	b.ld.sent.Add(1)
+	resp, err := b.client.Do(req)
 	if err != nil {
 		if ctx.Err() == nil {
-			ld.fail(1, err.Error())
+			b.ld.fail(1, err.Error())
 		}
-		return payload
+		return buf, payload
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		ld.fail(1, fmt.Sprintf("POST %s: %d", url, resp.StatusCode))
-		return payload
+		b.ld.fail(1, fmt.Sprintf("POST %s: %d", b.url, resp.StatusCode))
+		return buf, payload
 	}
-	ld.accepted.Add(1)
-	ld.last.Store(time.Now().UnixNano())
-	return payload
+	b.ld.accepted.Add(1)
+	b.ld.last.Store(time.Now().UnixNano())
+	return buf, payload
 }
 
 // writeBaselineTable prints a baseline run.
@@ -134,7 +112,11 @@ func (r *Result) writeBaselineTable(row func(name, format string, args ...any)) 
 	if c.Events > 0 {
 		length = count(uint64(c.Events)) + " requests"
 	}
-	row("load", "%s, %d requests in flight, %d B payload, each signed (Standard Webhooks)", length, c.Workers, c.PayloadBytes)
+	rate := "as fast as answered"
+	if c.Rate > 0 {
+		rate = count(uint64(c.Rate)) + " requests/s"
+	}
+	row("load", "%s, %s, %d requests in flight, %d B payload, each signed (Standard Webhooks)", length, rate, c.Workers, c.PayloadBytes)
 	row("", "")
 	row("requests completed", "%s in %s = %s/s  (2xx at the receiver)", count(r.Completed), secs(r.Elapsed), perSec(r.Completed, r.Elapsed))
 	row("latency sent→received", "p50 %s  p90 %s  p99 %s  max %s", ms(r.Latency.Quantile(0.5)), ms(r.Latency.Quantile(0.9)),

@@ -227,8 +227,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Baseline {
 		res.Target = "baseline"
 		ld := &loader{cfg: cfg}
+		ld.cfg.Concurrency = cfg.Workers // the engine's requests in flight
 		mon := &monitor{res: res, rcv: rcv, ld: ld, cfg: cfg}
-		err = runBaseline(ctx, res, rcv, mon)
+		err = runBaseline(ctx, res, rcv, ld, mon)
 		mon.finish()
 		res.fill(rcv, nil, ld)
 		res.PeakRSS = peakRSS()
@@ -260,6 +261,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	ld := &loader{api: api, topic: topic, cfg: cfg}
+	ld.send = ld.post
 	mon := &monitor{res: res, rcv: rcv, srv: srv, ld: ld, cfg: cfg}
 	if cfg.Backlog > 0 {
 		err = runBacklog(ctx, res, rcv, srv, ld, mon)
@@ -393,13 +395,15 @@ func (m *monitor) start(start time.Time) {
 			case now := <-t.C:
 				events, done := m.ld.accepted.Load(), m.completed()
 				secs := now.Sub(last).Seconds()
-				line := fmt.Sprintf("%5.0fs  events %s (%s/s)  deliveries %s (%s/s)  pending %s  p99 %s  rss %s",
-					now.Sub(start).Seconds(), count(events), count(uint64(float64(events-lastEvents)/secs)),
-					count(done), count(uint64(float64(done-lastDone)/secs)),
-					count(sub(events*uint64(m.rcv.nHealthy), done)), ms(m.rcv.latency.Quantile(0.99)), mib(currentRSS()))
-				if m.res.Target == "baseline" {
+				var line string
+				if m.cfg.Baseline {
 					line = fmt.Sprintf("%5.0fs  requests %s (%s/s)  p99 %s  rss %s", now.Sub(start).Seconds(), count(done),
 						count(uint64(float64(done-lastDone)/secs)), ms(m.rcv.latency.Quantile(0.99)), mib(currentRSS()))
+				} else {
+					line = fmt.Sprintf("%5.0fs  events %s (%s/s)  deliveries %s (%s/s)  pending %s  p99 %s  rss %s",
+						now.Sub(start).Seconds(), count(events), count(uint64(float64(events-lastEvents)/secs)),
+						count(done), count(uint64(float64(done-lastDone)/secs)),
+						count(sub(events*uint64(m.rcv.nHealthy), done)), ms(m.rcv.latency.Quantile(0.99)), mib(currentRSS()))
 				}
 				if p, _ := m.phase.Load().(string); p != "" {
 					line += "  " + p

@@ -165,6 +165,10 @@ type loader struct {
 	api   *apiClient
 	topic string
 	cfg   Config
+	// send posts events first … first+count-1 and counts the outcome:
+	// post, to the API, or the baseline's straight to the receiver. buf and
+	// payload are its buffers to reuse.
+	send func(ctx context.Context, buf, payload []byte, first int64, count int) ([]byte, []byte)
 
 	seq      atomic.Int64 // the next event number, shared with the prober
 	issued   atomic.Int64 // events taken by run's senders, for pacing and the limit
@@ -180,8 +184,9 @@ func (l *loader) lastAccepted() time.Time { return time.Unix(0, l.last.Load()) }
 
 // run posts up to n events (0 = no limit) for up to d (0 = no limit) at
 // rate events/s (0 = as fast as they are accepted), from cfg.Concurrency
-// connections. Event k is due at start + k/rate; a sender that falls
-// behind sends at once, so a slow server shows as a lower accepted rate.
+// connections, each with l.send. Event k is due at start + k/rate; a
+// sender that falls behind sends at once, so a slow server shows as a
+// lower accepted rate.
 func (l *loader) run(ctx context.Context, start time.Time, n int, d time.Duration, rate float64) {
 	l.last.Store(start.UnixNano())
 	var deadline time.Time
@@ -214,7 +219,7 @@ func (l *loader) run(ctx context.Context, start time.Time, n int, d time.Duratio
 					return
 				}
 				first := l.seq.Add(batch) - batch
-				buf, payload = l.post(ctx, buf, payload, first, int(batch))
+				buf, payload = l.send(ctx, buf, payload, first, int(batch))
 			}
 		}()
 	}

@@ -19,7 +19,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 	row := func(name, format string, args ...any) {
 		fmt.Fprintf(tw, "%s\t%s\n", name, fmt.Sprintf(format, args...))
 	}
-	if r.Target == "baseline" {
+	if c.Baseline {
 		r.writeBaselineTable(row)
 		return tw.Flush()
 	}
