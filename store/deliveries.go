@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"time"
 
 	"hooks/domain"
@@ -311,13 +312,11 @@ var lockOwnersSQL = `SELECT id FROM endpoints WHERE id IN (` + postgresDialect.i
 // are not recorded.
 func lockOwners(ctx context.Context, tx *sql.Tx, owners map[string]owner) error {
 	ids := make([]string, 0, len(owners))
-	seen := make(map[string]bool, len(owners))
 	for _, o := range owners {
-		if !seen[o.endpointID] {
-			seen[o.endpointID] = true
-			ids = append(ids, o.endpointID)
-		}
+		ids = append(ids, o.endpointID)
 	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
 	if len(ids) == 0 {
 		return nil
 	}

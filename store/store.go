@@ -309,12 +309,12 @@ func (db *DB) applyMigration(ctx context.Context, version int, src string) error
 // clock is the current time as stored: UTC, in whole milliseconds.
 func (db *DB) clock() time.Time { return db.now().UTC().Truncate(time.Millisecond) }
 
-// tx runs fn in a write transaction and commits it if fn returns nil.
 // execer runs a statement: the writer pool or a transaction on it.
 type execer interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 }
 
+// tx runs fn in a write transaction and commits it if fn returns nil.
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
