@@ -20,8 +20,13 @@ func TestStatsAPICountsAttemptsByWebhookAndClass(t *testing.T) {
 		mustStatus(t, s.do("POST", "/api/v1/events", s.key, map[string]string{"topic": "orders/placed"}, &e), 202)
 		rcv.wait(i+1, 10*time.Second) // in turn: the first gets the 404
 	}
-	from := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
-	to := time.Now().Add(time.Minute).UTC().Format(time.RFC3339)
+	// Both ends sit half a minute into their minutes, whatever the clock
+	// reads, so rounding them out to whole minutes always spans 62: at
+	// the first second of a minute, now±whole minutes would already be on
+	// the boundaries and span 61.
+	minute := time.Now().UTC().Truncate(time.Minute)
+	from := minute.Add(-time.Hour + 30*time.Second).Format(time.RFC3339)
+	to := minute.Add(time.Minute + 30*time.Second).Format(time.RFC3339)
 	var got statsList
 	// The attempts are recorded in a group commit after the receiver's
 	// answer: poll until both are counted.
