@@ -94,10 +94,8 @@ func (c *Config) setDefaults() error {
 	if err := checkBrokerConfig(c); err != nil {
 		return err
 	}
-	if c.Baseline {
-		if err := checkBaselineConfig(c); err != nil {
-			return err
-		}
+	if err := checkBaselineConfig(c); err != nil {
+		return err
 	}
 	if len(c.Signing) > 0 && !slices.Contains(c.Signing, "standard-webhooks") {
 		return errors.New("--signing must include standard-webhooks: the receiver checks that signature")
@@ -395,16 +393,16 @@ func (m *monitor) start(start time.Time) {
 			case now := <-t.C:
 				events, done := m.ld.accepted.Load(), m.completed()
 				secs := now.Sub(last).Seconds()
-				var line string
+				rate := func(n, before uint64) string { return count(uint64(float64(n-before) / secs)) }
+				var counts string
 				if m.cfg.Baseline {
-					line = fmt.Sprintf("%5.0fs  requests %s (%s/s)  p99 %s  rss %s", now.Sub(start).Seconds(), count(done),
-						count(uint64(float64(done-lastDone)/secs)), ms(m.rcv.latency.Quantile(0.99)), mib(currentRSS()))
+					counts = fmt.Sprintf("requests %s (%s/s)", count(done), rate(done, lastDone))
 				} else {
-					line = fmt.Sprintf("%5.0fs  events %s (%s/s)  deliveries %s (%s/s)  pending %s  p99 %s  rss %s",
-						now.Sub(start).Seconds(), count(events), count(uint64(float64(events-lastEvents)/secs)),
-						count(done), count(uint64(float64(done-lastDone)/secs)),
-						count(sub(events*uint64(m.rcv.nHealthy), done)), ms(m.rcv.latency.Quantile(0.99)), mib(currentRSS()))
+					counts = fmt.Sprintf("events %s (%s/s)  deliveries %s (%s/s)  pending %s", count(events), rate(events, lastEvents),
+						count(done), rate(done, lastDone), count(sub(events*uint64(m.rcv.nHealthy), done)))
 				}
+				line := fmt.Sprintf("%5.0fs  %s  p99 %s  rss %s", now.Sub(start).Seconds(), counts,
+					ms(m.rcv.latency.Quantile(0.99)), mib(currentRSS()))
 				if p, _ := m.phase.Load().(string); p != "" {
 					line += "  " + p
 				}

@@ -169,10 +169,15 @@ func TestBaselinePostsSignedRequestsStraightToTheReceiver(t *testing.T) {
 
 func TestBaselineRefusesWhatItLeavesOut(t *testing.T) {
 	for _, c := range []Config{
+		{Baseline: true, URL: "http://127.0.0.1:1"},
 		{Baseline: true, DB: "x.db"},
-		{Baseline: true, Fanout: 3},
 		{Baseline: true, Backlog: 10, Fanout: 1},
+		{Baseline: true, Destination: "nats", BrokerURL: "nats://127.0.0.1:4222"},
+		{Baseline: true, Fanout: 3},
+		{Baseline: true, FailEndpoints: 1},
+		{Baseline: true, HangEndpoints: 1},
 		{Baseline: true, Batch: 10},
+		{Baseline: true, Signing: []string{"standard-webhooks"}},
 		{Baseline: true, Filter: `{}`},
 	} {
 		if _, err := Run(context.Background(), c); err == nil || !strings.Contains(err.Error(), "--baseline") {

@@ -257,10 +257,15 @@ func (l *loader) post(ctx context.Context, buf, payload []byte, first int64, cou
 	case status != http.StatusAccepted:
 		l.fail(count, fmt.Sprintf("POST %s: %d %s", path, status, strings.TrimSpace(string(body))))
 	default:
-		l.accepted.Add(uint64(count))
-		l.last.Store(time.Now().UnixNano())
+		l.accept(count)
 	}
 	return buf, payload
+}
+
+// accept counts count events accepted now.
+func (l *loader) accept(count int) {
+	l.accepted.Add(uint64(count))
+	l.last.Store(time.Now().UnixNano())
 }
 
 func (l *loader) fail(count int, msg string) {

@@ -88,8 +88,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 			what = "2xx at the receiver"
 		}
 		row("deliveries completed", "%s in %s = %s/s  (%s)", count(r.Completed), secs(r.Elapsed), perSec(r.Completed, r.Elapsed), what)
-		row("latency post→first attempt", "p50 %s  p90 %s  p99 %s  max %s", ms(r.Latency.Quantile(0.5)), ms(r.Latency.Quantile(0.9)),
-			ms(r.Latency.Quantile(0.99)), ms(r.Latency.Max()))
+		row("latency post→first attempt", "%s", spread(r.Latency))
 	}
 	row("API ingest request", "p50 %s  p99 %s  max %s", ms(r.Ingest.Quantile(0.5)), ms(r.Ingest.Quantile(0.99)), ms(r.Ingest.Max()))
 	for _, p := range r.Probes {
@@ -123,12 +122,22 @@ func (r *Result) WriteTable(w io.Writer) error {
 	if r.Target == "in-process" {
 		row("peak RSS", "%s  (whole process: server, receiver and load)", mib(r.PeakRSS))
 		if r.CPU > 0 && r.Completed > 0 {
-			span := r.Elapsed
-			row("CPU", "%s in %s = %.2f cores; %.0f µs per delivery (whole process)", secs(r.CPU), secs(span),
-				r.CPU.Seconds()/span.Seconds(), float64(r.CPU.Microseconds())/float64(r.Completed))
+			row("CPU", "%s (whole process)", r.cpuPer("delivery"))
 		}
 	}
 	return tw.Flush()
+}
+
+// spread formats h's median, p90, p99 and maximum.
+func spread(h *Histogram) string {
+	return fmt.Sprintf("p50 %s  p90 %s  p99 %s  max %s", ms(h.Quantile(0.5)), ms(h.Quantile(0.9)), ms(h.Quantile(0.99)), ms(h.Max()))
+}
+
+// cpuPer formats the run's CPU time, the cores it kept busy, and its
+// share per completed unit (a delivery, or the baseline's request).
+func (r *Result) cpuPer(unit string) string {
+	return fmt.Sprintf("%s in %s = %.2f cores; %.0f µs per %s", secs(r.CPU), secs(r.Elapsed),
+		r.CPU.Seconds()/r.Elapsed.Seconds(), float64(r.CPU.Microseconds())/float64(r.Completed), unit)
 }
 
 // count formats n with thousands separators.
