@@ -41,11 +41,11 @@ const maxIngestBatch = 1000
 // on their way, and a commit costs mostly the pages it writes, whatever
 // it holds. Single events from 32 connections (hooks bench --fanout 1)
 // then commit 10–15 to a transaction instead of about 4, for 13–27 %
-// more events a second and about 13 % less CPU each; 2 ms saved more CPU
+// more events a second and 4–14 % less CPU each; 2 ms saved more CPU
 // but lost throughput to the wait, 4 ms lost more. A lone call does not
-// wait; but at a steady 1,000 events a second a 1 ms window catches a
-// second call more often than not, so gathering stays on there too, at
-// 0.1–0.4 ms of median latency. The rules tried to avoid that lost
+// wait; but at a steady 1,000 events a second gathering stays on too:
+// gathering only when calls were already waiting lowered the median
+// there by 0.1–0.4 ms. That rule, and another tried for the same, lost
 // throughput or p99 (README, "Not done, measured").
 const ingestGather = time.Millisecond
 
