@@ -69,11 +69,14 @@ func TestStatsAgreeWithTheAttemptsAtAMillion(t *testing.T) {
 	if err != nil || len(ds) != perRound {
 		t.Fatalf("claimed %d deliveries of %d: %v", len(ds), perRound, err)
 	}
-	// Attempts spread over the last 23 hours, oldest first, so that the
-	// day's charts hold them all and a batch spans a minute or two.
+	// Attempts spread, oldest first, from 22 hours before this hour began
+	// until now, so that a batch spans a minute or two and the day's
+	// charts hold them all. The dashboard's day is the 24 hours ending
+	// with the hour it renders in; should the hour turn before it renders,
+	// that day begins 22 hours before this hour, never later.
 	now := time.Now().UTC()
-	first := now.Add(-23 * time.Hour)
-	step := 23 * time.Hour / time.Duration(total)
+	first := now.Truncate(time.Hour).Add(-22 * time.Hour)
+	step := now.Sub(first) / time.Duration(total)
 	for round := range rounds {
 		for lo := 0; lo < perRound; lo += batch {
 			outcomes := make([]store.Outcome, 0, batch)
