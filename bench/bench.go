@@ -392,8 +392,7 @@ func (m *monitor) start(start time.Time) {
 				return
 			case now := <-t.C:
 				events, done := m.ld.accepted.Load(), m.completed()
-				secs := now.Sub(last).Seconds()
-				rate := func(n, before uint64) string { return count(uint64(float64(n-before) / secs)) }
+				rate := func(n, before uint64) string { return perSec(n-before, now.Sub(last)) }
 				var counts string
 				if m.cfg.Baseline {
 					counts = fmt.Sprintf("requests %s (%s/s)", count(done), rate(done, lastDone))
