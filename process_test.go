@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -797,7 +798,8 @@ func TestSecretsNeverReachTheLog(t *testing.T) {
 }
 
 // TestFuzzTargetsAreListed checks that .ci/fuzz-targets, which CI loops
-// over, names every Fuzz function in the repository and nothing else.
+// over, names every Fuzz function in the repository and nothing else,
+// each with a count of executions to run.
 func TestFuzzTargetsAreListed(t *testing.T) {
 	listed := map[string]bool{}
 	data, err := os.ReadFile(".ci/fuzz-targets")
@@ -808,7 +810,15 @@ func TestFuzzTargetsAreListed(t *testing.T) {
 		if line = strings.TrimSpace(line); line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		listed[line] = true
+		fields := strings.Fields(line)
+		if len(fields) != 3 {
+			t.Errorf(".ci/fuzz-targets: %q is not <package path> <FuzzName> <executions>", line)
+			continue
+		}
+		if n, err := strconv.Atoi(fields[2]); err != nil || n <= 0 {
+			t.Errorf(".ci/fuzz-targets: %q gives no positive count of executions", line)
+		}
+		listed[fields[0]+" "+fields[1]] = true
 	}
 	fuzzFunc := regexp.MustCompile(`(?m)^func (Fuzz\w*)\(\w+ \*testing\.F\)`)
 	found := map[string]bool{}
